@@ -1,0 +1,290 @@
+import autocannon from 'autocannon';
+import { SMTPServer } from 'smtp-server';
+import { Child } from './lib/child.js';
+import {
+  type BenchResult,
+  int,
+  log,
+  median,
+  parseOptions,
+  quantile,
+  round,
+  sleep,
+  tempDir,
+  wallMs,
+} from './lib/common.js';
+import { createBenchDatabase } from './lib/db.js';
+
+/*
+ * Form submissions per second, end to end: POST /f/<form>/submit with a JSON body (validated,
+ * time trap checked, contact upserted, submission with attribution stored, consent requested with
+ * its ledger proof, confirmation job enqueued, activity recorded — one committed transaction;
+ * proof-of-work off, limits out of the way) against a bare Fastify route that does one INSERT of
+ * the same payload, both on PostgreSQL in the same run; PGlite as an extra. Each server runs in its
+ * own process; autocannon runs here with 50 connections and a new address per request.
+ *
+ * While the load runs on "ours", the server's own workers send the confirmation mails to a real
+ * SMTP server (smtp-server) in this process: for every accepted submission the time from sending
+ * the request to the SMTP server having the message is measured (p50/p99, and how many arrived).
+ */
+
+export const description =
+  'Form submissions/s end to end (PostgreSQL; PGlite extra) vs a bare Fastify INSERT; confirmation mail latency';
+
+interface Target {
+  url: string;
+  path: string;
+  timeToken: string;
+}
+
+interface Sample {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+type Req = { method: string; path: string; headers: Record<string, string>; body?: string };
+
+let seq = 0;
+
+async function load(
+  target: Target,
+  connections: number,
+  seconds: number,
+  sentAt?: Map<string, number>,
+): Promise<Sample> {
+  const prefix = `b${Date.now().toString(36)}`;
+  const options = {
+    url: target.url,
+    connections,
+    duration: seconds,
+    timeout: 10,
+    requests: [
+      {
+        method: 'POST',
+        path: target.path,
+        headers: { 'content-type': 'application/json' },
+        setupRequest(req: Req) {
+          // B2B sign-ups come from many companies: 1,000 domains (contacts match a company by domain).
+          const n = seq++;
+          const email = `${prefix}-${n}@firma${n % 1000}.bench.example`;
+          sentAt?.set(email, wallMs());
+          req.body = JSON.stringify({
+            email,
+            consent_newsletter: 'on',
+            lw_t: target.timeToken,
+            lang: 'de',
+            utm_source: 'bench',
+            utm_medium: 'banner',
+            utm_campaign: 'capture-bench',
+            landing_url: 'https://www.bench.example/newsletter',
+          });
+          return req;
+        },
+      },
+    ],
+  };
+  const r = await autocannon(options as unknown as Parameters<typeof autocannon>[0]);
+  return {
+    rps: r['2xx'] / r.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+  };
+}
+
+/** A real SMTP server that notes when each recipient's message arrived. */
+async function startSink(): Promise<{ url: string; received: Map<string, number>; stop(): Promise<void> }> {
+  const received = new Map<string, number>();
+  const server = new SMTPServer({
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    logger: false,
+    disableReverseLookup: true,
+    onData(stream, session, callback) {
+      stream.on('data', () => {});
+      stream.on('end', () => {
+        const at = wallMs();
+        for (const r of session.envelope.rcptTo) received.set(r.address, at);
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as { port: number }).port;
+  return {
+    url: `smtp://127.0.0.1:${port}?tls=off`,
+    received,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export async function run(args: string[]): Promise<BenchResult> {
+  const opts = parseOptions(args, {
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '50' },
+    pool: { type: 'string', default: '20' },
+    'log-level': { type: 'string', default: 'warn' },
+    'no-pglite': { type: 'boolean', default: false },
+    'mail-wait': { type: 'string', default: '20' },
+    'no-mail': { type: 'boolean', default: false },
+  });
+  const rounds = int(opts.rounds, 'rounds');
+  const seconds = int(opts.duration, 'duration');
+  const warmup = int(opts.warmup, 'warmup', 0);
+  const connections = int(opts.connections, 'connections');
+  const mailWait = int(opts['mail-wait'], 'mail-wait');
+
+  const baseDb = await createBenchDatabase();
+  const oursDb = await createBenchDatabase();
+  const dirs = [tempDir('capture-pg'), tempDir('capture-pglite')];
+  const sink = await startSink();
+  const children: Child<Target>[] = [];
+  try {
+    const servers: Array<{ name: string; child: Child<Target>; mail: boolean }> = [
+      {
+        name: 'bare',
+        child: new Child<Target>('bare fastify', 'capture-server.ts', ['bare', baseDb.url, opts.pool]),
+        mail: false,
+      },
+      {
+        name: 'ours_pg',
+        child: new Child<Target>('ours (PostgreSQL)', 'capture-server.ts', [
+          'ours',
+          oursDb.url,
+          dirs[0]!.dir,
+          opts['log-level'],
+          opts.pool,
+          ...(opts['no-mail'] ? [] : [sink.url]),
+        ]),
+        mail: !opts['no-mail'],
+      },
+    ];
+    if (!opts['no-pglite']) {
+      servers.push({
+        name: 'ours_pglite',
+        child: new Child<Target>('ours (PGlite)', 'capture-server.ts', [
+          'ours',
+          'pglite',
+          dirs[1]!.dir,
+          opts['log-level'],
+          opts.pool,
+          ...(opts['no-mail'] ? [] : [sink.url]),
+        ]),
+        mail: !opts['no-mail'],
+      });
+    }
+    children.push(...servers.map((s) => s.child));
+    const targets = await Promise.all(servers.map((s) => s.child.ready));
+    await sleep(2500); // the time-trap token must be older than the minimum
+    log(
+      `servers up (${servers.map((s) => s.name).join(', ')}); ${connections} connections, ${rounds} rounds of ${seconds}s`,
+    );
+    if (warmup > 0) for (const t of targets) await load(t, connections, warmup);
+
+    const samples = new Map<string, Sample[]>(servers.map((s) => [s.name, []]));
+    const mailLatencies = new Map<string, number[]>(servers.map((s) => [s.name, []]));
+    const mailCounts = new Map<string, { sent: number; arrived: number }>(
+      servers.map((s) => [s.name, { sent: 0, arrived: 0 }]),
+    );
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < servers.length; k++) {
+        const i = (k + r) % servers.length;
+        const server = servers[i]!;
+        await sleep(300);
+        const sentAt = server.mail ? new Map<string, number>() : undefined;
+        const s = await load(targets[i]!, connections, seconds, sentAt);
+        samples.get(server.name)!.push(s);
+        let mailNote = '';
+        if (sentAt) {
+          // Wait for the queue to drain (bounded), then match every address to its mail.
+          const until = wallMs() + mailWait * 1000;
+          while (wallMs() < until && [...sentAt.keys()].some((e) => !sink.received.has(e))) await sleep(250);
+          const lat = mailLatencies.get(server.name)!;
+          const counts = mailCounts.get(server.name)!;
+          for (const [email, t0] of sentAt) {
+            counts.sent++;
+            const t1 = sink.received.get(email);
+            if (t1 !== undefined) {
+              counts.arrived++;
+              lat.push(t1 - t0);
+            }
+          }
+          const sorted = [...lat].sort((a, b) => a - b);
+          mailNote = `  mail p50 ${round(quantile(sorted, 0.5), 0)} ms p99 ${round(quantile(sorted, 0.99), 0)} ms (${counts.arrived}/${counts.sent})`;
+        }
+        log(
+          `round ${r + 1}/${rounds} ${server.name.padEnd(11)} ${s.rps.toFixed(0).padStart(6)} req/s  p50 ${s.p50} ms  p99 ${s.p99} ms` +
+            `${s.non2xx || s.errors ? `  non2xx ${s.non2xx} errors ${s.errors}` : ''}${mailNote}`,
+        );
+      }
+    }
+
+    const med = (name: string, field: keyof Sample) => median((samples.get(name) ?? []).map((s) => s[field]));
+    const mailStats = (name: string) => {
+      const sorted = [...(mailLatencies.get(name) ?? [])].sort((a, b) => a - b);
+      const c = mailCounts.get(name)!;
+      return {
+        p50: round(quantile(sorted, 0.5), 0),
+        p99: round(quantile(sorted, 0.99), 0),
+        arrived: c.arrived,
+        sent: c.sent,
+      };
+    };
+    const bare = med('bare', 'rps');
+    const ours = med('ours_pg', 'rps');
+    const perRound = (samples.get('ours_pg') ?? []).map((s, i) => s.rps / samples.get('bare')![i]!.rps);
+    const pgMail = mailStats('ours_pg');
+    const result: BenchResult = {
+      bench: 'capture',
+      value: round(ours, 0),
+      unit: 'submissions/s',
+      baseline: round(bare, 0),
+      ratio: round(ours / bare, 3),
+      ratio_per_round_median: round(median(perRound), 3),
+      route: 'POST /f/<form>/submit (JSON, whole sign-up) vs POST /submit (bare Fastify, one INSERT)',
+      p50_ms: med('ours_pg', 'p50'),
+      p99_ms: med('ours_pg', 'p99'),
+      baseline_p50_ms: med('bare', 'p50'),
+      baseline_p99_ms: med('bare', 'p99'),
+      non2xx: (samples.get('ours_pg') ?? []).reduce((a, s) => a + s.non2xx + s.errors, 0),
+      mail_p50_ms: pgMail.p50,
+      mail_p99_ms: pgMail.p99,
+      mails_arrived: pgMail.arrived,
+      mails_expected: pgMail.sent,
+    };
+    if (!opts['no-pglite']) {
+      const pglite = med('ours_pglite', 'rps');
+      const m = mailStats('ours_pglite');
+      Object.assign(result, {
+        pglite_rps: round(pglite, 0),
+        pglite_ratio: round(pglite / bare, 3),
+        pglite_p50_ms: med('ours_pglite', 'p50'),
+        pglite_p99_ms: med('ours_pglite', 'p99'),
+        pglite_mail_p50_ms: m.p50,
+        pglite_mail_p99_ms: m.p99,
+        pglite_mails_arrived: m.arrived,
+        pglite_mails_expected: m.sent,
+      });
+    }
+    Object.assign(result, {
+      rounds,
+      duration_s: seconds,
+      connections,
+      pool: Number(opts.pool),
+      node: process.version,
+      date: new Date().toISOString(),
+    });
+    return result;
+  } finally {
+    await Promise.all(children.map((c) => c.stop()));
+    for (const d of dirs) d.remove();
+    await sink.stop();
+    await baseDb.drop();
+    await oursDb.drop();
+  }
+}

@@ -1,0 +1,238 @@
+import { sql } from 'kysely';
+import {
+  buildCompileContext,
+  countContacts,
+  listContactsPage,
+  selectionWhere,
+} from '../src/modules/contacts/contacts-query.js';
+import { openDeps } from '../src/server.js';
+import { loadConfig } from '../src/shared/config.js';
+import { createLogger } from '../src/shared/log.js';
+import { type BenchResult, int, log, median, parseOptions, round, tempDir } from './lib/common.js';
+import { createBenchDatabase } from './lib/db.js';
+
+/*
+ * Segment counts and the filtered contact list on PostgreSQL with N contacts and M activities
+ * (generated with generate_series), against hand-written SQL for the same question on the same
+ * data. Each query runs `--runs` times after one warm-up; figures are medians in milliseconds.
+ */
+
+export const description =
+  'segment counts and filtered list on 1M contacts / 20M activities vs hand-written SQL (PostgreSQL)';
+
+const uuidOf = (expr: string) => `('00000000-0000-4000-8000-' || lpad(to_hex(${expr}), 12, '0'))::uuid`;
+
+export async function run(args: string[]): Promise<BenchResult> {
+  const opts = parseOptions(args, {
+    contacts: { type: 'string', default: '1000000' },
+    activities: { type: 'string', default: '20000000' },
+    runs: { type: 'string', default: '5' },
+  });
+  const N = int(opts.contacts, 'contacts');
+  const M = int(opts.activities, 'activities');
+  const runs = int(opts.runs, 'runs');
+  const database = await createBenchDatabase();
+  const dir = tempDir('segments');
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    DATA_DIR: dir.dir,
+    DATABASE_URL: database.url,
+    SECRET_KEY: 'bench-secret-key-that-is-long-enough-0123456789',
+    LOG_LEVEL: 'warn',
+  });
+  const deps = await openDeps({ config, log: createLogger('warn') });
+  const db = deps.db;
+  try {
+    const ws = '00000000-0000-4000-8000-00000000a001';
+    const now = new Date('2026-03-01T00:00:00Z');
+    await sql`INSERT INTO workspaces (id, name, slug) VALUES (${ws}, 'Bench', 'bench')`.execute(db);
+    const t0 = performance.now();
+    await sql
+      .raw(`INSERT INTO contacts (id, workspace_id, email, email_normalized, email_match_key, first_name, last_name, company_name,
+        country, lifecycle_stage, tags, custom_fields, quality_score, created_at, updated_at)
+      SELECT ${uuidOf('i')}, '${ws}', 'user' || i || '@firma' || (i % 20000) || '.de', 'user' || i || '@firma' || (i % 20000) || '.de',
+        'user' || i || '@firma' || (i % 20000) || '.de',
+        (ARRAY['Anna','Ben','Carla','Dirk','Eva','Felix','Greta','Hans'])[1 + i % 8], 'Nachname' || (i % 5000), 'Firma ' || (i % 20000),
+        (ARRAY['DE','DE','DE','AT','CH','GB','FR','NL'])[1 + (i / 7) % 8],
+        (ARRAY['subscriber','engaged','mql','sal','sql','opportunity','customer','recycled'])[1 + (i / 3) % 8],
+        CASE WHEN i % 10 = 0 THEN ARRAY['messe'] WHEN i % 10 = 1 THEN ARRAY['webinar','vip'] ELSE '{}' END,
+        jsonb_build_object('budget', (i % 100) * 1000, 'interest', (ARRAY['crm','erp','bi'])[1 + i % 3]),
+        (i % 101), timestamptz '2025-01-01' + (i % 400) * interval '1 day', timestamptz '2025-06-01' + (i % 270) * interval '1 day'
+      FROM generate_series(1, ${N}) i`)
+      .execute(db);
+    log(`${N} contacts in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    await sql
+      .raw(`INSERT INTO consents (workspace_id, contact_id, purpose, status, confirmed_at)
+      SELECT '${ws}', ${uuidOf('i')}, 'newsletter', CASE WHEN i % 5 = 0 THEN 'withdrawn' ELSE 'confirmed' END, now()
+      FROM generate_series(1, ${N}, 2) i`)
+      .execute(db);
+    const t1 = performance.now();
+    const types = `ARRAY['mail.sent','mail.sent','mail.sent','mail.opened','mail.clicked','capture.form-submitted','capture.asset-downloaded','capture.event-registered','events.attended','contacts.updated']`;
+    const batch = 2_000_000;
+    for (let start = 1; start <= M; start += batch) {
+      const end = Math.min(M, start + batch - 1);
+      await sql
+        .raw(`INSERT INTO activities (workspace_id, contact_id, origin_contact_id, type, occurred_at, data, ref)
+        SELECT '${ws}', ${uuidOf(`1 + (g * 7919) % ${N}`)}, ${uuidOf(`1 + (g * 7919) % ${N}`)}, (${types})[1 + g % 10],
+          timestamptz '${now.toISOString()}' - ((g * 104729) % (365 * 24)) * interval '1 hour', '{}',
+          CASE WHEN g % 10 IN (6, 7, 8) THEN (ARRAY['asset:whitepaper-ki','asset:checkliste','event:webinar-mai','event:messe'])[1 + (g / 10) % 4]
+               WHEN g % 10 IN (0, 1, 2, 3, 4) THEN 'message:m' || (g % 200) END
+        FROM generate_series(${start}::bigint, ${end}::bigint) g`)
+        .execute(db);
+      log(`activities ${end}/${M} (${((performance.now() - t1) / 1000).toFixed(0)} s)`);
+    }
+    await sql`VACUUM ANALYZE`.execute(db);
+    log(`generated in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+
+    const f = (field: string, operator: string, value?: unknown) => ({
+      kind: 'field',
+      field,
+      operator,
+      value,
+    });
+    const g = (...children: unknown[]) => ({ kind: 'group', op: 'and', children });
+    const cutoff30 = new Date(now.getTime() - 30 * 86_400_000).toISOString();
+    const cutoff90 = new Date(now.getTime() - 90 * 86_400_000).toISOString();
+    const W = `c.workspace_id = '${ws}'`;
+    const cases: { name: string; filter: unknown; hand: string }[] = [
+      {
+        name: 'stage is MQL',
+        filter: g(f('lifecycle_stage', 'eq', 'mql')),
+        hand: `SELECT count(*) FROM contacts c WHERE ${W} AND c.lifecycle_stage = 'mql'`,
+      },
+      {
+        name: 'country DE and tag messe',
+        filter: g(f('country', 'eq', 'DE'), f('tags', 'contains_any', ['messe'])),
+        hand: `SELECT count(*) FROM contacts c WHERE ${W} AND c.country = 'DE' AND c.tags && ARRAY['messe']`,
+      },
+      {
+        name: 'clicked any mail in last 30 days',
+        filter: g({ kind: 'activity', type: 'mail.clicked', withinDays: 30 }),
+        hand: `SELECT count(DISTINCT a.contact_id) FROM activities a WHERE a.workspace_id = '${ws}' AND a.type = 'mail.clicked' AND a.occurred_at >= '${cutoff30}'`,
+      },
+      {
+        name: 'downloaded asset X',
+        filter: g({ kind: 'activity', type: 'capture.asset-downloaded', ref: 'asset:whitepaper-ki' }),
+        hand: `SELECT count(DISTINCT a.contact_id) FROM activities a WHERE a.workspace_id = '${ws}' AND a.type = 'capture.asset-downloaded' AND a.ref = 'asset:whitepaper-ki'`,
+      },
+      {
+        name: 'registered but did not attend event Y',
+        filter: g(
+          { kind: 'activity', type: 'capture.event-registered', ref: 'event:webinar-mai' },
+          { kind: 'activity', type: 'events.attended', ref: 'event:webinar-mai', negate: true },
+        ),
+        hand: `SELECT count(*) FROM (SELECT DISTINCT contact_id FROM activities WHERE workspace_id = '${ws}' AND type = 'capture.event-registered' AND ref = 'event:webinar-mai' EXCEPT SELECT contact_id FROM activities WHERE workspace_id = '${ws}' AND type = 'events.attended' AND ref = 'event:webinar-mai') x`,
+      },
+      {
+        name: 'newsletter confirmed and opened in 90 days',
+        filter: g(
+          { kind: 'consent', purpose: 'newsletter', status: 'confirmed' },
+          { kind: 'activity', type: 'mail.opened', withinDays: 90 },
+        ),
+        hand: `SELECT count(*) FROM consents s WHERE s.workspace_id = '${ws}' AND s.purpose = 'newsletter' AND s.status = 'confirmed' AND EXISTS (SELECT 1 FROM activities a WHERE a.workspace_id = '${ws}' AND a.contact_id = s.contact_id AND a.type = 'mail.opened' AND a.occurred_at >= '${cutoff90}')`,
+      },
+      {
+        name: 'budget >= 50000 and interest crm',
+        filter: g(
+          { kind: 'custom', key: 'budget', operator: 'gte', value: 50000 },
+          { kind: 'custom', key: 'interest', operator: 'eq', value: 'crm' },
+        ),
+        hand: `SELECT count(*) FROM contacts c WHERE ${W} AND (c.custom_fields->>'budget')::numeric >= 50000 AND c.custom_fields->>'interest' = 'crm'`,
+      },
+      {
+        name: 'mail activity >= 3 times in 30 days',
+        filter: g({ kind: 'activity', type: 'mail.*', withinDays: 30, minCount: 3 }),
+        hand: `SELECT count(*) FROM (SELECT contact_id FROM activities WHERE workspace_id = '${ws}' AND type LIKE 'mail.%' AND occurred_at >= '${cutoff30}' GROUP BY contact_id HAVING count(*) >= 3) x`,
+      },
+      {
+        name: '(MQL or SQL) and not clicked in 30 days',
+        filter: g(
+          {
+            kind: 'group',
+            op: 'or',
+            children: [f('lifecycle_stage', 'eq', 'mql'), f('lifecycle_stage', 'eq', 'sql')],
+          },
+          { kind: 'activity', type: 'mail.clicked', withinDays: 30, negate: true },
+        ),
+        hand: `SELECT count(*) FROM contacts c WHERE ${W} AND c.lifecycle_stage IN ('mql','sql') AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.workspace_id = c.workspace_id AND a.contact_id = c.id AND a.type = 'mail.clicked' AND a.occurred_at >= '${cutoff30}')`,
+      },
+      {
+        name: 'quality < 50 and created in last 90 days',
+        filter: g(f('quality_score', 'lt', 50), f('created_at', 'within_last_days', 90)),
+        hand: `SELECT count(*) FROM contacts c WHERE ${W} AND c.quality_score < 50 AND c.created_at >= '${cutoff90}'`,
+      },
+    ];
+    const time = async (fn: () => Promise<unknown>) => {
+      await fn();
+      const samples: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const s = performance.now();
+        await fn();
+        samples.push(performance.now() - s);
+      }
+      return median(samples);
+    };
+    const results: { name: string; ours_ms: number; hand_ms: number; ratio: number; count: number }[] = [];
+    for (const c of cases) {
+      const where = await selectionWhere(db, ws, now, { filter: c.filter });
+      const count = await countContacts(db, where);
+      const hand = Number((await sql.raw<{ count: string }>(c.hand).execute(db)).rows[0]!.count);
+      if (hand !== count) log(`WARNING ${c.name}: ours ${count}, hand-written ${hand}`);
+      const ours = await time(async () =>
+        countContacts(db, await selectionWhere(db, ws, now, { filter: c.filter })),
+      );
+      const handMs = await time(() => sql.raw(c.hand).execute(db));
+      results.push({
+        name: c.name,
+        ours_ms: round(ours, 1),
+        hand_ms: round(handMs, 1),
+        ratio: round(ours / handMs, 2),
+        count,
+      });
+      log(
+        `${c.name.padEnd(45)} ours ${ours.toFixed(1).padStart(8)} ms  hand ${handMs.toFixed(1).padStart(8)} ms  (${count})`,
+      );
+    }
+    void buildCompileContext;
+    const listFilter = g(f('country', 'eq', 'DE'), f('lifecycle_stage', 'in', ['mql', 'sql']));
+    const listOurs = await time(async () =>
+      listContactsPage(db, await selectionWhere(db, ws, now, { filter: listFilter }), {
+        sort: 'created_at',
+        dir: 'desc',
+        limit: 50,
+      }),
+    );
+    const listHand = await time(() =>
+      sql
+        .raw(
+          `SELECT * FROM contacts c WHERE ${W} AND c.merged_into_contact_id IS NULL AND c.country = 'DE' AND c.lifecycle_stage IN ('mql','sql') ORDER BY c.created_at DESC, c.id LIMIT 51`,
+        )
+        .execute(db),
+    );
+    log(
+      `first list page (DE, MQL/SQL, newest)            ours ${listOurs.toFixed(1)} ms  hand ${listHand.toFixed(1)} ms`,
+    );
+    const worst = Math.max(...results.map((r) => r.ours_ms));
+    const worstRatio = Math.max(...results.map((r) => r.ratio));
+    return {
+      bench: 'segments',
+      value: round(median(results.map((r) => r.ours_ms)), 1),
+      unit: 'ms (median segment count)',
+      baseline: round(median(results.map((r) => r.hand_ms)), 1),
+      ratio: round(median(results.map((r) => r.hand_ms)) / median(results.map((r) => r.ours_ms)), 3),
+      worst_count_ms: worst,
+      worst_ratio_vs_hand: worstRatio,
+      list_first_page_ms: round(listOurs, 1),
+      list_first_page_hand_ms: round(listHand, 1),
+      contacts: N,
+      activities: M,
+      runs,
+      cases: results,
+      date: new Date().toISOString(),
+    };
+  } finally {
+    await deps.handle.close();
+    dir.remove();
+    await database.drop();
+  }
+}

@@ -1,0 +1,24 @@
+import type { Migration } from 'kysely';
+import * as foundation from './2026-11-23-0001-foundation.js';
+import * as contactsConsent from './2026-11-23-0002-contacts-consent.js';
+import * as mail from './2026-11-23-0101-mail.js';
+import * as activities from './2026-11-23-0201-activities.js';
+import * as contactsCompaniesSegments from './2026-11-23-0202-contacts-companies-segments.js';
+import * as consentDoi from './2026-11-23-0301-consent-doi.js';
+import * as consentMailLog from './2026-11-23-0302-consent-mail-log.js';
+import * as capture from './2026-11-23-0401-capture.js';
+
+/**
+ * Every migration, in order. A landed migration is frozen (tests/unit/migrations-frozen.test.ts
+ * checks the hashes in frozen.json); change the schema only by adding a new one at the end.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026-11-23-0001-foundation': foundation,
+  '2026-11-23-0002-contacts-consent': contactsConsent,
+  '2026-11-23-0101-mail': mail,
+  '2026-11-23-0201-activities': activities,
+  '2026-11-23-0202-contacts-companies-segments': contactsCompaniesSegments,
+  '2026-11-23-0301-consent-doi': consentDoi,
+  '2026-11-23-0302-consent-mail-log': consentMailLog,
+  '2026-11-23-0401-capture': capture,
+};

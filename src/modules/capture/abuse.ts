@@ -1,0 +1,163 @@
+import { isIP } from 'node:net';
+import { sql } from 'kysely';
+import type { Executor } from '../../shared/db/index.js';
+
+/*
+ * Limits on confirmation mails, shared by every process (rows in rate_limits), and the circuit
+ * breaker: when a form or a workspace (or the whole installation) suddenly sends far more
+ * confirmation mails than usual, a bombing wave is starting — then confirmation mails pause,
+ * sign-ups are held (not lost), and admins see it in the UI and the audit log.
+ */
+
+export interface Limit {
+  limit: number;
+  windowSeconds: number;
+}
+
+export interface CaptureLimits {
+  /** Confirmation mails per client (IPv4 address, IPv6 /64). */
+  perIp: Limit;
+  perForm: Limit;
+  perWorkspace: Limit;
+  /** All workspaces together: the installation's mail reputation. */
+  global: Limit;
+  /** How long a tripped breaker pauses confirmation mails (an admin can close it earlier). */
+  breakerMinutes: number;
+}
+
+export const DEFAULT_LIMITS: CaptureLimits = {
+  perIp: { limit: 5, windowSeconds: 600 },
+  perForm: { limit: 500, windowSeconds: 3600 },
+  perWorkspace: { limit: 2000, windowSeconds: 3600 },
+  global: { limit: 10_000, windowSeconds: 3600 },
+  breakerMinutes: 60,
+};
+
+/**
+ * The client key for per-IP limits: an IPv4 address as it is, an IPv6 address cut to its /64
+ * (one customer line gets a whole /64, so counting single addresses would let it rotate freely).
+ */
+export function clientKey(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (isIP(ip) !== 6) return ip;
+  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (Number.parseInt(g || '0', 16) || 0).toString(16))
+    .join(':')}::/64`;
+}
+
+export interface Bucket {
+  key: string;
+  limit: Limit;
+}
+
+/**
+ * Counts one hit in each bucket and reads the open circuit breakers of `scopes`, in a single
+ * statement (one round trip, one commit, however many buckets). Returns the keys whose limit is
+ * now exceeded, and the open breakers' scopes. Buckets are written in a fixed order so two
+ * concurrent statements never wait for each other's rows crosswise.
+ */
+export async function hitBuckets(
+  db: Executor,
+  now: Date,
+  buckets: Bucket[],
+  scopes: string[] = [],
+): Promise<{ over: Set<string>; openScopes: Set<string> }> {
+  const sorted = [...buckets].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const rows = sorted.map((b) => {
+    const ms = b.limit.windowSeconds * 1000;
+    const start = Math.floor(now.getTime() / ms) * ms;
+    return sql`(${b.key}, ${new Date(start)}::timestamptz, 1, ${new Date(start + ms)}::timestamptz)`;
+  });
+  const result = await sql<{ kind: 'hit' | 'open'; bucket: string; hits: number }>`
+    WITH hit AS (
+      INSERT INTO rate_limits (bucket, window_start, hits, expires_at)
+      VALUES ${sql.join(rows)}
+      ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1
+      RETURNING bucket, hits
+    )
+    SELECT 'hit' AS kind, bucket, hits FROM hit
+    UNION ALL
+    SELECT 'open' AS kind, scope AS bucket, 0 AS hits FROM capture_circuit_breakers
+    WHERE scope IN (${sql.join(scopes.length > 0 ? scopes : [''])}) AND closes_at > ${now}`.execute(db);
+  const over = new Set<string>();
+  const openScopes = new Set<string>();
+  for (const r of result.rows) {
+    if (r.kind === 'open') {
+      openScopes.add(r.bucket);
+      continue;
+    }
+    const b = sorted.find((x) => x.key === r.bucket);
+    if (b && Number(r.hits) > b.limit.limit) over.add(r.bucket);
+  }
+  return { over, openScopes };
+}
+
+export interface BreakerState {
+  scope: string;
+  workspaceId: string | null;
+  openedAt: Date;
+  closesAt: Date;
+  reason: string;
+  trips: number;
+}
+
+export const globalScope = 'global';
+export const workspaceScope = (workspaceId: string) => `workspace:${workspaceId}`;
+
+/** The open breakers that stop this workspace's confirmation mails (its own and the global one). */
+export async function openBreakers(db: Executor, workspaceId: string, now: Date): Promise<BreakerState[]> {
+  const rows = await db
+    .selectFrom('capture_circuit_breakers')
+    .selectAll()
+    .where('scope', 'in', [globalScope, workspaceScope(workspaceId)])
+    .where('closes_at', '>', now)
+    .execute();
+  return rows.map((r) => ({
+    scope: r.scope,
+    workspaceId: r.workspace_id,
+    openedAt: r.opened_at,
+    closesAt: r.closes_at,
+    reason: r.reason,
+    trips: r.trips,
+  }));
+}
+
+/**
+ * Opens (or keeps open) a breaker. Returns true when it was closed before, i.e. this call starts
+ * a new pause and admins must be told.
+ */
+export async function tripBreaker(
+  db: Executor,
+  input: { scope: string; workspaceId: string | null; reason: string; now: Date; minutes: number },
+): Promise<boolean> {
+  const closesAt = new Date(input.now.getTime() + input.minutes * 60_000);
+  const row = await sql<{ opened_at: Date; fresh: boolean }>`
+    INSERT INTO capture_circuit_breakers AS b (scope, workspace_id, opened_at, closes_at, reason, trips)
+    VALUES (${input.scope}, ${input.workspaceId}, ${input.now}, ${closesAt}, ${input.reason}, 1)
+    ON CONFLICT (scope) DO UPDATE SET
+      opened_at = CASE WHEN b.closes_at <= ${input.now} THEN excluded.opened_at ELSE b.opened_at END,
+      reason = CASE WHEN b.closes_at <= ${input.now} THEN excluded.reason ELSE b.reason END,
+      trips = CASE WHEN b.closes_at <= ${input.now} THEN b.trips + 1 ELSE b.trips END,
+      closes_at = greatest(b.closes_at, excluded.closes_at)
+    RETURNING opened_at, (opened_at = ${input.now}) AS fresh`.execute(db);
+  return row.rows[0]?.fresh === true;
+}
+
+/** Closes a breaker now (admin action). Returns whether it was open. */
+export async function closeBreaker(db: Executor, scope: string, now: Date): Promise<boolean> {
+  const r = await db
+    .updateTable('capture_circuit_breakers')
+    .set({ closes_at: now })
+    .where('scope', '=', scope)
+    .where('closes_at', '>', now)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}

@@ -1,0 +1,365 @@
+import { sql } from 'kysely';
+import { sha256 } from '../../shared/crypto.js';
+import type { Executor } from '../../shared/db/index.js';
+import type {
+  Consent,
+  ConsentStatus,
+  ConsentToken,
+  ConsentTokenKind,
+  Contact,
+} from '../../shared/db/schema.js';
+import { normalizeEmail } from '../../shared/email.js';
+
+/** The workspace's consent settings (the defaults when it never changed them). */
+export interface ConsentSettingsValues {
+  optInTokenTtlHours: number;
+  unconfirmedRetentionDays: number;
+  proofRetentionDays: number;
+}
+
+export const DEFAULT_CONSENT_SETTINGS: ConsentSettingsValues = {
+  optInTokenTtlHours: 72,
+  unconfirmedRetentionDays: 14,
+  proofRetentionDays: 1095,
+};
+
+export async function findConsentSettings(db: Executor, workspaceId: string): Promise<ConsentSettingsValues> {
+  const row = await db
+    .selectFrom('consent_settings')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirst();
+  if (!row) return { ...DEFAULT_CONSENT_SETTINGS };
+  return {
+    optInTokenTtlHours: row.opt_in_token_ttl_hours,
+    unconfirmedRetentionDays: row.unconfirmed_retention_days,
+    proofRetentionDays: row.proof_retention_days,
+  };
+}
+
+export async function upsertConsentSettings(
+  db: Executor,
+  workspaceId: string,
+  values: ConsentSettingsValues,
+  now: Date,
+): Promise<void> {
+  const row = {
+    opt_in_token_ttl_hours: values.optInTokenTtlHours,
+    unconfirmed_retention_days: values.unconfirmedRetentionDays,
+    proof_retention_days: values.proofRetentionDays,
+    updated_at: now,
+  };
+  await db
+    .insertInto('consent_settings')
+    .values({ workspace_id: workspaceId, ...row })
+    .onConflict((oc) => oc.column('workspace_id').doUpdateSet(row))
+    .execute();
+}
+
+/** The contact (read only). */
+export async function findContact(
+  db: Executor,
+  workspaceId: string,
+  contactId: string,
+): Promise<Contact | undefined> {
+  return db
+    .selectFrom('contacts')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', contactId)
+    .executeTakeFirst();
+}
+
+/** The contact, locked for the rest of the transaction: one consent change per contact at a time. */
+export async function lockContact(
+  trx: Executor,
+  workspaceId: string,
+  contactId: string,
+): Promise<Contact | undefined> {
+  return trx
+    .selectFrom('contacts')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', contactId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function findConsents(db: Executor, workspaceId: string, contactId: string): Promise<Consent[]> {
+  return db
+    .selectFrom('consents')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('contact_id', '=', contactId)
+    .orderBy('purpose')
+    .execute();
+}
+
+/** Sets a consent to pending for a new request (callers never pass a confirmed one). */
+export async function markConsentPending(
+  trx: Executor,
+  workspaceId: string,
+  contactId: string,
+  purpose: string,
+  now: Date,
+): Promise<void> {
+  await trx
+    .insertInto('consents')
+    .values({
+      workspace_id: workspaceId,
+      contact_id: contactId,
+      purpose,
+      status: 'pending',
+      requested_at: now,
+      updated_at: now,
+    })
+    .onConflict((oc) =>
+      oc
+        .columns(['workspace_id', 'contact_id', 'purpose'])
+        .doUpdateSet({ status: 'pending', requested_at: now, updated_at: now })
+        // Belt and braces: a confirmed consent is never downgraded by a new request.
+        .where('consents.status', '!=', 'confirmed'),
+    )
+    .execute();
+}
+
+/** Moves a consent to a new status, with the time of that status. */
+export async function setConsentStatus(
+  trx: Executor,
+  workspaceId: string,
+  contactId: string,
+  purpose: string,
+  status: ConsentStatus,
+  now: Date,
+  legalBasis?: 'consent' | 'existing_customer',
+): Promise<void> {
+  const times =
+    status === 'confirmed'
+      ? { confirmed_at: now, withdrawn_at: null }
+      : status === 'withdrawn'
+        ? { withdrawn_at: now }
+        : status === 'pending'
+          ? { requested_at: now }
+          : {};
+  await trx
+    .insertInto('consents')
+    .values({
+      workspace_id: workspaceId,
+      contact_id: contactId,
+      purpose,
+      status,
+      ...(legalBasis ? { legal_basis: legalBasis } : {}),
+      requested_at: status === 'pending' ? now : null,
+      confirmed_at: status === 'confirmed' ? now : null,
+      withdrawn_at: status === 'withdrawn' ? now : null,
+      updated_at: now,
+    })
+    .onConflict((oc) =>
+      oc.columns(['workspace_id', 'contact_id', 'purpose']).doUpdateSet({
+        status,
+        ...times,
+        ...(legalBasis ? { legal_basis: legalBasis } : {}),
+        updated_at: now,
+      }),
+    )
+    .execute();
+}
+
+export async function insertConsentToken(
+  trx: Executor,
+  row: {
+    id: string;
+    workspaceId: string;
+    contactId: string;
+    kind: ConsentTokenKind;
+    selector?: string | null;
+    verifierHash?: string | null;
+    purposes: string[];
+    locale: 'de' | 'en';
+    formId?: string | null;
+    formVersion?: number | null;
+    asset?: { id: string; title: string; url?: string } | null;
+    createdAt: Date;
+    expiresAt: Date | null;
+  },
+): Promise<ConsentToken> {
+  return trx
+    .insertInto('consent_tokens')
+    .values({
+      id: row.id,
+      workspace_id: row.workspaceId,
+      contact_id: row.contactId,
+      kind: row.kind,
+      selector: row.selector ?? null,
+      verifier_hash: row.verifierHash ?? null,
+      purposes: JSON.stringify(row.purposes),
+      locale: row.locale,
+      form_id: row.formId ?? null,
+      form_version: row.formVersion ?? null,
+      asset: row.asset ? JSON.stringify(row.asset) : null,
+      created_at: row.createdAt,
+      expires_at: row.expiresAt,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findConsentTokenById(
+  db: Executor,
+  workspaceId: string,
+  id: string,
+): Promise<ConsentToken | undefined> {
+  return db
+    .selectFrom('consent_tokens')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+/** The token row behind a link's selector; the caller checks the verifier. Not workspace-scoped: the link is the only key. */
+export async function findConsentTokenBySelector(
+  db: Executor,
+  selector: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<ConsentToken | undefined> {
+  const query = db.selectFrom('consent_tokens').selectAll().where('selector', '=', selector);
+  return (options.forUpdate ? query.forUpdate() : query).executeTakeFirst();
+}
+
+/** Gives an opt-in request its link secret and records the message that carries it. */
+export async function setTokenMailed(
+  trx: Executor,
+  workspaceId: string,
+  id: string,
+  values: { selector: string; verifierHash: string; messageId: string; queuedAt: Date },
+): Promise<void> {
+  await trx
+    .updateTable('consent_tokens')
+    .set({
+      selector: values.selector,
+      verifier_hash: values.verifierHash,
+      message_id: values.messageId,
+      mail_queued_at: values.queuedAt,
+    })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function markTokenUsed(
+  trx: Executor,
+  workspaceId: string,
+  id: string,
+  now: Date,
+): Promise<boolean> {
+  const result = await trx
+    .updateTable('consent_tokens')
+    .set({ used_at: now })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** The form of an address in the mail log: a hash per workspace, never the address itself. */
+export function mailLogHash(workspaceId: string, email: string): string {
+  return sha256(`consent-mail-log:${workspaceId}:${normalizeEmail(email) ?? email.trim().toLowerCase()}`);
+}
+
+/** Notes one confirmation mail or notice for an address (for the per-address limits). */
+export async function logConsentMail(
+  trx: Executor,
+  workspaceId: string,
+  email: string,
+  kind: 'opt_in' | 'notice',
+  now: Date,
+): Promise<void> {
+  await trx
+    .insertInto('consent_mail_log')
+    .values({
+      workspace_id: workspaceId,
+      address_hash: mailLogHash(workspaceId, email),
+      kind,
+      created_at: now,
+    })
+    .execute();
+}
+
+/** How many confirmation mails (or notices) an address got since a time — also after a purge. */
+export async function countConsentMailsSince(
+  db: Executor,
+  workspaceId: string,
+  email: string,
+  kind: 'opt_in' | 'notice',
+  since: Date,
+): Promise<number> {
+  const row = await db
+    .selectFrom('consent_mail_log')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('workspace_id', '=', workspaceId)
+    .where('address_hash', '=', mailLogHash(workspaceId, email))
+    .where('kind', '=', kind)
+    .where('created_at', '>', since)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+export async function insertNotice(
+  trx: Executor,
+  row: { id: string; workspaceId: string; contactId: string; locale: 'de' | 'en'; createdAt: Date },
+): Promise<void> {
+  await trx
+    .insertInto('consent_notices')
+    .values({
+      id: row.id,
+      workspace_id: row.workspaceId,
+      contact_id: row.contactId,
+      locale: row.locale,
+      created_at: row.createdAt,
+    })
+    .execute();
+}
+
+export async function setNoticeMailed(
+  trx: Executor,
+  workspaceId: string,
+  id: string,
+  messageId: string,
+): Promise<void> {
+  await trx
+    .updateTable('consent_notices')
+    .set({ message_id: messageId })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .execute();
+}
+
+/** The requested events of one opt-in request: what the person saw and ticked, per purpose. */
+export async function findRequestEvents(
+  db: Executor,
+  workspaceId: string,
+  contactId: string,
+  tokenId: string,
+) {
+  return db
+    .selectFrom('consent_events')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('contact_id', '=', contactId)
+    .where('event', '=', 'requested')
+    .where('token_ref', '=', tokenId)
+    .orderBy('id')
+    .execute();
+}
+
+/** Locks nothing; used by reports and tests. */
+export async function countConsentsByStatus(db: Executor, workspaceId: string) {
+  return db
+    .selectFrom('consents')
+    .select(['status', sql<string>`count(*)`.as('n')])
+    .where('workspace_id', '=', workspaceId)
+    .groupBy('status')
+    .execute();
+}

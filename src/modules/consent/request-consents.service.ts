@@ -1,0 +1,190 @@
+import type { Executor } from '../../shared/db/index.js';
+import { normalizeEmail } from '../../shared/email.js';
+import { AppError } from '../../shared/errors.js';
+import { isUuid, newId } from '../../shared/ids.js';
+import type { AppDeps } from '../../shared/module.js';
+import { isSuppressed } from '../suppression/index.js';
+import {
+  countConsentMailsSince,
+  findConsentSettings,
+  findConsents,
+  insertConsentToken,
+  insertNotice,
+  lockContact,
+  logConsentMail,
+  markConsentPending,
+} from './consent.repository.js';
+import { CONFIRMED_NOTICE_JOB, OPT_IN_MAIL_JOB } from './job-refs.js';
+import { appendConsentEvent } from './ledger.js';
+import { PURPOSE_RE } from './purposes.js';
+
+export interface RequestedPurpose {
+  purpose: string;
+  /** The exact text of the box the person ticked, in the language they saw. */
+  consentText: string;
+  consentTextVersion: string;
+}
+
+export interface RequestConsentsInput {
+  workspaceId: string;
+  contactId: string;
+  email: string;
+  locale: 'de' | 'en';
+  purposes: RequestedPurpose[];
+  form: {
+    id: string | null;
+    version: number | null;
+    pageUrl: string | null;
+    privacyNoticeVersion: string | null;
+  };
+  ip: string | null;
+  userAgent: string | null;
+  /** Gated content: shown (as a download link, when `url` is given) on the page after confirming. */
+  asset?: { id: string; title: string; url?: string } | undefined;
+}
+
+export type RequestConsentsOutcome = 'doi-mail-queued' | 'already-confirmed' | 'rate-limited' | 'suppressed';
+
+/** Per-address limits on confirmation mails (compliance.md: subscription bombing). */
+export const OPT_IN_LIMITS = [
+  { max: 1, windowMs: 24 * 3_600_000 },
+  { max: 3, windowMs: 30 * 24 * 3_600_000 },
+] as const;
+/** At most one "you are already confirmed" notice per address and day. */
+export const NOTICE_LIMIT = { max: 1, windowMs: 24 * 3_600_000 } as const;
+
+function invalid(field: string, message: string): AppError {
+  return new AppError('VALIDATION_FAILED', { fields: [{ field, message }] });
+}
+
+function validate(input: RequestConsentsInput): void {
+  if (input.purposes.length === 0) throw invalid('purposes', 'at least one purpose');
+  const seen = new Set<string>();
+  for (const [i, p] of input.purposes.entries()) {
+    if (!PURPOSE_RE.test(p.purpose)) throw invalid(`purposes/${i}/purpose`, 'not a valid purpose');
+    if (seen.has(p.purpose)) throw invalid(`purposes/${i}/purpose`, 'given twice');
+    seen.add(p.purpose);
+    if (!p.consentText.trim()) throw invalid(`purposes/${i}/consentText`, 'the consent text is required');
+    if (!p.consentTextVersion.trim())
+      throw invalid(`purposes/${i}/consentTextVersion`, 'the consent text version is required');
+  }
+  if (input.form.id !== null && !isUuid(input.form.id)) throw invalid('form/id', 'must be a UUID');
+  if (input.locale !== 'de' && input.locale !== 'en') throw invalid('locale', 'de or en');
+}
+
+/**
+ * Records a consent request (a ticked box on a form) and starts the double opt-in: the purposes
+ * become pending — a confirmed consent is never downgraded —, a `requested` ledger event with
+ * every proof field is appended per purpose, and the confirmation mail is queued on the critical
+ * lane. An address whose purposes are all confirmed gets a notice mail instead; suppressed
+ * addresses get nothing. Confirmation mails are limited per address (1 per 24 h, 3 per 30 days),
+ * notices to 1 per 24 h; a limited request changes nothing. The caller answers the public the same
+ * way for every outcome. Runs in the caller's transaction.
+ */
+export async function requestConsents(
+  trx: Executor,
+  deps: Pick<AppDeps, 'clock' | 'queue'>,
+  input: RequestConsentsInput,
+): Promise<{ outcome: RequestConsentsOutcome }> {
+  validate(input);
+  const now = deps.clock.now();
+  const contact = await lockContact(trx, input.workspaceId, input.contactId);
+  if (!contact) throw new AppError('NOT_FOUND', { reason: 'contact not found in this workspace' });
+  if (normalizeEmail(input.email) !== contact.email_normalized)
+    throw invalid('email', 'is not the address of this contact');
+  if (await isSuppressed(trx, input.workspaceId, contact.email)) return { outcome: 'suppressed' };
+
+  const current = new Map(
+    (await findConsents(trx, input.workspaceId, contact.id)).map((c) => [c.purpose, c.status]),
+  );
+  const open = input.purposes.filter((p) => current.get(p.purpose) !== 'confirmed');
+
+  if (open.length === 0) {
+    const recent = await countConsentMailsSince(
+      trx,
+      input.workspaceId,
+      contact.email,
+      'notice',
+      new Date(now.getTime() - NOTICE_LIMIT.windowMs),
+    );
+    if (recent >= NOTICE_LIMIT.max) return { outcome: 'rate-limited' };
+    await logConsentMail(trx, input.workspaceId, contact.email, 'notice', now);
+    const noticeId = newId();
+    await insertNotice(trx, {
+      id: noticeId,
+      workspaceId: input.workspaceId,
+      contactId: contact.id,
+      locale: input.locale,
+      createdAt: now,
+    });
+    await deps.queue.enqueue(
+      trx,
+      CONFIRMED_NOTICE_JOB,
+      { workspaceId: input.workspaceId, noticeId },
+      { workspaceId: input.workspaceId, idempotencyKey: noticeId },
+    );
+    return { outcome: 'already-confirmed' };
+  }
+
+  for (const limit of OPT_IN_LIMITS) {
+    const sent = await countConsentMailsSince(
+      trx,
+      input.workspaceId,
+      contact.email,
+      'opt_in',
+      new Date(now.getTime() - limit.windowMs),
+    );
+    if (sent >= limit.max) return { outcome: 'rate-limited' };
+  }
+  await logConsentMail(trx, input.workspaceId, contact.email, 'opt_in', now);
+
+  const settings = await findConsentSettings(trx, input.workspaceId);
+  const tokenId = newId();
+  await insertConsentToken(trx, {
+    id: tokenId,
+    workspaceId: input.workspaceId,
+    contactId: contact.id,
+    kind: 'opt_in',
+    purposes: open.map((p) => p.purpose),
+    locale: input.locale,
+    formId: input.form.id,
+    formVersion: input.form.version,
+    asset: input.asset ?? null,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + settings.optInTokenTtlHours * 3_600_000),
+  });
+  const checkedBoxes = input.purposes.map((p) => p.purpose);
+  for (const p of open) {
+    await markConsentPending(trx, input.workspaceId, contact.id, p.purpose, now);
+    await appendConsentEvent(trx, {
+      workspaceId: input.workspaceId,
+      contactId: contact.id,
+      purpose: p.purpose,
+      event: 'requested',
+      occurredAt: now,
+      email: contact.email,
+      formId: input.form.id,
+      formVersion: input.form.version,
+      pageUrl: input.form.pageUrl,
+      consentText: p.consentText,
+      consentTextVersion: p.consentTextVersion,
+      privacyNoticeVersion: input.form.privacyNoticeVersion,
+      checkedBoxes,
+      ip: input.ip,
+      userAgent: input.userAgent,
+      tokenRef: tokenId,
+      details: {
+        locale: input.locale,
+        previousStatus: current.get(p.purpose) ?? null,
+        ...(input.asset ? { assetId: input.asset.id } : {}),
+      },
+    });
+  }
+  await deps.queue.enqueue(
+    trx,
+    OPT_IN_MAIL_JOB,
+    { workspaceId: input.workspaceId, tokenId },
+    { workspaceId: input.workspaceId, idempotencyKey: tokenId },
+  );
+  return { outcome: 'doi-mail-queued' };
+}

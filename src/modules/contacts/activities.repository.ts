@@ -1,0 +1,121 @@
+import type { Executor } from '../../shared/db/index.js';
+import type { Activity } from '../../shared/db/schema.js';
+import { AppError } from '../../shared/errors.js';
+
+/** `module.past-tense`, e.g. `mail.clicked`, `capture.form-submitted`, `contacts.merged`. */
+export const ACTIVITY_TYPE_RE = /^[a-z][a-z0-9-]{0,40}\.[a-z][a-z0-9-]{0,60}$/;
+
+/** The timeline shows data, it is not a store for documents: larger payloads are refused. */
+export const ACTIVITY_DATA_MAX_BYTES = 16_384;
+
+export interface ActivityInput {
+  workspaceId: string;
+  contactId: string;
+  /** `module.past-tense`, e.g. `mail.clicked`. */
+  type: string;
+  occurredAt: Date;
+  /** JSON shown on the timeline; never secrets. */
+  data: Record<string, unknown>;
+  /** Who or what caused it: `form:<id>`, `import:<id>`, `user:<id>`, `api`, `journey:<id>`. */
+  source?: string | null | undefined;
+  /**
+   * What the activity is about, for segment conditions like "downloaded asset X":
+   * `asset:<id>`, `form:<id>`, `message:<id>`, `campaign:<id>`, `event:<id>`.
+   */
+  ref?: string | null | undefined;
+}
+
+function validate(input: ActivityInput): string {
+  const problems: { field: string; message: string }[] = [];
+  if (!ACTIVITY_TYPE_RE.test(input.type))
+    problems.push({ field: 'type', message: 'must be module.past-tense, e.g. mail.clicked' });
+  if (!(input.occurredAt instanceof Date) || Number.isNaN(input.occurredAt.getTime()))
+    problems.push({ field: 'occurredAt', message: 'must be a valid date' });
+  if (input.source && input.source.length > 200)
+    problems.push({ field: 'source', message: 'at most 200 characters' });
+  if (input.ref && input.ref.length > 200) problems.push({ field: 'ref', message: 'at most 200 characters' });
+  const json = JSON.stringify(input.data ?? {});
+  if (Buffer.byteLength(json) > ACTIVITY_DATA_MAX_BYTES)
+    problems.push({ field: 'data', message: `at most ${ACTIVITY_DATA_MAX_BYTES} bytes of JSON` });
+  if (problems.length > 0) throw new AppError('VALIDATION_FAILED', { fields: problems });
+  return json;
+}
+
+/**
+ * Records one timeline entry for a contact. Call it inside the transaction that makes the change
+ * it records. The contact must exist in the workspace (a foreign key over both enforces it).
+ */
+export async function recordActivity(trx: Executor, input: ActivityInput): Promise<void> {
+  const data = validate(input);
+  await trx
+    .insertInto('activities')
+    .values({
+      workspace_id: input.workspaceId,
+      contact_id: input.contactId,
+      origin_contact_id: input.contactId,
+      type: input.type,
+      occurred_at: input.occurredAt,
+      data,
+      source: input.source ?? null,
+      ref: input.ref ?? null,
+    })
+    .execute();
+}
+
+/** Many entries in one statement (imports, demo data, merges). */
+export async function recordActivities(trx: Executor, inputs: ActivityInput[]): Promise<void> {
+  if (inputs.length === 0) return;
+  const rows = inputs.map((input) => ({
+    workspace_id: input.workspaceId,
+    contact_id: input.contactId,
+    origin_contact_id: input.contactId,
+    type: input.type,
+    occurred_at: input.occurredAt,
+    data: validate(input),
+    source: input.source ?? null,
+    ref: input.ref ?? null,
+  }));
+  await trx.insertInto('activities').values(rows).execute();
+}
+
+export interface TimelineCursor {
+  occurredAt: Date;
+  id: string;
+}
+
+export interface TimelineQuery {
+  /** Only these types; an entry ending in `.*` matches a whole module (`mail.*`). */
+  types?: string[] | undefined;
+  before?: TimelineCursor | undefined;
+  limit: number;
+}
+
+/** A page of a contact's timeline, newest first (keyset paging on occurred_at, id). */
+export async function listTimeline(
+  db: Executor,
+  workspaceId: string,
+  contactId: string,
+  query: TimelineQuery,
+): Promise<Activity[]> {
+  let q = db
+    .selectFrom('activities')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('contact_id', '=', contactId);
+  if (query.types && query.types.length > 0) {
+    const exact = query.types.filter((t) => !t.endsWith('.*'));
+    const prefixes = query.types.filter((t) => t.endsWith('.*')).map((t) => `${t.slice(0, -1)}%`);
+    q = q.where((eb) =>
+      eb.or([
+        ...(exact.length > 0 ? [eb('type', 'in', exact)] : []),
+        ...prefixes.map((p) => eb('type', 'like', p)),
+      ]),
+    );
+  }
+  if (query.before) {
+    const { occurredAt, id } = query.before;
+    // A row comparison, so the index (…, occurred_at DESC, id DESC) seeks straight to the cursor.
+    q = q.where((eb) => eb(eb.refTuple('occurred_at', 'id'), '<', eb.tuple(occurredAt, id)));
+  }
+  return q.orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(query.limit).execute();
+}

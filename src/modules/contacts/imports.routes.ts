@@ -1,0 +1,372 @@
+import { Readable } from 'node:stream';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import type { Import } from '../../shared/db/schema.js';
+import { AppError } from '../../shared/errors.js';
+import { actorOf, workspaceOf } from '../../shared/http/auth.js';
+import type { AppDeps } from '../../shared/module.js';
+import { recordAudit } from '../audit/index.js';
+import { type ContactSelection, selectionWhere } from './contacts-query.js';
+import { csvLine } from './csv.js';
+import { listCustomFields } from './custom-fields.js';
+import {
+  cancelImport,
+  findImport,
+  type ImportJobs,
+  ImportSettings,
+  type ImportSettingsT,
+  importReport,
+  PRESETS,
+  resumeImport,
+  startImport,
+  suggestMapping,
+  uploadImport,
+} from './imports.service.js';
+
+export const MAX_IMPORT_BYTES = 512 * 1_048_576;
+
+const ImportBody = Type.Object({
+  id: Type.String(),
+  fileName: Type.String(),
+  fileSize: Type.Number(),
+  status: Type.String(),
+  encoding: Type.String(),
+  delimiter: Type.String(),
+  header: Type.Array(Type.String()),
+  preview: Type.Array(Type.Array(Type.String())),
+  settings: Type.Record(Type.String(), Type.Unknown()),
+  totalRows: Type.Number(),
+  errorRows: Type.Number(),
+  appliedRows: Type.Number(),
+  created: Type.Number(),
+  updated: Type.Number(),
+  skipped: Type.Number(),
+  suppressed: Type.Number(),
+  consents: Type.Number(),
+  chunks: Type.Number(),
+  failure: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String(),
+  finishedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+const toImportBody = (i: Import) => ({
+  id: i.id,
+  fileName: i.file_name,
+  fileSize: Number(i.file_size),
+  status: i.status,
+  encoding: i.encoding,
+  delimiter: i.delimiter,
+  header: i.header,
+  preview: i.preview,
+  settings: i.settings,
+  totalRows: i.total_rows,
+  errorRows: i.error_rows,
+  appliedRows: i.applied_rows,
+  created: i.created_count,
+  updated: i.updated_count,
+  skipped: i.skipped_count,
+  suppressed: i.suppressed_count,
+  consents: i.consent_count,
+  chunks: i.chunk_count,
+  failure: i.failure,
+  createdAt: i.created_at.toISOString(),
+  finishedAt: i.finished_at ? i.finished_at.toISOString() : null,
+});
+
+/** Columns an export may contain, with their SQL. */
+const EXPORT_COLUMNS: Record<string, ReturnType<typeof sql>> = {
+  email: sql`c.email`,
+  first_name: sql`c.first_name`,
+  last_name: sql`c.last_name`,
+  company_name: sql`c.company_name`,
+  job_title: sql`c.job_title`,
+  phone: sql`c.phone`,
+  city: sql`c.city`,
+  country: sql`c.country`,
+  locale: sql`c.locale`,
+  lifecycle_stage: sql`c.lifecycle_stage`,
+  source_channel: sql`c.source_channel`,
+  tags: sql`array_to_string(c.tags, ';')`,
+  quality_score: sql`c.quality_score`,
+  created_at: sql`c.created_at`,
+  updated_at: sql`c.updated_at`,
+};
+
+export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: ImportJobs): void {
+  const tags = ['imports'];
+  const idParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+  // Uploads are raw CSV bodies, streamed into the database; the parser lives only in this plugin.
+  app.register(async (child) => {
+    child.addContentTypeParser(
+      ['text/csv', 'application/octet-stream', 'text/plain'],
+      (_req, payload, done) => done(null, payload),
+    );
+    child.withTypeProvider<TypeBoxTypeProvider>().post(
+      '/api/v1/imports',
+      {
+        config: { permission: 'contacts:write' },
+        bodyLimit: MAX_IMPORT_BYTES,
+        schema: {
+          tags,
+          summary:
+            'Upload a CSV file (raw body, text/csv); answers with the guessed encoding, delimiter, header, preview and mapping',
+          querystring: Type.Object({
+            fileName: Type.Optional(Type.String({ maxLength: 300 })),
+            preset: Type.Optional(Type.Union([Type.Literal('hubspot'), Type.Literal('mautic')])),
+          }),
+          response: {
+            201: Type.Object({
+              import: ImportBody,
+              suggestedMapping: Type.Record(Type.String(), Type.String()),
+            }),
+          },
+        },
+      },
+      async (request, reply) => {
+        const ws = workspaceOf(request);
+        const imp = await uploadImport(
+          deps.db,
+          deps.clock,
+          actorOf(request),
+          ws,
+          request.query.fileName ?? 'upload.csv',
+          request.body as Readable,
+          MAX_IMPORT_BYTES,
+        );
+        const defs = await listCustomFields(deps.db, ws, 'contact');
+        return reply.code(201).send({
+          import: toImportBody(imp),
+          suggestedMapping: suggestMapping(imp.header, defs, request.query.preset),
+        });
+      },
+    );
+  });
+
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  r.get(
+    '/api/v1/imports',
+    {
+      config: { permission: 'contacts:read' },
+      schema: {
+        tags,
+        summary: 'Recent imports',
+        response: { 200: Type.Object({ items: Type.Array(ImportBody) }) },
+      },
+    },
+    async (request) => ({
+      items: (
+        await deps.db
+          .selectFrom('imports')
+          .selectAll()
+          .where('workspace_id', '=', workspaceOf(request))
+          .orderBy('created_at', 'desc')
+          .limit(50)
+          .execute()
+      ).map(toImportBody),
+    }),
+  );
+
+  r.get(
+    '/api/v1/imports/presets',
+    {
+      config: { permission: 'contacts:read' },
+      schema: {
+        tags,
+        summary: 'Column presets for HubSpot and Mautic exports',
+        response: { 200: Type.Record(Type.String(), Type.Record(Type.String(), Type.String())) },
+      },
+    },
+    async () => PRESETS,
+  );
+
+  r.get(
+    '/api/v1/imports/:id',
+    {
+      config: { permission: 'contacts:read' },
+      schema: {
+        tags,
+        summary: 'An import and its progress',
+        params: idParams,
+        response: { 200: Type.Object({ import: ImportBody }) },
+      },
+    },
+    async (request) => {
+      const imp = await findImport(deps.db, workspaceOf(request), request.params.id);
+      if (!imp) throw new AppError('NOT_FOUND');
+      return { import: toImportBody(imp) };
+    },
+  );
+
+  r.post(
+    '/api/v1/imports/:id/start',
+    {
+      config: { permission: 'contacts:write' },
+      schema: {
+        tags,
+        summary: 'Start an uploaded import with a mapping and modes',
+        params: idParams,
+        body: ImportSettings,
+        response: { 200: Type.Object({ import: ImportBody }) },
+      },
+    },
+    async (request) => ({
+      import: toImportBody(
+        await startImport(
+          deps.db,
+          deps.clock,
+          deps.queue,
+          jobs,
+          actorOf(request),
+          workspaceOf(request),
+          request.params.id,
+          request.body as ImportSettingsT,
+        ),
+      ),
+    }),
+  );
+
+  r.post(
+    '/api/v1/imports/:id/cancel',
+    {
+      config: { permission: 'contacts:write' },
+      schema: {
+        tags,
+        summary: 'Cancel an import (stops between chunks)',
+        params: idParams,
+        response: { 200: Type.Object({ import: ImportBody }) },
+      },
+    },
+    async (request) => ({
+      import: toImportBody(
+        await cancelImport(deps.db, deps.clock, actorOf(request), workspaceOf(request), request.params.id),
+      ),
+    }),
+  );
+
+  r.post(
+    '/api/v1/imports/:id/resume',
+    {
+      config: { permission: 'contacts:write' },
+      schema: {
+        tags,
+        summary: 'Resume a cancelled import',
+        params: idParams,
+        response: { 200: Type.Object({ import: ImportBody }) },
+      },
+    },
+    async (request) => ({
+      import: toImportBody(
+        await resumeImport(
+          deps.db,
+          deps.clock,
+          deps.queue,
+          jobs,
+          actorOf(request),
+          workspaceOf(request),
+          request.params.id,
+        ),
+      ),
+    }),
+  );
+
+  r.get(
+    '/api/v1/imports/:id/report.csv',
+    {
+      config: { permission: 'contacts:read' },
+      schema: { tags, summary: 'Per-row error report (CSV)', params: idParams },
+    },
+    async (request, reply) => {
+      const imp = await findImport(deps.db, workspaceOf(request), request.params.id);
+      if (!imp) throw new AppError('NOT_FOUND');
+      reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="import-${imp.id}-report.csv"`);
+      return reply.send(Readable.from(importReport(deps.db, imp.id)));
+    },
+  );
+
+  r.get(
+    '/api/v1/contacts/export.csv',
+    {
+      config: { permission: 'contacts:read' },
+      schema: {
+        tags: ['contacts'],
+        summary: 'Export a list or segment as CSV with chosen columns (spreadsheet formulas escaped)',
+        querystring: Type.Object({
+          columns: Type.Optional(Type.String({ maxLength: 2000 })),
+          q: Type.Optional(Type.String({ maxLength: 200 })),
+          filter: Type.Optional(Type.String({ maxLength: 20000 })),
+          segmentId: Type.Optional(Type.String({ format: 'uuid' })),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const ws = workspaceOf(request);
+      const defs = await listCustomFields(deps.db, ws, 'contact');
+      const wanted = (
+        request.query.columns ?? 'email,first_name,last_name,company_name,job_title,lifecycle_stage'
+      )
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean);
+      const exprs = wanted.map((c) => {
+        if (EXPORT_COLUMNS[c]) return EXPORT_COLUMNS[c]!;
+        const def = c.startsWith('custom:') ? defs.find((d) => d.key === c.slice(7)) : undefined;
+        if (!def)
+          throw new AppError('VALIDATION_FAILED', {
+            fields: [{ field: 'columns', message: `unknown column ${c}` }],
+          });
+        return def.type === 'multi_choice'
+          ? sql`(SELECT string_agg(v, ';') FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(c.custom_fields -> ${def.key}) = 'array' THEN c.custom_fields -> ${def.key} END) v)`
+          : sql`c.custom_fields ->> ${def.key}`;
+      });
+      let filter: unknown;
+      if (request.query.filter) {
+        try {
+          filter = JSON.parse(request.query.filter);
+        } catch {
+          throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'filter', message: 'not JSON' }] });
+        }
+      }
+      const selection: ContactSelection = { q: request.query.q, filter, segmentId: request.query.segmentId };
+      const where = await selectionWhere(deps.db, ws, deps.clock.now(), selection);
+      await recordAudit(deps.db, actorOf(request), {
+        workspaceId: ws,
+        action: 'contacts.exported',
+        details: {
+          columns: wanted,
+          q: selection.q ?? null,
+          segmentId: selection.segmentId ?? null,
+          filter: filter ?? null,
+        },
+      });
+      const db = deps.db;
+      async function* lines() {
+        yield '\uFEFF';
+        yield csvLine(wanted);
+        let after: string | null = null;
+        for (;;) {
+          const page = await sql<
+            Record<string, unknown>
+          >`SELECT c.id AS "__id", ${sql.join(exprs.map((e, i) => sql`${e} AS ${sql.ref(`col${i}`)}`))}
+            FROM contacts c WHERE ${where} ${after ? sql`AND c.id > ${after}` : sql``} ORDER BY c.id LIMIT 2000`.execute(
+            db,
+          );
+          if (page.rows.length === 0) return;
+          let chunk = '';
+          for (const row of page.rows) chunk += csvLine(wanted.map((_, i) => row[`col${i}`]));
+          yield chunk;
+          after = String(page.rows[page.rows.length - 1]!.__id);
+        }
+      }
+      reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="contacts.csv"');
+      return reply.send(Readable.from(lines()));
+    },
+  );
+}

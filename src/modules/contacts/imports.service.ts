@@ -1,0 +1,1130 @@
+import { Type } from '@sinclair/typebox';
+import { parse } from 'csv-parse';
+import { sql } from 'kysely';
+import type { Actor } from '../../shared/actor.js';
+import type { Clock } from '../../shared/clock.js';
+import type { Db, Executor } from '../../shared/db/index.js';
+import type { CustomFieldDefinition, Import } from '../../shared/db/schema.js';
+import { normalizeEmail } from '../../shared/email.js';
+import { AppError } from '../../shared/errors.js';
+import { newId } from '../../shared/ids.js';
+import { defineJob, type JobDefinition, type JobQueue, PermanentJobError } from '../../shared/jobs/index.js';
+import { recordAudit } from '../audit/index.js';
+import { appendConsentEvent } from '../consent/index.js';
+import { suppressionHash } from '../suppression/index.js';
+import { LIFECYCLE_STAGES } from './contacts.service.js';
+import { csvLine, guessDelimiter, guessEncoding } from './csv.js';
+import { coerceCustomValue, listCustomFields } from './custom-fields.js';
+import {
+  companyNameFromDomain,
+  domainOf,
+  emailMatchKey,
+  emailSyntaxProblem,
+  isFreemailDomain,
+} from './email-rules.js';
+import { computeQuality } from './quality.js';
+
+/*
+ * CSV import in three steps, each crash-safe:
+ * 1. upload: the file goes into the database in 1 MB parts (any worker process can read it);
+ *    its encoding, delimiter, header and first rows are guessed for the mapping screen.
+ * 2. stage (one job): the file is streamed through csv-parse; each row is mapped, validated and
+ *    written to import_rows with its error, if any. A retry starts the step again from scratch.
+ *    Duplicates within the file are errors of the later rows. With "all or nothing", any error
+ *    ends the import here and nothing is written to contacts.
+ * 3. apply (one job per chunk of 5,000 rows, chained): one set-based statement upserts the
+ *    chunk's valid rows into contacts per the existing-contact mode, links companies, writes the
+ *    timeline, and marks the chunk applied — all in the job's completeWith transaction, so a
+ *    chunk is applied exactly once. Cancel stops between chunks; resume continues with the next.
+ * Suppressed addresses are never imported: they stay out, counted and reported.
+ */
+
+export const PART_BYTES = 1_048_576;
+export const CHUNK_ROWS = 5_000;
+const STAGE_BATCH = 2_000;
+const MAX_FIELD_CHARS = 100_000;
+
+export const PROFILE_TARGETS = [
+  'email',
+  'first_name',
+  'last_name',
+  'company_name',
+  'job_title',
+  'phone',
+  'city',
+  'country',
+  'locale',
+  'lifecycle_stage',
+  'source_channel',
+  'tags',
+  'consent',
+  'consent_date',
+] as const;
+
+/** Column presets for exports of other systems; anything else is matched by name (German too). */
+export const PRESETS: Record<'hubspot' | 'mautic', Record<string, string>> = {
+  hubspot: {
+    Email: 'email',
+    'First Name': 'first_name',
+    'Last Name': 'last_name',
+    'Company Name': 'company_name',
+    'Job Title': 'job_title',
+    'Phone Number': 'phone',
+    'Mobile Phone Number': 'phone',
+    City: 'city',
+    'Country/Region': 'country',
+    'Lifecycle Stage': 'lifecycle_stage',
+    'Original Source': 'source_channel',
+    'Preferred language': 'locale',
+  },
+  mautic: {
+    email: 'email',
+    firstname: 'first_name',
+    lastname: 'last_name',
+    company: 'company_name',
+    position: 'job_title',
+    phone: 'phone',
+    mobile: 'phone',
+    city: 'city',
+    country: 'country',
+    stage: 'lifecycle_stage',
+    tags: 'tags',
+    preferred_locale: 'locale',
+  },
+};
+
+const SYNONYMS: Record<string, string> = {
+  email: 'email',
+  'e-mail': 'email',
+  emailaddress: 'email',
+  'e-mail-adresse': 'email',
+  mail: 'email',
+  firstname: 'first_name',
+  vorname: 'first_name',
+  'first name': 'first_name',
+  first_name: 'first_name',
+  lastname: 'last_name',
+  nachname: 'last_name',
+  'last name': 'last_name',
+  last_name: 'last_name',
+  name: 'last_name',
+  company: 'company_name',
+  firma: 'company_name',
+  unternehmen: 'company_name',
+  'company name': 'company_name',
+  company_name: 'company_name',
+  jobtitle: 'job_title',
+  position: 'job_title',
+  'job title': 'job_title',
+  job_title: 'job_title',
+  titel: 'job_title',
+  phone: 'phone',
+  telefon: 'phone',
+  'phone number': 'phone',
+  mobile: 'phone',
+  handy: 'phone',
+  city: 'city',
+  stadt: 'city',
+  ort: 'city',
+  country: 'country',
+  land: 'country',
+  'country/region': 'country',
+  locale: 'locale',
+  sprache: 'locale',
+  language: 'locale',
+  tags: 'tags',
+  stage: 'lifecycle_stage',
+  'lifecycle stage': 'lifecycle_stage',
+};
+
+/** A proposed mapping for a header row: preset first, then names and synonyms, then custom field keys. */
+export function suggestMapping(
+  header: string[],
+  defs: CustomFieldDefinition[],
+  preset?: 'hubspot' | 'mautic',
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const custom = new Map(
+    defs.flatMap((d) => [
+      [d.key.toLowerCase(), d.key],
+      [d.label.toLowerCase(), d.key],
+    ]),
+  );
+  for (const column of header) {
+    const p = preset ? PRESETS[preset][column] : undefined;
+    const key = column.trim().toLowerCase();
+    const target =
+      p ??
+      SYNONYMS[key] ??
+      SYNONYMS[key.replace(/[\s_-]/g, '')] ??
+      (custom.has(key) ? `custom:${custom.get(key)}` : undefined);
+    if (target && !Object.values(out).includes(target)) out[column] = target;
+  }
+  return out;
+}
+
+export const ImportSettings = Type.Object({
+  mapping: Type.Record(Type.String({ maxLength: 300 }), Type.String({ maxLength: 80 })),
+  existing: Type.Union([Type.Literal('skip'), Type.Literal('update'), Type.Literal('fill_empty')]),
+  mode: Type.Union([Type.Literal('all_or_nothing'), Type.Literal('valid_rows')]),
+  encoding: Type.Optional(
+    Type.Union([Type.Literal('utf-8'), Type.Literal('windows-1252'), Type.Literal('iso-8859-1')]),
+  ),
+  delimiter: Type.Optional(Type.String({ minLength: 1, maxLength: 1 })),
+  tags: Type.Optional(Type.Array(Type.String({ maxLength: 60 }), { maxItems: 20 })),
+  /**
+   * Consent only with a legal basis and proof; rows whose consent column says yes get a confirmed
+   * consent with an `imported` ledger entry. Without proof nobody gets consent.
+   */
+  consent: Type.Optional(
+    Type.Object({
+      purpose: Type.String({ pattern: '^[a-z0-9][a-z0-9_.:-]{0,62}$' }),
+      legalBasis: Type.Union([Type.Literal('consent'), Type.Literal('existing_customer')]),
+      proof: Type.String({ minLength: 10, maxLength: 2000 }),
+    }),
+  ),
+});
+export type ImportSettingsT = {
+  mapping: Record<string, string>;
+  existing: 'skip' | 'update' | 'fill_empty';
+  mode: 'all_or_nothing' | 'valid_rows';
+  encoding?: 'utf-8' | 'windows-1252' | 'iso-8859-1' | undefined;
+  delimiter?: string | undefined;
+  tags?: string[] | undefined;
+  consent?: { purpose: string; legalBasis: 'consent' | 'existing_customer'; proof: string } | undefined;
+};
+
+const COUNTRIES: Record<string, string> = {
+  deutschland: 'DE',
+  germany: 'DE',
+  österreich: 'AT',
+  austria: 'AT',
+  schweiz: 'CH',
+  switzerland: 'CH',
+  'united kingdom': 'GB',
+  uk: 'GB',
+  'vereinigtes königreich': 'GB',
+  frankreich: 'FR',
+  france: 'FR',
+  niederlande: 'NL',
+  netherlands: 'NL',
+  'united states': 'US',
+  usa: 'US',
+  italien: 'IT',
+  italy: 'IT',
+  spanien: 'ES',
+  spain: 'ES',
+  polen: 'PL',
+  poland: 'PL',
+  belgien: 'BE',
+  belgium: 'BE',
+  luxemburg: 'LU',
+};
+const STAGE_ALIASES: Record<string, string> = {
+  lead: 'engaged',
+  marketingqualifiedlead: 'mql',
+  salesqualifiedlead: 'sql',
+  opportunity: 'opportunity',
+  customer: 'customer',
+  subscriber: 'subscriber',
+  evangelist: 'customer',
+  kunde: 'customer',
+  other: 'subscriber',
+};
+
+export async function findImport(db: Executor, workspaceId: string, id: string): Promise<Import | undefined> {
+  return db
+    .selectFrom('imports')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+/** Stores an uploaded file and guesses how it is written. Refuses files larger than maxBytes. */
+export async function uploadImport(
+  db: Db,
+  clock: Clock,
+  actor: Actor,
+  workspaceId: string,
+  fileName: string,
+  body: AsyncIterable<Buffer | Uint8Array | string>,
+  maxBytes: number,
+): Promise<Import> {
+  const id = newId();
+  const now = clock.now();
+  await db
+    .insertInto('imports')
+    .values({
+      id,
+      workspace_id: workspaceId,
+      created_by: actor.userId,
+      file_name: fileName.slice(0, 300),
+      status: 'uploaded',
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  let size = 0;
+  let seq = 0;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let sample: Buffer | undefined;
+  const flush = async () => {
+    if (pendingBytes === 0) return;
+    const data = Buffer.concat(pending);
+    sample ??= data.subarray(0, 65536);
+    await db.insertInto('import_file_parts').values({ import_id: id, seq: seq++, data }).execute();
+    pending = [];
+    pendingBytes = 0;
+  };
+  try {
+    for await (const piece of body) {
+      const buf = typeof piece === 'string' ? Buffer.from(piece) : Buffer.from(piece);
+      size += buf.length;
+      if (size > maxBytes) throw new AppError('PAYLOAD_TOO_LARGE', { maxBytes });
+      pending.push(buf);
+      pendingBytes += buf.length;
+      if (pendingBytes >= PART_BYTES) await flush();
+    }
+    await flush();
+  } catch (err) {
+    await db.deleteFrom('imports').where('id', '=', id).execute();
+    throw err;
+  }
+  if (size === 0) {
+    await db.deleteFrom('imports').where('id', '=', id).execute();
+    throw new AppError('IMPORT_FILE_INVALID', { reason: 'the file is empty' });
+  }
+  const encoding = guessEncoding(sample!);
+  const text = new TextDecoder(encoding).decode(sample!).replace(/^\uFEFF/, '');
+  const delimiter = guessDelimiter(text);
+  const rows = await parseSample(text, delimiter);
+  const header = (rows[0] ?? []).map((h) => h.trim());
+  if (header.length === 0 || header.every((h) => h === ''))
+    throw new AppError('IMPORT_FILE_INVALID', { reason: 'no header row' });
+  const defs = await listCustomFields(db, workspaceId, 'contact');
+  const suggested = suggestMapping(header, defs);
+  await db
+    .updateTable('imports')
+    .set({
+      file_size: size,
+      encoding,
+      delimiter,
+      header: JSON.stringify(header),
+      preview: JSON.stringify(rows.slice(1, 6)),
+      settings: JSON.stringify({ suggestedMapping: suggested }),
+      updated_at: clock.now(),
+    })
+    .where('id', '=', id)
+    .execute();
+  await recordAudit(db, actor, {
+    workspaceId,
+    action: 'imports.uploaded',
+    targetType: 'import',
+    targetId: id,
+    details: { fileName, size },
+  });
+  return (await findImport(db, workspaceId, id))!;
+}
+
+async function parseSample(text: string, delimiter: string): Promise<string[][]> {
+  // The sample may end inside a row: parse whole lines only, forgive everything.
+  const cut = text.lastIndexOf('\n') > 0 ? text.slice(0, text.lastIndexOf('\n')) : text;
+  const rows: string[][] = [];
+  const parser = parse({
+    delimiter,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_records_with_error: true,
+    to: 7,
+  });
+  parser.end(cut);
+  for await (const r of parser) rows.push(r as string[]);
+  return rows;
+}
+
+/** Starts (or re-starts after a failed validation) an uploaded import with the user's mapping. */
+export async function startImport(
+  db: Db,
+  clock: Clock,
+  queue: JobQueue,
+  jobs: ImportJobs,
+  actor: Actor,
+  workspaceId: string,
+  id: string,
+  settings: ImportSettingsT,
+): Promise<Import> {
+  const targets = Object.values(settings.mapping).filter((t) => t !== 'ignore');
+  if (!targets.includes('email'))
+    throw new AppError('VALIDATION_FAILED', {
+      fields: [{ field: 'mapping', message: 'a column must be mapped to email' }],
+    });
+  const defs = await listCustomFields(db, workspaceId, 'contact');
+  const bad = targets.filter(
+    (t) =>
+      !(PROFILE_TARGETS as readonly string[]).includes(t) &&
+      !(t.startsWith('custom:') && defs.some((d) => d.key === t.slice(7))),
+  );
+  if (bad.length)
+    throw new AppError('VALIDATION_FAILED', {
+      fields: [{ field: 'mapping', message: `unknown targets: ${bad.join(', ')}` }],
+    });
+  const dup = targets.filter((t, i) => targets.indexOf(t) !== i && t !== 'phone');
+  if (dup.length)
+    throw new AppError('VALIDATION_FAILED', {
+      fields: [{ field: 'mapping', message: `mapped twice: ${dup.join(', ')}` }],
+    });
+  return db.transaction().execute(async (trx) => {
+    const imp = await trx
+      .selectFrom('imports')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!imp) throw new AppError('NOT_FOUND');
+    if (imp.status !== 'uploaded' && imp.status !== 'failed')
+      throw new AppError('IMPORT_STATE_INVALID', { status: imp.status });
+    await trx
+      .updateTable('imports')
+      .set({
+        status: 'staging',
+        settings: JSON.stringify(settings),
+        encoding: settings.encoding ?? imp.encoding,
+        delimiter: settings.delimiter ?? imp.delimiter,
+        failure: null,
+        updated_at: clock.now(),
+      })
+      .where('id', '=', id)
+      .execute();
+    await queue.enqueue(trx, jobs.stage, { importId: id }, { workspaceId, idempotencyKey: `stage:${id}` });
+    await recordAudit(trx, actor, {
+      workspaceId,
+      action: 'imports.started',
+      targetType: 'import',
+      targetId: id,
+      details: { existing: settings.existing, mode: settings.mode, consent: settings.consent ?? null },
+    });
+    return (await findImport(trx, workspaceId, id))!;
+  });
+}
+
+async function* fileText(db: Db, importId: string, encoding: string): AsyncGenerator<string> {
+  const decoder = new TextDecoder(encoding, { fatal: encoding === 'utf-8' });
+  for (let seq = 0; ; seq++) {
+    const part = await db
+      .selectFrom('import_file_parts')
+      .select('data')
+      .where('import_id', '=', importId)
+      .where('seq', '=', seq)
+      .executeTakeFirst();
+    if (!part) break;
+    let text: string;
+    try {
+      text = decoder.decode(part.data, { stream: true });
+    } catch {
+      throw new AppError('IMPORT_FILE_INVALID', {
+        reason: 'the file is not valid UTF-8; choose the encoding windows-1252 (Excel) and start again',
+      });
+    }
+    yield seq === 0 ? text.replace(/^\uFEFF/, '') : text;
+  }
+  const rest = decoder.decode();
+  if (rest) yield rest;
+}
+
+interface StagedRow {
+  row_no: number;
+  email: string | null;
+  email_normalized: string | null;
+  email_hash: string | null;
+  company_domain: string | null;
+  data: Record<string, unknown>;
+  error: string | null;
+}
+
+const TRUE = new Set(['1', 'true', 'yes', 'ja', 'y', 'j', 'x', 'opt-in', 'optin', 'subscribed', 'confirmed']);
+
+function mapRow(
+  rowNo: number,
+  record: string[],
+  header: string[],
+  columns: { index: number; target: string }[],
+  defs: Map<string, CustomFieldDefinition>,
+  workspaceId: string,
+  importId: string,
+  settings: ImportSettingsT,
+  now: Date,
+): StagedRow {
+  const errors: string[] = [];
+  if (record.length !== header.length)
+    errors.push(`has ${record.length} columns, the header has ${header.length}`);
+  const data: Record<string, unknown> = {};
+  const custom: Record<string, unknown> = {};
+  let email: string | null = null;
+  for (const { index, target } of columns) {
+    const raw = (record[index] ?? '').trim();
+    if (raw.length > MAX_FIELD_CHARS) {
+      errors.push(`${header[index]}: longer than ${MAX_FIELD_CHARS} characters`);
+      continue;
+    }
+    if (raw === '') continue;
+    if (target === 'email') email = raw;
+    else if (target.startsWith('custom:')) {
+      const def = defs.get(target.slice(7))!;
+      try {
+        const v = coerceCustomValue(def, raw);
+        if (v !== null) custom[def.key] = v;
+      } catch (err) {
+        errors.push(`${header[index]}: ${(err as Error).message}`);
+      }
+    } else if (target === 'country') {
+      const c = COUNTRIES[raw.toLowerCase()] ?? raw.toUpperCase();
+      if (/^[A-Z]{2}$/.test(c)) data.country = c;
+      else errors.push(`${header[index]}: not a country code`);
+    } else if (target === 'locale') {
+      const l = raw.slice(0, 2).toLowerCase();
+      if (l === 'de' || l === 'en') data.locale = l;
+    } else if (target === 'lifecycle_stage') {
+      const key = raw.toLowerCase().replace(/[\s_-]/g, '');
+      const s = (LIFECYCLE_STAGES as readonly string[]).includes(key) ? key : STAGE_ALIASES[key];
+      if (s) data.lifecycle_stage = s;
+      else errors.push(`${header[index]}: unknown lifecycle stage "${raw.slice(0, 50)}"`);
+    } else if (target === 'tags') {
+      data.tags = raw
+        .split(/[;,|]/)
+        .map((t) => t.trim().toLowerCase())
+        .filter(Boolean)
+        .slice(0, 50);
+    } else if (target === 'consent') data.consent = TRUE.has(raw.toLowerCase());
+    else if (target === 'consent_date') {
+      const d = new Date(
+        /^\d{1,2}\.\d{1,2}\.\d{4}/.test(raw)
+          ? raw.replace(/^(\d{1,2})\.(\d{1,2})\.(\d{4})/, '$3-$2-$1')
+          : raw,
+      );
+      if (Number.isNaN(d.getTime())) errors.push(`${header[index]}: not a date`);
+      else data.consent_date = d.toISOString();
+    } else {
+      const max = target === 'phone' ? 50 : target === 'company_name' ? 300 : 200;
+      if (raw.length > max) errors.push(`${header[index]}: longer than ${max} characters`);
+      else if (data[target] === undefined) data[target] = raw;
+    }
+  }
+  let normalized: string | null = null;
+  let hash: string | null = null;
+  let companyDomain: string | null = null;
+  if (!email) errors.push('no e-mail address');
+  else {
+    const problem = emailSyntaxProblem(email);
+    normalized = normalizeEmail(email) ?? null;
+    if (problem || !normalized) errors.push(`e-mail address: ${problem ?? 'invalid'}`);
+    else {
+      hash = suppressionHash(workspaceId, email);
+      const domain = domainOf(normalized);
+      if (!isFreemailDomain(domain)) {
+        companyDomain = domain;
+        data.company_hint = (data.company_name as string | undefined) ?? companyNameFromDomain(domain);
+      }
+      data.match_key = emailMatchKey(normalized);
+    }
+  }
+  const tags = [
+    ...new Set([...((data.tags as string[]) ?? []), ...(settings.tags ?? []).map((t) => t.toLowerCase())]),
+  ];
+  // Consent wanted by the file but no proof given: no consent, and a tag for the re-permission mail.
+  if (data.consent === true && !settings.consent) tags.push('re-permission');
+  if (tags.length) data.tags = [...new Set(tags)];
+  data.custom_fields = custom;
+  const meta: Record<string, { at: string; source: string }> = {};
+  for (const key of Object.keys(data))
+    if (PROFILE_TARGETS.includes(key as never))
+      meta[key] = { at: now.toISOString(), source: `import:${importId}` };
+  for (const key of Object.keys(custom))
+    meta[`custom_fields.${key}`] = { at: now.toISOString(), source: `import:${importId}` };
+  data.field_meta = meta;
+  if (normalized) {
+    const q = computeQuality({
+      email: normalized,
+      fields: data,
+      customFields: custom,
+      qualificationCustomKeys: [],
+      fieldMeta: meta,
+      domainStatus: undefined,
+      now,
+    });
+    data.quality_score = q.score;
+    data.quality_reasons = q.reasons;
+  }
+  data.id = newId();
+  return {
+    row_no: rowNo,
+    email: email?.slice(0, 320) ?? null,
+    email_normalized: errors.length ? null : normalized,
+    email_hash: hash,
+    company_domain: companyDomain,
+    data,
+    error: errors.length ? errors.join('; ').slice(0, 2000) : null,
+  };
+}
+
+async function insertStaged(db: Executor, importId: string, rows: StagedRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await sql`
+    INSERT INTO import_rows (import_id, row_no, email, email_normalized, email_hash, company_domain, data, error)
+    SELECT ${importId}, * FROM unnest(
+      ${rows.map((r) => r.row_no)}::int[], ${rows.map((r) => r.email)}::text[], ${rows.map((r) => r.email_normalized)}::text[],
+      ${rows.map((r) => r.email_hash)}::text[], ${rows.map((r) => r.company_domain)}::text[],
+      ${rows.map((r) => JSON.stringify(r.data))}::jsonb[], ${rows.map((r) => r.error)}::text[])`.execute(db);
+}
+
+/** Step 2: parses, maps and validates the whole file into import_rows; then plans the chunks. */
+export async function stageImport(
+  db: Db,
+  clock: Clock,
+  queue: JobQueue,
+  jobs: ImportJobs,
+  importId: string,
+): Promise<void> {
+  const imp = await db.selectFrom('imports').selectAll().where('id', '=', importId).executeTakeFirst();
+  if (!imp) throw new PermanentJobError('import no longer exists');
+  if (imp.status !== 'staging') return; // done by an earlier run, or cancelled
+  const settings = imp.settings as unknown as ImportSettingsT;
+  const now = clock.now();
+  await db.deleteFrom('import_rows').where('import_id', '=', importId).execute();
+  await db.deleteFrom('import_chunks').where('import_id', '=', importId).execute();
+  const header = imp.header;
+  const headerIndex = new Map(header.map((h, i) => [h, i]));
+  const columns = Object.entries(settings.mapping)
+    .filter(([column, target]) => target !== 'ignore' && headerIndex.has(column))
+    .map(([column, target]) => ({ index: headerIndex.get(column)!, target }));
+  const defs = new Map((await listCustomFields(db, imp.workspace_id, 'contact')).map((d) => [d.key, d]));
+  const parser = parse({
+    delimiter: imp.delimiter,
+    relax_column_count: true,
+    skip_records_with_error: true,
+    // Large enough to read a 10 MB cell and report it as a row error (MAX_FIELD_CHARS) with the right row number.
+    max_record_size: 32 * 1_048_576,
+    from_line: 2,
+  });
+  const skipped: { line: number; message: string }[] = [];
+  parser.on('skip', (err: Error & { lines?: number }) =>
+    skipped.push({ line: err.lines ?? 0, message: err.message }),
+  );
+  const feed = (async () => {
+    try {
+      for await (const text of fileText(db, importId, imp.encoding))
+        if (!parser.write(text)) await new Promise((r) => parser.once('drain', r));
+      parser.end();
+    } catch (err) {
+      parser.destroy(err as Error);
+    }
+  })();
+  let rowNo = 0;
+  let batch: StagedRow[] = [];
+  try {
+    for await (const record of parser) {
+      while (skipped.length) {
+        const s = skipped.shift()!;
+        batch.push({
+          row_no: ++rowNo,
+          email: null,
+          email_normalized: null,
+          email_hash: null,
+          company_domain: null,
+          data: {},
+          error: `unreadable row near line ${s.line}: ${s.message}`.slice(0, 2000),
+        });
+      }
+      batch.push(
+        mapRow(++rowNo, record as string[], header, columns, defs, imp.workspace_id, importId, settings, now),
+      );
+      if (batch.length >= STAGE_BATCH) {
+        await insertStaged(db, importId, batch);
+        await db
+          .updateTable('imports')
+          .set({ total_rows: rowNo, updated_at: clock.now() })
+          .where('id', '=', importId)
+          .execute();
+        batch = [];
+      }
+    }
+    await feed;
+  } catch (err) {
+    const reason = err instanceof AppError ? String(err.details?.reason ?? err.code) : (err as Error).message;
+    await db
+      .updateTable('imports')
+      .set({
+        status: 'failed',
+        failure: reason.slice(0, 2000),
+        updated_at: clock.now(),
+        finished_at: clock.now(),
+      })
+      .where('id', '=', importId)
+      .execute();
+    return;
+  }
+  for (const s of skipped)
+    batch.push({
+      row_no: ++rowNo,
+      email: null,
+      email_normalized: null,
+      email_hash: null,
+      company_domain: null,
+      data: {},
+      error: `unreadable row near line ${s.line}: ${s.message}`.slice(0, 2000),
+    });
+  await insertStaged(db, importId, batch);
+  await db.transaction().execute(async (trx) => {
+    // The same address twice in one file: the first row counts, later ones are reported.
+    await sql`
+      UPDATE import_rows r SET error = 'the same e-mail address appears earlier in the file (row ' || f.first || ')', email_normalized = NULL
+      FROM (SELECT email_normalized, min(row_no) AS first FROM import_rows WHERE import_id = ${importId} AND email_normalized IS NOT NULL GROUP BY 1 HAVING count(*) > 1) f
+      WHERE r.import_id = ${importId} AND r.email_normalized = f.email_normalized AND r.row_no > f.first`.execute(
+      trx,
+    );
+    const errors = Number(
+      (
+        await sql<{
+          n: string;
+        }>`SELECT count(*) AS n FROM import_rows WHERE import_id = ${importId} AND error IS NOT NULL`.execute(
+          trx,
+        )
+      ).rows[0]?.n ?? 0,
+    );
+    const base = { total_rows: rowNo, error_rows: errors, updated_at: clock.now() };
+    if (rowNo === 0 || (settings.mode === 'all_or_nothing' && errors > 0)) {
+      await trx
+        .updateTable('imports')
+        .set({
+          ...base,
+          status: 'failed',
+          finished_at: clock.now(),
+          failure: rowNo === 0 ? 'the file has no rows' : `${errors} rows have errors; nothing was imported`,
+        })
+        .where('id', '=', importId)
+        .execute();
+      return;
+    }
+    const chunks = Math.ceil(rowNo / CHUNK_ROWS);
+    await trx
+      .insertInto('import_chunks')
+      .values(
+        Array.from({ length: chunks }, (_, i) => ({
+          import_id: importId,
+          seq: i,
+          first_row: i * CHUNK_ROWS + 1,
+          last_row: Math.min(rowNo, (i + 1) * CHUNK_ROWS),
+          applied_at: null,
+        })),
+      )
+      .execute();
+    await trx
+      .updateTable('imports')
+      .set({ ...base, status: 'applying', chunk_count: chunks })
+      .where('id', '=', importId)
+      .execute();
+    await queue.enqueue(
+      trx,
+      jobs.apply,
+      { importId, seq: 0 },
+      { workspaceId: imp.workspace_id, idempotencyKey: `apply:${importId}:0` },
+    );
+  });
+}
+
+const UPSERT_SET = {
+  skip: sql`DO NOTHING`,
+  update: sql`DO UPDATE SET
+    first_name = coalesce(EXCLUDED.first_name, c.first_name), last_name = coalesce(EXCLUDED.last_name, c.last_name),
+    company_name = coalesce(EXCLUDED.company_name, c.company_name), job_title = coalesce(EXCLUDED.job_title, c.job_title),
+    phone = coalesce(EXCLUDED.phone, c.phone), city = coalesce(EXCLUDED.city, c.city), country = coalesce(EXCLUDED.country, c.country),
+    locale = coalesce(EXCLUDED.locale, c.locale), source_channel = coalesce(EXCLUDED.source_channel, c.source_channel),
+    lifecycle_stage = CASE WHEN EXCLUDED.lifecycle_stage <> 'subscriber' THEN EXCLUDED.lifecycle_stage ELSE c.lifecycle_stage END,
+    custom_fields = c.custom_fields || EXCLUDED.custom_fields,
+    tags = ARRAY(SELECT DISTINCT unnest(c.tags || EXCLUDED.tags)),
+    field_meta = c.field_meta || EXCLUDED.field_meta, updated_at = EXCLUDED.updated_at`,
+  fill_empty: sql`DO UPDATE SET
+    first_name = coalesce(c.first_name, EXCLUDED.first_name), last_name = coalesce(c.last_name, EXCLUDED.last_name),
+    company_name = coalesce(c.company_name, EXCLUDED.company_name), job_title = coalesce(c.job_title, EXCLUDED.job_title),
+    phone = coalesce(c.phone, EXCLUDED.phone), city = coalesce(c.city, EXCLUDED.city), country = coalesce(c.country, EXCLUDED.country),
+    locale = coalesce(c.locale, EXCLUDED.locale), source_channel = coalesce(c.source_channel, EXCLUDED.source_channel),
+    custom_fields = EXCLUDED.custom_fields || c.custom_fields,
+    tags = ARRAY(SELECT DISTINCT unnest(c.tags || EXCLUDED.tags)),
+    field_meta = EXCLUDED.field_meta || c.field_meta, updated_at = EXCLUDED.updated_at`,
+} as const;
+
+/** Step 3, one chunk: everything in the caller's transaction (the job's completeWith). */
+export async function applyChunk(
+  trx: Executor,
+  clock: Clock,
+  imp: Import,
+  seq: number,
+): Promise<'applied' | 'already' | 'cancelled'> {
+  const chunk = await trx
+    .selectFrom('import_chunks')
+    .selectAll()
+    .where('import_id', '=', imp.id)
+    .where('seq', '=', seq)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!chunk || chunk.applied_at) return 'already';
+  const settings = imp.settings as unknown as ImportSettingsT;
+  const now = clock.now();
+  const ws = imp.workspace_id;
+  const range = sql`r.import_id = ${imp.id} AND r.row_no BETWEEN ${chunk.first_row} AND ${chunk.last_row}`;
+  await sql`UPDATE import_rows r SET outcome = 'suppressed' WHERE ${range} AND r.error IS NULL
+    AND EXISTS (SELECT 1 FROM suppressions s WHERE s.workspace_id = ${ws} AND s.email_hash = r.email_hash)`.execute(
+    trx,
+  );
+  const upserted = await sql<{ id: string; email_normalized: string; inserted: boolean }>`
+    INSERT INTO contacts AS c (id, workspace_id, email, email_normalized, email_match_key, first_name, last_name, company_name,
+      job_title, phone, city, country, locale, lifecycle_stage, source_channel, custom_fields, tags, field_meta,
+      quality_score, quality_reasons, quality_checked_at, created_at, updated_at)
+    SELECT (d->>'id')::uuid, ${ws}, r.email, r.email_normalized, d->>'match_key', d->>'first_name', d->>'last_name', d->>'company_name',
+      d->>'job_title', d->>'phone', d->>'city', d->>'country', d->>'locale', coalesce(d->>'lifecycle_stage', 'subscriber'), d->>'source_channel',
+      coalesce(d->'custom_fields', '{}'), coalesce(ARRAY(SELECT jsonb_array_elements_text(d->'tags')), '{}'), coalesce(d->'field_meta', '{}'),
+      (d->>'quality_score')::smallint, coalesce(d->'quality_reasons', '[]'), ${now}, ${now}, ${now}
+    FROM (SELECT r.*, r.data AS d FROM import_rows r WHERE ${range} AND r.error IS NULL AND r.outcome IS NULL) r
+    ON CONFLICT (workspace_id, email_normalized) ${UPSERT_SET[settings.existing]}
+    RETURNING c.id, c.email_normalized, (xmax = 0) AS inserted`.execute(trx);
+  const created = upserted.rows.filter((u) => u.inserted);
+  if (upserted.rows.length > 0) {
+    await sql`UPDATE import_rows r SET outcome = CASE WHEN u.inserted THEN 'created' ELSE 'updated' END, data = r.data || jsonb_build_object('contact_id', u.id)
+      FROM unnest(${upserted.rows.map((u) => u.email_normalized)}::text[], ${upserted.rows.map((u) => u.inserted)}::boolean[], ${upserted.rows.map((u) => u.id)}::uuid[]) AS u(email_normalized, inserted, id)
+      WHERE ${range} AND r.email_normalized = u.email_normalized`.execute(trx);
+  }
+  await sql`UPDATE import_rows r SET outcome = 'skipped' WHERE ${range} AND r.error IS NULL AND r.outcome IS NULL`.execute(
+    trx,
+  );
+  // Companies for business domains that have none yet, then the links.
+  await sql`
+    WITH d AS (
+      SELECT DISTINCT ON (r.company_domain) r.company_domain AS domain, r.data->>'company_hint' AS name FROM import_rows r
+      WHERE ${range} AND r.outcome IN ('created', 'updated') AND r.company_domain IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM company_domains cd WHERE cd.workspace_id = ${ws} AND cd.domain = r.company_domain)
+      ORDER BY r.company_domain, r.row_no),
+    co AS (INSERT INTO companies (id, workspace_id, name, website, created_at, updated_at)
+      SELECT gen_random_uuid(), ${ws}, left(coalesce(nullif(d.name, ''), d.domain), 300), 'https://' || d.domain, ${now}, ${now} FROM d
+      RETURNING id, substr(website, 9) AS domain)
+    INSERT INTO company_domains (workspace_id, domain, company_id, created_at) SELECT ${ws}, co.domain, co.id, ${now} FROM co
+    ON CONFLICT DO NOTHING`.execute(trx);
+  await sql`
+    UPDATE contacts c SET company_id = cd.company_id, company_name = coalesce(c.company_name, co.name)
+    FROM import_rows r JOIN company_domains cd ON cd.workspace_id = ${ws} AND cd.domain = r.company_domain
+      JOIN companies co ON co.id = cd.company_id
+    WHERE ${range} AND r.outcome IN ('created', 'updated') AND c.workspace_id = ${ws} AND c.email_normalized = r.email_normalized
+      AND c.company_id IS NULL`.execute(trx);
+  await sql`
+    INSERT INTO activities (workspace_id, contact_id, origin_contact_id, type, occurred_at, data, source, ref)
+    SELECT ${ws}, (r.data->>'contact_id')::uuid, (r.data->>'contact_id')::uuid, 'contacts.imported', ${now},
+      jsonb_build_object('importId', ${imp.id}::text, 'file', ${imp.file_name}::text, 'row', r.row_no, 'outcome', r.outcome), ${`import:${imp.id}`}, ${`import:${imp.id}`}
+    FROM import_rows r WHERE ${range} AND r.outcome IN ('created', 'updated')`.execute(trx);
+  let consents = 0;
+  if (settings.consent) {
+    const rows = await sql<{
+      contact_id: string;
+      email: string;
+      row_no: number;
+      consent_date: string | null;
+    }>`
+      SELECT r.data->>'contact_id' AS contact_id, r.email, r.row_no, r.data->>'consent_date' AS consent_date FROM import_rows r
+      WHERE ${range} AND r.outcome IN ('created', 'updated') AND (r.data->>'consent')::boolean IS TRUE`.execute(
+      trx,
+    );
+    for (const row of rows.rows) {
+      const existing = await trx
+        .selectFrom('consents')
+        .select('status')
+        .where('workspace_id', '=', ws)
+        .where('contact_id', '=', row.contact_id)
+        .where('purpose', '=', settings.consent.purpose)
+        .executeTakeFirst();
+      // A withdrawal stands, and a confirmed consent needs nothing: an import never changes either.
+      if (existing && (existing.status === 'withdrawn' || existing.status === 'confirmed')) continue;
+      const at = row.consent_date ? new Date(row.consent_date) : now;
+      await trx
+        .insertInto('consents')
+        .values({
+          workspace_id: ws,
+          contact_id: row.contact_id,
+          purpose: settings.consent.purpose,
+          status: 'confirmed',
+          legal_basis: settings.consent.legalBasis,
+          confirmed_at: at,
+          updated_at: now,
+        })
+        .onConflict((oc) =>
+          oc.columns(['workspace_id', 'contact_id', 'purpose']).doUpdateSet({
+            status: 'confirmed',
+            legal_basis: settings.consent!.legalBasis,
+            confirmed_at: at,
+            updated_at: now,
+          }),
+        )
+        .execute();
+      await appendConsentEvent(trx, {
+        workspaceId: ws,
+        contactId: row.contact_id,
+        purpose: settings.consent.purpose,
+        event: 'imported',
+        occurredAt: now,
+        email: row.email,
+        actorUserId: imp.created_by,
+        details: {
+          importId: imp.id,
+          file: imp.file_name,
+          row: row.row_no,
+          legalBasis: settings.consent.legalBasis,
+          proof: settings.consent.proof,
+          consentGivenAt: at.toISOString(),
+        },
+      });
+      consents++;
+    }
+  }
+  const counts = await sql<{
+    outcome: string;
+    n: string;
+  }>`SELECT r.outcome, count(*) AS n FROM import_rows r WHERE ${range} AND r.outcome IS NOT NULL GROUP BY 1`.execute(
+    trx,
+  );
+  const n = (o: string) => Number(counts.rows.find((c) => c.outcome === o)?.n ?? 0);
+  await trx
+    .updateTable('import_chunks')
+    .set({ applied_at: now })
+    .where('import_id', '=', imp.id)
+    .where('seq', '=', seq)
+    .execute();
+  await sql`UPDATE imports SET applied_rows = applied_rows + ${chunk.last_row - chunk.first_row + 1}, created_count = created_count + ${n('created')},
+    updated_count = updated_count + ${n('updated')}, skipped_count = skipped_count + ${n('skipped')}, suppressed_count = suppressed_count + ${n('suppressed')},
+    consent_count = consent_count + ${consents}, updated_at = ${now} WHERE id = ${imp.id}`.execute(trx);
+  void created;
+  return 'applied';
+}
+
+export interface ImportJobs {
+  stage: JobDefinition;
+  apply: JobDefinition;
+}
+
+/** The two job kinds of an import; `apply` chains itself chunk by chunk. */
+export function importJobs(getQueue: () => JobQueue, clock: Clock): ImportJobs {
+  const jobs: ImportJobs = {} as ImportJobs;
+  jobs.stage = defineJob({
+    name: 'contacts.stage-import',
+    lane: 'bulk',
+    maxAttempts: 3,
+    schema: Type.Object({ importId: Type.String() }),
+    async handler({ importId }, ctx) {
+      await stageImport(ctx.db, clock, getQueue(), jobs, importId);
+    },
+  });
+  jobs.apply = defineJob({
+    name: 'contacts.apply-import-chunk',
+    lane: 'bulk',
+    maxAttempts: 5,
+    schema: Type.Object({ importId: Type.String(), seq: Type.Integer({ minimum: 0 }) }),
+    async handler({ importId, seq }, ctx) {
+      await ctx.completeWith(async (trx) => {
+        const imp = await trx
+          .selectFrom('imports')
+          .selectAll()
+          .where('id', '=', importId)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!imp) return;
+        if (imp.cancel_requested || imp.status !== 'applying') return;
+        await applyChunk(trx, clock, imp, seq);
+        const next = await trx
+          .selectFrom('import_chunks')
+          .select('seq')
+          .where('import_id', '=', importId)
+          .where('applied_at', 'is', null)
+          .orderBy('seq')
+          .limit(1)
+          .executeTakeFirst();
+        if (next) {
+          await getQueue().enqueue(
+            trx,
+            jobs.apply,
+            { importId, seq: next.seq },
+            { workspaceId: imp.workspace_id, idempotencyKey: `apply:${importId}:${next.seq}` },
+          );
+          return;
+        }
+        const done = await trx
+          .selectFrom('imports')
+          .selectAll()
+          .where('id', '=', importId)
+          .executeTakeFirstOrThrow();
+        await trx
+          .updateTable('imports')
+          .set({ status: 'done', finished_at: clock.now(), updated_at: clock.now() })
+          .where('id', '=', importId)
+          .execute();
+        await trx.deleteFrom('import_file_parts').where('import_id', '=', importId).execute();
+        await recordAudit(
+          trx,
+          {
+            userId: imp.created_by,
+            apiKeyId: null,
+            label: 'import',
+            ip: null,
+            userAgent: null,
+            requestId: null,
+          },
+          {
+            workspaceId: imp.workspace_id,
+            action: 'imports.finished',
+            targetType: 'import',
+            targetId: importId,
+            details: {
+              rows: done.total_rows,
+              created: done.created_count,
+              updated: done.updated_count,
+              skipped: done.skipped_count,
+              suppressed: done.suppressed_count,
+              errors: done.error_rows,
+              consents: done.consent_count,
+            },
+          },
+        );
+      });
+    },
+  });
+  return jobs;
+}
+
+/** Stops an import between chunks; what was applied stays (and is reported). */
+export async function cancelImport(
+  db: Db,
+  clock: Clock,
+  actor: Actor,
+  workspaceId: string,
+  id: string,
+): Promise<Import> {
+  return db.transaction().execute(async (trx) => {
+    const imp = await trx
+      .selectFrom('imports')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!imp) throw new AppError('NOT_FOUND');
+    if (!['uploaded', 'staging', 'applying'].includes(imp.status))
+      throw new AppError('IMPORT_STATE_INVALID', { status: imp.status });
+    await trx
+      .updateTable('imports')
+      .set({ status: 'cancelled', cancel_requested: true, updated_at: clock.now() })
+      .where('id', '=', id)
+      .execute();
+    await recordAudit(trx, actor, {
+      workspaceId,
+      action: 'imports.cancelled',
+      targetType: 'import',
+      targetId: id,
+      details: { appliedRows: imp.applied_rows },
+    });
+    return (await findImport(trx, workspaceId, id))!;
+  });
+}
+
+/** Continues a cancelled import with its next unapplied chunk (or re-stages it if it never got that far). */
+export async function resumeImport(
+  db: Db,
+  clock: Clock,
+  queue: JobQueue,
+  jobs: ImportJobs,
+  actor: Actor,
+  workspaceId: string,
+  id: string,
+): Promise<Import> {
+  return db.transaction().execute(async (trx) => {
+    const imp = await trx
+      .selectFrom('imports')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!imp) throw new AppError('NOT_FOUND');
+    if (imp.status !== 'cancelled') throw new AppError('IMPORT_STATE_INVALID', { status: imp.status });
+    const next = await trx
+      .selectFrom('import_chunks')
+      .select('seq')
+      .where('import_id', '=', id)
+      .where('applied_at', 'is', null)
+      .orderBy('seq')
+      .limit(1)
+      .executeTakeFirst();
+    const chunks = await trx
+      .selectFrom('import_chunks')
+      .select('seq')
+      .where('import_id', '=', id)
+      .limit(1)
+      .executeTakeFirst();
+    if (!chunks) {
+      await trx
+        .updateTable('imports')
+        .set({ status: 'staging', cancel_requested: false, updated_at: clock.now() })
+        .where('id', '=', id)
+        .execute();
+      await queue.enqueue(trx, jobs.stage, { importId: id }, { workspaceId, idempotencyKey: `stage:${id}` });
+    } else if (next) {
+      await trx
+        .updateTable('imports')
+        .set({ status: 'applying', cancel_requested: false, updated_at: clock.now() })
+        .where('id', '=', id)
+        .execute();
+      await queue.enqueue(
+        trx,
+        jobs.apply,
+        { importId: id, seq: next.seq },
+        { workspaceId, idempotencyKey: `apply:${id}:${next.seq}` },
+      );
+    } else {
+      await trx
+        .updateTable('imports')
+        .set({ status: 'done', cancel_requested: false, finished_at: clock.now() })
+        .where('id', '=', id)
+        .execute();
+    }
+    await recordAudit(trx, actor, {
+      workspaceId,
+      action: 'imports.resumed',
+      targetType: 'import',
+      targetId: id,
+    });
+    return (await findImport(trx, workspaceId, id))!;
+  });
+}
+
+/** The per-row report: every row with an error or not imported, as CSV lines (spreadsheet-safe). */
+export async function* importReport(db: Db, importId: string): AsyncGenerator<string> {
+  yield csvLine(['row', 'email', 'outcome', 'error']);
+  let after = 0;
+  for (;;) {
+    const rows = await db
+      .selectFrom('import_rows')
+      .select(['row_no', 'email', 'outcome', 'error'])
+      .where('import_id', '=', importId)
+      .where((eb) => eb.or([eb('error', 'is not', null), eb('outcome', 'in', ['skipped', 'suppressed'])]))
+      .where('row_no', '>', after)
+      .orderBy('row_no')
+      .limit(2000)
+      .execute();
+    if (rows.length === 0) return;
+    for (const r of rows)
+      yield csvLine([
+        r.row_no,
+        r.email,
+        r.error ? 'error' : r.outcome,
+        r.error ??
+          (r.outcome === 'suppressed' ? 'address is on the suppression list' : 'contact exists (mode: skip)'),
+      ]);
+    after = rows[rows.length - 1]!.row_no;
+  }
+}

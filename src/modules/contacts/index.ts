@@ -1,0 +1,47 @@
+import type { AppDeps, LeadwerkModule } from '../../shared/module.js';
+import { registerCompanyRoutes } from './companies.routes.js';
+import { registerContactRoutes } from './contacts.routes.js';
+import { registerImportRoutes } from './imports.routes.js';
+import { type ImportJobs, importJobs } from './imports.service.js';
+import { registerSegmentRoutes } from './segments.routes.js';
+
+export {
+  type ActivityInput,
+  listTimeline,
+  recordActivities,
+  recordActivity,
+} from './activities.repository.js';
+export {
+  type ContactFields,
+  findContactByEmail,
+  findContactById,
+  resolveMergedContact,
+  upsertContactByEmail,
+} from './contacts.repository.js';
+export { isDisposableDomain, isFreemailDomain, isRoleAddress } from './email-rules.js';
+export { countSelection, isContactInSegment, listSegmentMemberIds } from './segments.service.js';
+
+// One set of job definitions per set of dependencies: routes enqueue the same ones the worker runs.
+const jobsByDeps = new WeakMap<AppDeps, ImportJobs>();
+function jobsFor(deps: AppDeps): ImportJobs {
+  let jobs = jobsByDeps.get(deps);
+  if (!jobs) {
+    jobs = importJobs(() => deps.queue, deps.clock);
+    jobsByDeps.set(deps, jobs);
+  }
+  return jobs;
+}
+
+export const contactsModule: LeadwerkModule = {
+  name: 'contacts',
+  routes(app, deps) {
+    registerContactRoutes(app, deps);
+    registerCompanyRoutes(app, deps);
+    registerSegmentRoutes(app, deps);
+    registerImportRoutes(app, deps, jobsFor(deps));
+  },
+  jobs: (deps) => {
+    const jobs = jobsFor(deps);
+    return [jobs.stage, jobs.apply];
+  },
+};

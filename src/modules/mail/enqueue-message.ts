@@ -1,0 +1,181 @@
+import type { Executor } from '../../shared/db/index.js';
+import type { MailKind } from '../../shared/db/schema.js';
+import { normalizeEmail } from '../../shared/email.js';
+import { AppError } from '../../shared/errors.js';
+import { newId } from '../../shared/ids.js';
+import type { Lane } from '../../shared/jobs/index.js';
+import type { AppDeps } from '../../shared/module.js';
+import { isSuppressed } from '../suppression/index.js';
+import { SEND_MESSAGE_JOB } from './mail.jobs.js';
+import { findMessageByIdempotencyKey, insertMessageEvents } from './messages.repository.js';
+import { findTemplate } from './templates.repository.js';
+
+export interface EnqueueMessageInput {
+  workspaceId: string;
+  kind: MailKind;
+  /** The consent purpose the mail is sent for; required for marketing mail. */
+  purpose?: string | undefined;
+  contactId?: string | null | undefined;
+  to: string;
+  locale: 'de' | 'en';
+  /** Ready content (e.g. the double opt-in mail), or a template rendered at send time. */
+  content?: { subject: string; html: string; text: string } | undefined;
+  template?: { id: string; variables?: Record<string, unknown> | undefined } | undefined;
+  lane?: Lane | undefined;
+  /** A second call with the same key in the same workspace returns the first message. */
+  idempotencyKey?: string | undefined;
+  headers?: Record<string, string> | undefined;
+  /** A test send from the admin UI (to the user, not a contact): no consent check, marked as test. */
+  isTest?: boolean | undefined;
+}
+
+export interface EnqueueMessageResult {
+  messageId: string;
+  /** Set when the message was recorded but will not be sent (e.g. `suppressed`). */
+  skipped?: string;
+}
+
+/** Headers the mail module sets itself; a caller cannot set or override them. */
+const RESERVED_HEADERS = new Set([
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'reply-to',
+  'sender',
+  'subject',
+  'date',
+  'message-id',
+  'mime-version',
+  'content-type',
+  'content-transfer-encoding',
+  'dkim-signature',
+  'list-unsubscribe',
+  'list-unsubscribe-post',
+  'return-path',
+  'received',
+]);
+
+const HEADER_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
+
+function checkHeaders(headers: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (!HEADER_NAME.test(name) || RESERVED_HEADERS.has(name.toLowerCase())) {
+      throw new AppError('VALIDATION_FAILED', {
+        fields: [{ field: `headers.${name}`, message: 'not allowed' }],
+      });
+    }
+    if (typeof value !== 'string' || /[\r\n\0]/.test(value) || value.length > 900) {
+      throw new AppError('VALIDATION_FAILED', {
+        fields: [{ field: `headers.${name}`, message: 'one line of at most 900 characters' }],
+      });
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * Records a message and enqueues its send job, in the caller's transaction: the message exists
+ * exactly when the caller's change does. Marketing mail is checked (consent, suppression,
+ * imprint) at send time, not here; an address that is already suppressed is recorded as skipped
+ * at once. A repeated idempotency key returns the first message (and its skip reason).
+ */
+export async function enqueueMessage(
+  trx: Executor,
+  deps: Pick<AppDeps, 'clock' | 'queue'>,
+  input: EnqueueMessageInput,
+): Promise<EnqueueMessageResult> {
+  if (input.kind === 'marketing' && !input.purpose) throw new AppError('MAIL_PURPOSE_REQUIRED');
+  if ((input.content === undefined) === (input.template === undefined)) {
+    throw new AppError('VALIDATION_FAILED', {
+      fields: [{ field: 'content', message: 'give either content or template' }],
+    });
+  }
+  const to = input.to.trim();
+  if (/[\r\n\s<>,;"]/.test(to) || !normalizeEmail(to))
+    throw new AppError('MAIL_RECIPIENT_INVALID', { field: 'to' });
+  const headers = checkHeaders(input.headers);
+  if (input.content && !input.content.subject.trim()) {
+    throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'content.subject', message: 'required' }] });
+  }
+
+  if (input.idempotencyKey) {
+    const existing = await findMessageByIdempotencyKey(trx, input.workspaceId, input.idempotencyKey);
+    if (existing) {
+      return existing.status === 'skipped'
+        ? { messageId: existing.id, skipped: existing.status_reason ?? 'skipped' }
+        : { messageId: existing.id };
+    }
+  }
+  if (input.template) {
+    const template = await findTemplate(trx, input.workspaceId, input.template.id);
+    if (!template || template.archived_at)
+      throw new AppError('MAIL_TEMPLATE_NOT_FOUND', { field: 'template.id' });
+    // A marketing template never goes out as "transactional": that would bypass the consent check.
+    if (template.kind === 'marketing' && input.kind !== 'marketing') {
+      throw new AppError('VALIDATION_FAILED', {
+        fields: [{ field: 'kind', message: 'this template is a marketing template' }],
+      });
+    }
+  }
+
+  const now = deps.clock.now();
+  const suppressed = await isSuppressed(trx, input.workspaceId, to);
+  const id = newId();
+  const lane = input.lane ?? (input.kind === 'marketing' ? 'bulk' : 'default');
+  const inserted = await trx
+    .insertInto('messages')
+    .values({
+      id,
+      workspace_id: input.workspaceId,
+      kind: input.kind,
+      purpose: input.purpose ?? null,
+      contact_id: input.contactId ?? null,
+      to_email: to,
+      locale: input.locale,
+      template_id: input.template?.id ?? null,
+      variables: input.template?.variables ? JSON.stringify(input.template.variables) : null,
+      content: input.content ? JSON.stringify(input.content) : null,
+      headers: JSON.stringify(headers),
+      lane,
+      idempotency_key: input.idempotencyKey ?? null,
+      is_test: input.isTest ?? false,
+      status: suppressed ? 'skipped' : 'queued',
+      status_reason: suppressed ? 'suppressed' : null,
+      queued_at: now,
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict((oc) =>
+      oc.columns(['workspace_id', 'idempotency_key']).where('idempotency_key', 'is not', null).doNothing(),
+    )
+    .returning('id')
+    .executeTakeFirst();
+  if (!inserted) {
+    // The same key committed by a concurrent caller between our check and our insert.
+    const existing = await findMessageByIdempotencyKey(trx, input.workspaceId, input.idempotencyKey!);
+    return {
+      messageId: existing!.id,
+      ...(existing!.status === 'skipped' ? { skipped: existing!.status_reason ?? 'skipped' } : {}),
+    };
+  }
+  await insertMessageEvents(trx, [
+    {
+      workspace_id: input.workspaceId,
+      message_id: id,
+      type: suppressed ? 'skipped' : 'queued',
+      occurred_at: now,
+      data: suppressed ? { reason: 'suppressed' } : {},
+    },
+  ]);
+  if (suppressed) return { messageId: id, skipped: 'suppressed' };
+  await deps.queue.enqueue(
+    trx,
+    { ...SEND_MESSAGE_JOB, lane },
+    { messageId: id },
+    { workspaceId: input.workspaceId, idempotencyKey: id },
+  );
+  return { messageId: id };
+}

@@ -1,0 +1,11 @@
+import type { LeadwerkModule } from '../../shared/module.js';
+import { registerWorkspaceRoutes } from './workspaces.routes.js';
+
+export { countWorkspaces, findWorkspaceById } from './workspaces.repository.js';
+export { Locale, WorkspaceBody } from './workspaces.routes.js';
+export { createWorkspaceIn, type NewWorkspaceInput, slugify, toWorkspaceBody } from './workspaces.service.js';
+
+export const workspacesModule: LeadwerkModule = {
+  name: 'workspaces',
+  routes: registerWorkspaceRoutes,
+};

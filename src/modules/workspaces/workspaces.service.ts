@@ -1,0 +1,97 @@
+import type { Actor } from '../../shared/actor.js';
+import type { Clock } from '../../shared/clock.js';
+import type { Db, Executor } from '../../shared/db/index.js';
+import type { Workspace } from '../../shared/db/schema.js';
+import { AppError } from '../../shared/errors.js';
+import { newId } from '../../shared/ids.js';
+import { recordAudit } from '../audit/index.js';
+import {
+  findWorkspaceById,
+  findWorkspaceBySlug,
+  insertWorkspace,
+  updateWorkspaceRow,
+} from './workspaces.repository.js';
+
+export interface NewWorkspaceInput {
+  name: string;
+  slug?: string | undefined;
+  defaultLocale?: 'de' | 'en' | undefined;
+}
+
+/** Turns a name into a URL-safe short name ("Müller & Söhne GmbH" → "mueller-soehne-gmbh"). */
+export function slugify(name: string): string {
+  const slug = name
+    .toLowerCase()
+    .replace(/ä/g, 'ae')
+    .replace(/ö/g, 'oe')
+    .replace(/ü/g, 'ue')
+    .replace(/ß/g, 'ss')
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/g, '');
+  return slug || 'workspace';
+}
+
+/** Creates a workspace inside the given transaction (with its audit entry). */
+export async function createWorkspaceIn(
+  trx: Executor,
+  actor: Actor,
+  input: NewWorkspaceInput,
+): Promise<Workspace> {
+  const slug = input.slug ?? slugify(input.name);
+  if (await findWorkspaceBySlug(trx, slug)) throw new AppError('SLUG_TAKEN', { field: 'slug' });
+  const workspace = await insertWorkspace(trx, {
+    id: newId(),
+    name: input.name.trim(),
+    slug,
+    default_locale: input.defaultLocale ?? 'de',
+  });
+  await recordAudit(trx, actor, {
+    workspaceId: workspace.id,
+    action: 'workspaces.created',
+    targetType: 'workspace',
+    targetId: workspace.id,
+    details: { name: workspace.name, slug },
+  });
+  return workspace;
+}
+
+/** Renames a workspace or changes its default language. */
+export async function updateWorkspace(
+  db: Db,
+  clock: Clock,
+  actor: Actor,
+  id: string,
+  patch: { name?: string | undefined; defaultLocale?: 'de' | 'en' | undefined },
+): Promise<Workspace> {
+  return db.transaction().execute(async (trx) => {
+    const before = await findWorkspaceById(trx, id);
+    if (!before) throw new AppError('NOT_FOUND');
+    const updated = await updateWorkspaceRow(trx, id, {
+      ...(patch.name !== undefined ? { name: patch.name.trim() } : {}),
+      ...(patch.defaultLocale !== undefined ? { default_locale: patch.defaultLocale } : {}),
+      updated_at: clock.now(),
+    });
+    await recordAudit(trx, actor, {
+      workspaceId: id,
+      action: 'workspaces.updated',
+      targetType: 'workspace',
+      targetId: id,
+      details: { before: { name: before.name, defaultLocale: before.default_locale }, patch },
+    });
+    return updated!;
+  });
+}
+
+export function toWorkspaceBody(w: Workspace) {
+  return {
+    id: w.id,
+    name: w.name,
+    slug: w.slug,
+    defaultLocale: w.default_locale,
+    createdAt: w.created_at.toISOString(),
+  };
+}

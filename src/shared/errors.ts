@@ -1,0 +1,307 @@
+/**
+ * Every error a user or client can see has a stable code. This table is the one place that maps a
+ * code to its HTTP status and to the message people read, in English and German. Modules add their
+ * codes here so that the OpenAPI document and the UI share one list.
+ */
+export const ERRORS = {
+  VALIDATION_FAILED: { status: 400, en: 'The request is invalid.', de: 'Die Anfrage ist ungültig.' },
+  BAD_REQUEST: { status: 400, en: 'The request could not be understood.', de: 'Die Anfrage ist fehlerhaft.' },
+  UNAUTHENTICATED: { status: 401, en: 'Please log in.', de: 'Bitte melden Sie sich an.' },
+  INVALID_CREDENTIALS: {
+    status: 401,
+    en: 'E-mail address or password is wrong.',
+    de: 'E-Mail-Adresse oder Passwort ist falsch.',
+  },
+  API_KEY_INVALID: {
+    status: 401,
+    en: 'The API key is invalid or revoked.',
+    de: 'Der API-Schlüssel ist ungültig oder widerrufen.',
+  },
+  CSRF_TOKEN_INVALID: {
+    status: 403,
+    en: 'The security token is missing or invalid. Reload the page.',
+    de: 'Das Sicherheits-Token fehlt oder ist ungültig. Laden Sie die Seite neu.',
+  },
+  FORBIDDEN: {
+    status: 403,
+    en: 'You do not have permission for this.',
+    de: 'Dafür fehlt Ihnen die Berechtigung.',
+  },
+  WORKSPACE_REQUIRED: {
+    status: 400,
+    en: 'Choose a workspace (header x-workspace-id).',
+    de: 'Wählen Sie einen Arbeitsbereich (Header x-workspace-id).',
+  },
+  NOT_FOUND: { status: 404, en: 'Not found.', de: 'Nicht gefunden.' },
+  ROUTE_NOT_FOUND: {
+    status: 404,
+    en: 'This address does not exist.',
+    de: 'Diese Adresse gibt es nicht.',
+  },
+  METHOD_NOT_ALLOWED: { status: 405, en: 'Method not allowed.', de: 'Methode nicht erlaubt.' },
+  CONFLICT: {
+    status: 409,
+    en: 'This conflicts with existing data.',
+    de: 'Das widerspricht vorhandenen Daten.',
+  },
+  EMAIL_TAKEN: {
+    status: 409,
+    en: 'A user with this e-mail address already exists.',
+    de: 'Ein Benutzer mit dieser E-Mail-Adresse existiert bereits.',
+  },
+  SLUG_TAKEN: {
+    status: 409,
+    en: 'This short name is already in use.',
+    de: 'Dieser Kurzname ist bereits vergeben.',
+  },
+  LAST_ADMIN: {
+    status: 409,
+    en: 'A workspace needs at least one admin.',
+    de: 'Ein Arbeitsbereich braucht mindestens einen Admin.',
+  },
+  JOB_NOT_DEAD: {
+    status: 409,
+    en: 'Only dead-lettered jobs can be retried.',
+    de: 'Nur endgültig fehlgeschlagene Jobs können wiederholt werden.',
+  },
+  CONTACT_EXISTS: {
+    status: 409,
+    en: 'A contact with this e-mail address already exists.',
+    de: 'Ein Kontakt mit dieser E-Mail-Adresse existiert bereits.',
+  },
+  CONFIRMATION_MISMATCH: {
+    status: 409,
+    en: 'The selection changed since you confirmed it. Check it and confirm again.',
+    de: 'Die Auswahl hat sich seit Ihrer Bestätigung geändert. Prüfen Sie sie und bestätigen Sie erneut.',
+  },
+  DOMAIN_TAKEN: {
+    status: 409,
+    en: 'This domain already belongs to another company.',
+    de: 'Diese Domain gehört bereits zu einem anderen Unternehmen.',
+  },
+  MERGE_SAME_RECORD: {
+    status: 400,
+    en: 'A record cannot be merged with itself.',
+    de: 'Ein Datensatz kann nicht mit sich selbst zusammengeführt werden.',
+  },
+  MERGE_NOT_REVERSIBLE: {
+    status: 409,
+    en: 'This merge can no longer be undone.',
+    de: 'Diese Zusammenführung kann nicht mehr rückgängig gemacht werden.',
+  },
+  SEGMENT_IN_USE: {
+    status: 409,
+    en: 'Other segments use this segment. Change them first.',
+    de: 'Andere Segmente verwenden dieses Segment. Ändern Sie zuerst diese.',
+  },
+  IMPORT_STATE_INVALID: {
+    status: 409,
+    en: 'The import cannot do this in its current state.',
+    de: 'Der Import kann das in seinem aktuellen Zustand nicht.',
+  },
+  IMPORT_FILE_INVALID: {
+    status: 400,
+    en: 'The file cannot be read as CSV.',
+    de: 'Die Datei kann nicht als CSV gelesen werden.',
+  },
+  PAYLOAD_TOO_LARGE: { status: 413, en: 'The request is too large.', de: 'Die Anfrage ist zu groß.' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    en: 'This content type is not supported.',
+    de: 'Dieser Inhaltstyp wird nicht unterstützt.',
+  },
+  RATE_LIMITED: {
+    status: 429,
+    en: 'Too many attempts. Please wait and try again.',
+    de: 'Zu viele Versuche. Bitte warten Sie und versuchen Sie es erneut.',
+  },
+  OPT_IN_TOKEN_INVALID: {
+    status: 404,
+    en: 'This confirmation link is not valid. Please use the link from the most recent e-mail.',
+    de: 'Dieser Bestätigungslink ist ungültig. Bitte verwenden Sie den Link aus der neuesten E-Mail.',
+  },
+  OPT_IN_TOKEN_EXPIRED: {
+    status: 410,
+    en: 'This confirmation link has expired. You can request a new e-mail.',
+    de: 'Dieser Bestätigungslink ist abgelaufen. Sie können eine neue E-Mail anfordern.',
+  },
+  OPT_IN_TOKEN_USED: {
+    status: 409,
+    en: 'This confirmation link has already been used.',
+    de: 'Dieser Bestätigungslink wurde bereits verwendet.',
+  },
+  CONSENT_LINK_INVALID: {
+    status: 404,
+    en: 'This link is not valid or has expired.',
+    de: 'Dieser Link ist ungültig oder abgelaufen.',
+  },
+  CONSENT_NOT_FOUND: {
+    status: 404,
+    en: 'There is no consent for this purpose.',
+    de: 'Für diesen Zweck gibt es keine Einwilligung.',
+  },
+  INTERNAL: {
+    status: 500,
+    en: 'Something went wrong on our side.',
+    de: 'Bei uns ist etwas schiefgegangen.',
+  },
+  DATABASE_UNAVAILABLE: {
+    status: 503,
+    en: 'The database is not reachable right now.',
+    de: 'Die Datenbank ist gerade nicht erreichbar.',
+  },
+  SHUTTING_DOWN: {
+    status: 503,
+    en: 'The server is restarting. Please try again.',
+    de: 'Der Server startet neu. Bitte versuchen Sie es erneut.',
+  },
+  CONFIG_INVALID: { status: 500, en: 'The configuration is invalid.', de: 'Die Konfiguration ist ungültig.' },
+  MIGRATIONS_PENDING: {
+    status: 503,
+    en: 'Database migrations are pending.',
+    de: 'Datenbank-Migrationen stehen aus.',
+  },
+  BACKUP_INVALID: {
+    status: 400,
+    en: 'The backup is damaged, incomplete or not a Leadwerk backup.',
+    de: 'Die Sicherung ist beschädigt, unvollständig oder keine Leadwerk-Sicherung.',
+  },
+  BACKUP_SCHEMA_MISMATCH: {
+    status: 409,
+    en: 'The backup was made with other database migrations than this database has.',
+    de: 'Die Sicherung stammt von einem anderen Migrationsstand als diese Datenbank.',
+  },
+  RESTORE_TARGET_NOT_EMPTY: {
+    status: 409,
+    en: 'The target database already contains data. Use --force to replace it.',
+    de: 'Die Zieldatenbank enthält bereits Daten. Mit --force werden sie ersetzt.',
+  },
+  DATABASE_NOT_LEADWERK: {
+    status: 409,
+    en: 'This database contains tables that Leadwerk did not create.',
+    de: 'Diese Datenbank enthält Tabellen, die nicht von Leadwerk stammen.',
+  },
+  DATABASE_BUSY: {
+    status: 409,
+    en: 'The database is in use. Stop the Leadwerk servers and workers and try again.',
+    de: 'Die Datenbank wird gerade benutzt. Beenden Sie die Leadwerk-Server und -Worker und versuchen Sie es erneut.',
+  },
+  FORM_NEWSLETTER_REQUIRES_ONLY_EMAIL: {
+    status: 422,
+    en: 'A newsletter form may require only the e-mail address; every other field must be optional.',
+    de: 'Ein Newsletter-Formular darf nur die E-Mail-Adresse verlangen; alle anderen Felder müssen freiwillig sein.',
+  },
+  FORM_DEFINITION_INVALID: {
+    status: 422,
+    en: 'The form is incomplete or contradictory.',
+    de: 'Das Formular ist unvollständig oder widersprüchlich.',
+  },
+  FORM_NOT_FOUND: {
+    status: 404,
+    en: 'This form does not exist or is not published.',
+    de: 'Dieses Formular gibt es nicht oder es ist nicht veröffentlicht.',
+  },
+  FORM_ORIGIN_NOT_ALLOWED: {
+    status: 403,
+    en: 'This form may not be used on this website.',
+    de: 'Dieses Formular darf auf dieser Website nicht verwendet werden.',
+  },
+  FORM_INPUT_INVALID: {
+    status: 400,
+    en: 'Please check your entries.',
+    de: 'Bitte prüfen Sie Ihre Eingaben.',
+  },
+  DOWNLOAD_LINK_INVALID: {
+    status: 404,
+    en: 'This download link is invalid or has expired.',
+    de: 'Dieser Download-Link ist ungültig oder abgelaufen.',
+  },
+  MAIL_IMPRINT_MISSING: {
+    status: 422,
+    en: 'This workspace has no imprint (§5 DDG). Add one under Mail → Settings before sending marketing mail.',
+    de: 'Dieser Arbeitsbereich hat kein Impressum (§5 DDG). Hinterlegen Sie es unter Mail → Einstellungen, bevor Sie Werbe-Mails versenden.',
+  },
+  MAIL_PURPOSE_REQUIRED: {
+    status: 400,
+    en: 'A marketing mail needs the consent purpose it is sent for.',
+    de: 'Eine Werbe-Mail braucht den Einwilligungszweck, für den sie versendet wird.',
+  },
+  MAIL_RECIPIENT_INVALID: {
+    status: 400,
+    en: 'The recipient address is not a valid e-mail address.',
+    de: 'Die Empfängeradresse ist keine gültige E-Mail-Adresse.',
+  },
+  MAIL_TEMPLATE_NOT_FOUND: {
+    status: 404,
+    en: 'This mail template does not exist.',
+    de: 'Diese Mail-Vorlage gibt es nicht.',
+  },
+  MAIL_TEMPLATE_INVALID: {
+    status: 422,
+    en: 'The template cannot be rendered. Check the MJML and the Liquid placeholders.',
+    de: 'Die Vorlage lässt sich nicht darstellen. Prüfen Sie MJML und Liquid-Platzhalter.',
+  },
+  MAIL_TEMPLATE_VARIANT_MISSING: {
+    status: 422,
+    en: 'The template has no variant in this language.',
+    de: 'Die Vorlage hat keine Fassung in dieser Sprache.',
+  },
+  MAIL_REPORT_UNREADABLE: {
+    status: 422,
+    en: 'This is neither a delivery status notification (RFC 3464) nor a complaint report (ARF).',
+    de: 'Das ist weder eine Zustellbenachrichtigung (RFC 3464) noch eine Beschwerde (ARF).',
+  },
+  SENDING_DOMAIN_TAKEN: {
+    status: 409,
+    en: 'This sending domain is already set up in this workspace.',
+    de: 'Diese Absender-Domain ist in diesem Arbeitsbereich schon eingerichtet.',
+  },
+  SUPPRESSION_PROTECTED: {
+    status: 409,
+    en: 'This entry records an unsubscribe, objection or erasure and cannot be removed here.',
+    de: 'Dieser Eintrag hält eine Abmeldung, einen Widerspruch oder eine Löschung fest und kann hier nicht entfernt werden.',
+  },
+} as const satisfies Record<string, { status: number; en: string; de: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+export type Locale = 'en' | 'de';
+
+/** An error with a stable code; services and repositories throw these, never HTTP errors. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(details && typeof details.reason === 'string' ? `${code}: ${details.reason}` : code, options);
+    this.name = 'AppError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+}
+
+/** The message for a code in the reader's language. */
+export function errorMessage(code: ErrorCode, locale: Locale): string {
+  return ERRORS[code][locale];
+}
+
+/** Picks de or en from an Accept-Language header (en is the fallback). */
+export function localeFromHeader(header: string | undefined): Locale {
+  if (!header) return 'en';
+  const ranked = header
+    .split(',')
+    .map((part) => {
+      const [tag = '', ...params] = part.trim().split(';');
+      const q = params.find((p) => p.trim().startsWith('q='));
+      return { tag: tag.toLowerCase(), q: q ? Number(q.trim().slice(2)) : 1 };
+    })
+    .sort((a, b) => b.q - a.q);
+  for (const { tag } of ranked) {
+    if (tag.startsWith('de')) return 'de';
+    if (tag.startsWith('en')) return 'en';
+  }
+  return 'en';
+}

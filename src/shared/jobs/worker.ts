@@ -1,0 +1,422 @@
+import { Value } from '@sinclair/typebox/value';
+import { type RawBuilder, sql } from 'kysely';
+import type { Clock } from '../clock.js';
+import { randomToken } from '../crypto.js';
+import type { DatabaseHandle, Executor } from '../db/index.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import {
+  JOBS_CHANNEL,
+  type JobContext,
+  type JobDefinition,
+  type JobInfo,
+  LANES,
+  type Lane,
+  PermanentJobError,
+} from './queue.js';
+
+export interface WorkerOptions {
+  handle: DatabaseHandle;
+  definitions: JobDefinition[];
+  clock: Clock;
+  log: Logger;
+  metrics?: Metrics;
+  /** Jobs run at once per lane. */
+  concurrency?: Partial<Record<Lane, number>>;
+  /** How long a claimed job is ours without a heartbeat; a crashed worker's jobs return after it. */
+  leaseMs?: number;
+  /** Fallback poll interval; NOTIFY wakes the worker at once for new jobs. */
+  pollMs?: number;
+  backoff?: { baseMs: number; maxMs: number };
+  random?: () => number;
+  /**
+   * Embedded mode: only one process can open the database, so every job still marked running at
+   * start belonged to a process that died. Release them at once instead of waiting for the lease.
+   */
+  releaseOrphansOnStart?: boolean;
+}
+
+export interface ClaimedRow {
+  id: string;
+  name: string;
+  payload: unknown;
+  attempts: number;
+  max_attempts: number;
+  workspace_id: string | null;
+}
+
+class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
+}
+
+const DEFAULT_CONCURRENCY: Record<Lane, number> = { critical: 4, default: 4, bulk: 2 };
+
+/**
+ * Claims up to `limit` due jobs of a lane. The inner SELECT matches `jobs_ready_idx` (lane, priority
+ * DESC, run_at, id) WHERE state = 'queued', so it is an index scan in claim order with no sort;
+ * SKIP LOCKED lets concurrent workers take different rows instead of waiting for each other.
+ * Exported for the test that checks the plan.
+ */
+export function claimStatement(claim: {
+  workerId: string;
+  lane: Lane;
+  limit: number;
+  now: Date;
+  leaseUntil: Date;
+}): RawBuilder<ClaimedRow> {
+  return sql<ClaimedRow>`
+    UPDATE jobs
+       SET state = 'running', locked_by = ${claim.workerId}, locked_until = ${claim.leaseUntil},
+           attempts = attempts + 1, updated_at = ${claim.now}
+     WHERE id IN (
+       SELECT id FROM jobs
+        WHERE state = 'queued' AND lane = ${claim.lane} AND run_at <= ${claim.now}
+        ORDER BY priority DESC, run_at, id
+        LIMIT ${claim.limit}
+        FOR UPDATE SKIP LOCKED)
+    RETURNING id, name, payload, attempts, max_attempts, workspace_id`;
+}
+
+/**
+ * Runs jobs: claims due jobs per lane with FOR UPDATE SKIP LOCKED (so any number of worker
+ * processes on one PostgreSQL never run the same job at once), holds a lease renewed by a
+ * heartbeat, deletes a job when its handler succeeds, and on failure schedules a retry with
+ * exponential backoff or, after max_attempts, moves it to the dead letters.
+ */
+export class JobWorker {
+  readonly id = `w-${process.pid}-${randomToken(6)}`;
+  private readonly definitions: Map<string, JobDefinition>;
+  private readonly concurrency: Record<Lane, number>;
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private readonly backoff: { baseMs: number; maxMs: number };
+  private readonly random: () => number;
+  private readonly inflight = new Map<Lane, number>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly wakers = new Map<Lane, () => void>();
+  /** Lanes woken while not sleeping (mid-claim): their next sleep returns at once. */
+  private readonly wakePending = new Set<Lane>();
+  private loops: Promise<void>[] = [];
+  private stopped = true;
+  private unlisten: (() => Promise<void>) | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private reclaimTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.definitions = new Map(options.definitions.map((d) => [d.name, d]));
+    this.concurrency = { ...DEFAULT_CONCURRENCY, ...options.concurrency };
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.pollMs = options.pollMs ?? 1000;
+    this.backoff = options.backoff ?? { baseMs: 5_000, maxMs: 3_600_000 };
+    this.random = options.random ?? Math.random;
+  }
+
+  private get db() {
+    return this.options.handle.db;
+  }
+
+  private now(): Date {
+    return this.options.clock.now();
+  }
+
+  /** Starts claiming. Resolves once the worker listens for new jobs. */
+  async start(): Promise<void> {
+    if (!this.stopped) return;
+    this.stopped = false;
+    if (this.options.releaseOrphansOnStart) await this.releaseOrphans();
+    this.unlisten = await this.options.handle.listen(JOBS_CHANNEL, (lane) => this.wake(lane));
+    this.heartbeatTimer = setInterval(
+      () => void this.heartbeat(),
+      Math.max(50, Math.floor(this.leaseMs / 3)),
+    );
+    this.reclaimTimer = setInterval(
+      () => void this.reclaimExpired(),
+      Math.max(100, Math.floor(this.leaseMs / 2)),
+    );
+    this.heartbeatTimer.unref();
+    this.reclaimTimer.unref();
+    this.loops = LANES.filter((lane) => this.concurrency[lane] > 0).map((lane) => this.loop(lane));
+    this.options.log.info({ event: 'jobs.worker-started', workerId: this.id }, 'job worker started');
+  }
+
+  /** Wakes the loops (after a NOTIFY, or from tests). */
+  wake(lane = ''): void {
+    const lanes = lane && LANES.includes(lane as Lane) ? [lane as Lane] : LANES;
+    for (const l of lanes) {
+      const waker = this.wakers.get(l);
+      // A wake-up that arrives while the loop is claiming must not be lost: the claim may have
+      // read the jobs table before the job that caused the NOTIFY was committed.
+      if (waker) waker();
+      else this.wakePending.add(l);
+    }
+  }
+
+  /**
+   * Stops claiming, waits up to `timeoutMs` for running jobs to finish, and releases the rest so
+   * that another worker picks them up at once (not counted as a failed attempt).
+   */
+  async stop(timeoutMs = 25_000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.reclaimTimer);
+    this.wake();
+    await Promise.all(this.loops);
+    // The heartbeat goes on while we wait: a job that outlives its lease during the shutdown
+    // would otherwise be reclaimed and run by another worker while it is still running here.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.running]),
+      new Promise((r) => {
+        timer = setTimeout(r, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    clearInterval(this.heartbeatTimer);
+    const released = await this.db
+      .updateTable('jobs')
+      .set({
+        state: 'queued',
+        locked_by: null,
+        locked_until: null,
+        attempts: sql`greatest(attempts - 1, 0)`,
+        run_at: this.now(),
+        updated_at: this.now(),
+      })
+      .where('locked_by', '=', this.id)
+      .where('state', '=', 'running')
+      .executeTakeFirst()
+      .catch(() => ({ numUpdatedRows: 0n }));
+    await this.unlisten?.();
+    this.options.log.info(
+      { event: 'jobs.worker-stopped', workerId: this.id, released: Number(released.numUpdatedRows) },
+      'job worker stopped',
+    );
+  }
+
+  /** Number of jobs this worker is running now. */
+  get busy(): number {
+    return this.running.size;
+  }
+
+  private async loop(lane: Lane): Promise<void> {
+    let errorDelay = 0;
+    while (!this.stopped) {
+      // This claim sees everything committed before it starts; only later wake-ups count.
+      this.wakePending.delete(lane);
+      const free = this.concurrency[lane] - (this.inflight.get(lane) ?? 0);
+      let claimed = 0;
+      if (free > 0) {
+        try {
+          const rows = await this.claim(lane, free);
+          claimed = rows.length;
+          errorDelay = 0;
+          for (const row of rows) this.track(lane, row);
+        } catch (err) {
+          // Database restarting or unreachable: back off and keep going.
+          errorDelay = Math.min(errorDelay ? errorDelay * 2 : 200, 5000);
+          this.options.log.warn({ event: 'jobs.claim-failed', err, lane }, 'claiming jobs failed');
+        }
+      }
+      if (this.stopped) break;
+      if (claimed > 0 && claimed === free) continue;
+      await this.sleep(lane, errorDelay || this.pollMs);
+    }
+  }
+
+  private sleep(lane: Lane, ms: number): Promise<void> {
+    if (this.wakePending.delete(lane)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.wakers.get(lane) === done) this.wakers.delete(lane);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakers.set(lane, done);
+    });
+  }
+
+  private track(lane: Lane, row: ClaimedRow): void {
+    this.inflight.set(lane, (this.inflight.get(lane) ?? 0) + 1);
+    const p = this.execute(row).finally(() => {
+      this.inflight.set(lane, (this.inflight.get(lane) ?? 1) - 1);
+      this.running.delete(p);
+      if (!this.stopped) this.wake(lane);
+    });
+    this.running.add(p);
+  }
+
+  private async claim(lane: Lane, limit: number): Promise<ClaimedRow[]> {
+    const now = this.now();
+    const leaseUntil = new Date(now.getTime() + this.leaseMs);
+    const result = await claimStatement({ workerId: this.id, lane, limit, now, leaseUntil }).execute(this.db);
+    return result.rows;
+  }
+
+  private async execute(row: ClaimedRow): Promise<void> {
+    const started = performance.now();
+    const def = this.definitions.get(row.name);
+    const job: JobInfo = {
+      id: row.id,
+      name: row.name,
+      workspaceId: row.workspace_id,
+      attempts: row.attempts,
+      maxAttempts: row.max_attempts,
+    };
+    const log = this.options.log.child({ jobId: row.id, job: row.name, attempt: row.attempts });
+    try {
+      if (!def) throw new PermanentJobError(`no handler registered for job "${row.name}"`);
+      if (!Value.Check(def.schema, row.payload)) {
+        const first = [...Value.Errors(def.schema, row.payload)][0];
+        throw new PermanentJobError(`invalid payload at ${first?.path ?? '/'}: ${first?.message ?? ''}`);
+      }
+      let completed = false;
+      const ctx: JobContext = {
+        db: this.db,
+        job,
+        log,
+        clock: this.options.clock,
+        completeWith: async (fn) => {
+          const result = await this.db.transaction().execute(async (trx) => {
+            const value = await fn(trx);
+            await this.complete(trx, row.id);
+            return value;
+          });
+          completed = true;
+          return result;
+        },
+      };
+      await def.handler(row.payload as never, ctx);
+      if (!completed) await this.complete(this.db, row.id);
+      this.options.metrics?.jobsCompleted.inc({ name: row.name });
+      this.options.metrics?.jobDuration.observe({ name: row.name }, (performance.now() - started) / 1000);
+    } catch (err) {
+      if (err instanceof LeaseLostError) {
+        log.warn({ event: 'jobs.lease-lost' }, 'job lease lost; another worker will run it');
+        return;
+      }
+      await this.fail(row, err, log);
+    }
+  }
+
+  private async complete(executor: Executor, id: string): Promise<void> {
+    const result = await executor
+      .deleteFrom('jobs')
+      .where('id', '=', id)
+      .where('locked_by', '=', this.id)
+      .executeTakeFirst();
+    if (result.numDeletedRows === 0n) throw new LeaseLostError();
+  }
+
+  private backoffMs(attempts: number): number {
+    const exp = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** Math.max(0, attempts - 1));
+    return Math.round(exp * (0.8 + 0.4 * this.random()));
+  }
+
+  private async fail(row: ClaimedRow, err: unknown, log: Logger): Promise<void> {
+    const permanent = err instanceof PermanentJobError;
+    const message = (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 4000);
+    const now = this.now();
+    const dead = permanent || row.attempts >= row.max_attempts;
+    try {
+      const result = await this.db
+        .updateTable('jobs')
+        .set({
+          state: dead ? 'dead' : 'queued',
+          run_at: dead ? now : new Date(now.getTime() + this.backoffMs(row.attempts)),
+          locked_by: null,
+          locked_until: null,
+          last_error: message,
+          updated_at: now,
+        })
+        .where('id', '=', row.id)
+        .where('locked_by', '=', this.id)
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) {
+        log.warn(
+          { event: 'jobs.lease-lost', err },
+          'job failed after its lease was lost; another worker has it',
+        );
+        return;
+      }
+    } catch (updateErr) {
+      // The lease will expire and the job comes back; nothing is lost.
+      log.error({ event: 'jobs.fail-record-failed', err: updateErr }, 'could not record job failure');
+      return;
+    }
+    if (dead) {
+      this.options.metrics?.jobsDead.inc({ name: row.name });
+      log.error({ event: 'jobs.dead-lettered', err }, 'job moved to dead letters');
+    } else {
+      this.options.metrics?.jobsFailed.inc({ name: row.name });
+      log.warn({ event: 'jobs.failed', err }, 'job failed; will retry');
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.running.size === 0) return;
+    const now = this.now();
+    await this.db
+      .updateTable('jobs')
+      .set({ locked_until: new Date(now.getTime() + this.leaseMs) })
+      .where('locked_by', '=', this.id)
+      .where('state', '=', 'running')
+      .execute()
+      .catch((err) => this.options.log.warn({ event: 'jobs.heartbeat-failed', err }, 'heartbeat failed'));
+  }
+
+  /** Jobs whose worker died (no heartbeat within the lease) go back to the queue, or to the dead letters. */
+  async reclaimExpired(): Promise<number> {
+    const now = this.now();
+    try {
+      const result = await sql<{ state: string }>`
+        UPDATE jobs
+           SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END,
+               last_error = CASE WHEN attempts >= max_attempts
+                 THEN 'lease expired: the worker running it stopped or crashed' ELSE last_error END,
+               locked_by = NULL, locked_until = NULL, run_at = ${now}, updated_at = ${now}
+         WHERE id IN (SELECT id FROM jobs WHERE state = 'running' AND locked_until < ${now}
+                      FOR UPDATE SKIP LOCKED)
+        RETURNING state`.execute(this.db);
+      if (result.rows.length > 0) {
+        this.options.log.warn(
+          { event: 'jobs.reclaimed', count: result.rows.length },
+          'reclaimed expired jobs',
+        );
+        this.wake();
+      }
+      return result.rows.length;
+    } catch (err) {
+      this.options.log.warn({ event: 'jobs.reclaim-failed', err }, 'reclaiming expired jobs failed');
+      return 0;
+    }
+  }
+
+  /**
+   * Embedded mode only. A job still running at start crashed its process (or was running when the
+   * process was killed). Like an expired lease, the crash counts as an attempt, so a job that
+   * crashes the process every time ends in the dead letters instead of crash-looping forever.
+   */
+  private async releaseOrphans(): Promise<void> {
+    const now = this.now();
+    const result = await sql<{ state: string }>`
+      UPDATE jobs
+         SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END,
+             last_error = CASE WHEN attempts >= max_attempts
+               THEN 'the process running it stopped or crashed on the last attempt' ELSE last_error END,
+             locked_by = NULL, locked_until = NULL, updated_at = ${now}
+       WHERE state = 'running'
+      RETURNING state`.execute(this.db);
+    const dead = result.rows.filter((r) => r.state === 'dead').length;
+    const released = result.rows.length - dead;
+    if (released > 0) {
+      this.options.log.warn({ event: 'jobs.orphans-released', count: released }, 'released orphaned jobs');
+    }
+    if (dead > 0) {
+      this.options.log.error(
+        { event: 'jobs.orphans-dead-lettered', count: dead },
+        'orphaned jobs had no attempts left and moved to the dead letters',
+      );
+    }
+  }
+}

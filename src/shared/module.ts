@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { DatabaseHandle, Db } from './db/index.js';
+import type { JobDefinition, JobQueue } from './jobs/index.js';
+import type { Logger } from './log.js';
+import type { Metrics } from './metrics.js';
+
+/** What every part of the server is given; nothing is read from globals. */
+export interface AppDeps {
+  config: Config;
+  handle: DatabaseHandle;
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  queue: JobQueue;
+  /** Process state shared by the HTTP server and the workers (e.g. set on SIGTERM). */
+  lifecycle: { shuttingDown: boolean };
+}
+
+/** Something a module runs in worker processes besides jobs; see LeadwerkModule.services. */
+export interface BackgroundService {
+  name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface DemoContext {
+  deps: AppDeps;
+  workspaceId: string;
+  adminUserId: string;
+}
+
+/**
+ * A capability of Leadwerk. Each module registers its routes, its jobs and its demo data; the app
+ * and the worker collect them from src/modules.ts, so adding a module never changes their shape.
+ */
+export interface LeadwerkModule {
+  name: string;
+  routes?(app: FastifyInstance, deps: AppDeps): Promise<void> | void;
+  jobs?(deps: AppDeps): JobDefinition[];
+  /** Recurring jobs: enqueued by every worker at start, deduplicated, and re-enqueued after each run. */
+  recurring?(deps: AppDeps): { job: JobDefinition; everyMs: number }[];
+  /** Adds realistic sample data to a demo workspace (`leadwerk demo`). */
+  seedDemo?(ctx: DemoContext): Promise<void>;
+  /**
+   * Long-running parts besides HTTP and jobs (e.g. an inbound SMTP endpoint, a connection pool to
+   * close): started with the workers, stopped after them, before the database closes.
+   */
+  services?(deps: AppDeps): BackgroundService[];
+}

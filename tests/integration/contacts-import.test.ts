@@ -1,0 +1,308 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contactsModule } from '../../src/modules/contacts/index.js';
+import { addSuppression } from '../../src/modules/suppression/index.js';
+import { JobWorker } from '../../src/shared/jobs/index.js';
+import { type Caller, createTestApp, type TestApp } from '../support/app.js';
+import { availableDbKinds } from '../support/deps.js';
+
+const kinds = await availableDbKinds();
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out; last: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe.each(kinds)('CSV import and export on %s', (kind) => {
+  let t: TestApp;
+  let admin: Caller;
+  let worker: JobWorker;
+
+  const call = async (method: string, url: string, payload?: unknown) =>
+    t.app.inject({
+      method: method as 'GET',
+      url,
+      headers: admin.headers(),
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
+
+  async function upload(csv: string | Buffer, fileName = 'test.csv') {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/imports?fileName=${fileName}`,
+      headers: admin.headers({ 'content-type': 'text/csv' }),
+      payload: csv,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json() as {
+      import: { id: string; header: string[]; encoding: string; delimiter: string };
+      suggestedMapping: Record<string, string>;
+    };
+  }
+
+  async function runImport(csv: string | Buffer, settings: Record<string, unknown>) {
+    const up = await upload(csv);
+    const start = await call('POST', `/api/v1/imports/${up.import.id}/start`, {
+      mapping: up.suggestedMapping,
+      existing: 'skip',
+      mode: 'all_or_nothing',
+      ...settings,
+    });
+    expect(start.statusCode, start.body).toBe(200);
+    worker.wake();
+    return until(
+      async () => (await call('GET', `/api/v1/imports/${up.import.id}`)).json().import,
+      (i) => ['done', 'failed', 'cancelled'].includes(i.status),
+    );
+  }
+
+  const contact = async (email: string) =>
+    t.deps.db
+      .selectFrom('contacts')
+      .selectAll()
+      .where('workspace_id', '=', t.workspaceId)
+      .where('email_normalized', '=', email)
+      .executeTakeFirst();
+
+  beforeAll(async () => {
+    t = await createTestApp(kind);
+    admin = await t.login();
+    worker = new JobWorker({
+      handle: t.deps.handle,
+      definitions: contactsModule.jobs!(t.deps),
+      clock: t.deps.clock,
+      log: t.deps.log,
+      pollMs: 100,
+    });
+    await worker.start();
+    await call('POST', '/api/v1/custom-fields/contact', { key: 'budget', label: 'Budget', type: 'number' });
+    const res = await call('POST', '/api/v1/contacts', {
+      email: 'existing@firma.de',
+      firstName: 'Alt',
+      jobTitle: 'Einkauf',
+    });
+    expect(res.statusCode, res.body).toBe(201);
+  });
+  afterAll(async () => {
+    await worker?.stop(5000);
+    await t?.close();
+  });
+
+  it('guesses delimiter and mapping (German headers), and imports new contacts with companies', async () => {
+    const csv =
+      'E-Mail;Vorname;Nachname;Firma;Land;budget\r\nneu1@kunde-gmbh.de;Jana;Kühn;Kunde GmbH;Deutschland;1.500\r\nneu2@gmail.com;Tom;Lee;;UK;\r\n';
+    const up = await upload(csv);
+    expect(up.import.delimiter).toBe(';');
+    expect(up.suggestedMapping).toEqual({
+      'E-Mail': 'email',
+      Vorname: 'first_name',
+      Nachname: 'last_name',
+      Firma: 'company_name',
+      Land: 'country',
+      budget: 'custom:budget',
+    });
+    const done = await runImport(csv, {});
+    expect(done).toMatchObject({ status: 'done', totalRows: 2, created: 2, errorRows: 0 });
+    const jana = await contact('neu1@kunde-gmbh.de');
+    expect(jana).toMatchObject({
+      first_name: 'Jana',
+      last_name: 'Kühn',
+      country: 'DE',
+      custom_fields: { budget: 1500 },
+    });
+    expect(jana!.company_id).not.toBeNull();
+    expect((await contact('neu2@gmail.com'))!.company_id).toBeNull();
+    const timeline = (await call('GET', `/api/v1/contacts/${jana!.id}/timeline`)).json().items;
+    expect(timeline[0].type).toBe('contacts.imported');
+  });
+
+  it('handles existing contacts per mode: skip, update, fill empty', async () => {
+    const csv = 'email,first_name,job_title,city\nexisting@firma.de,Neu,Geschäftsführer,Berlin\n';
+    expect(await runImport(csv, { existing: 'skip' })).toMatchObject({
+      status: 'done',
+      skipped: 1,
+      created: 0,
+    });
+    expect(await contact('existing@firma.de')).toMatchObject({
+      first_name: 'Alt',
+      job_title: 'Einkauf',
+      city: null,
+    });
+    expect(await runImport(csv, { existing: 'fill_empty' })).toMatchObject({ status: 'done', updated: 1 });
+    expect(await contact('existing@firma.de')).toMatchObject({
+      first_name: 'Alt',
+      job_title: 'Einkauf',
+      city: 'Berlin',
+    });
+    expect(await runImport(csv.replace('Berlin', 'Hamburg'), { existing: 'update' })).toMatchObject({
+      status: 'done',
+      updated: 1,
+    });
+    expect(await contact('existing@firma.de')).toMatchObject({
+      first_name: 'Neu',
+      job_title: 'Geschäftsführer',
+      city: 'Hamburg',
+    });
+  });
+
+  it('imports nothing from a broken file unless "valid rows" is chosen, and reports every row', async () => {
+    const big = 'x'.repeat(10 * 1024 * 1024);
+    const csv = [
+      'email,first_name,budget',
+      'ok1@valid.de,Ok,100',
+      'not-an-address,Bad,1',
+      'ragged@valid.de,Too,1,many,columns',
+      '"quoted@valid.de","Anna ""die Große"", Chefin",2',
+      `huge@valid.de,${big},3`,
+      'ok1@valid.de,Duplicate,4',
+      'budget@valid.de,Num,viel',
+    ].join('\n');
+    const failed = await runImport(csv, { mode: 'all_or_nothing' });
+    expect(failed.status).toBe('failed');
+    expect(failed.failure).toMatch(/rows have errors; nothing was imported/);
+    expect(await contact('ok1@valid.de')).toBeUndefined();
+    const report = await call('GET', `/api/v1/imports/${failed.id}/report.csv`);
+    const lines = report.body.trim().split('\r\n');
+    expect(lines[0]).toBe('\uFEFFrow,email,outcome,error'.replace('\uFEFF', ''));
+    expect(report.body).toMatch(/not-an-address/);
+    expect(report.body).toMatch(/has 5 columns, the header has 3/);
+    expect(report.body).toMatch(/appears earlier in the file/);
+    expect(report.body).toMatch(/budget: not a number/);
+    expect(report.body).toMatch(/first_name: longer than 100000 characters/);
+
+    const partial = await runImport(csv, { mode: 'valid_rows' });
+    expect(partial).toMatchObject({ status: 'done', created: 2 });
+    expect((await contact('quoted@valid.de'))!.first_name).toBe('Anna "die Große", Chefin');
+  });
+
+  it('reads a Windows-1252 file (Excel) correctly', async () => {
+    const csv = Buffer.from('email;first_name;last_name\r\nwin@firma.de;Jürgen;Größe\r\n', 'latin1');
+    const up = await upload(csv);
+    expect(up.import.encoding).toBe('windows-1252');
+    const done = await runImport(csv, {});
+    expect(done.status).toBe('done');
+    expect(await contact('win@firma.de')).toMatchObject({ first_name: 'Jürgen', last_name: 'Größe' });
+  });
+
+  it('never revives a suppressed address, and never creates consent without proof', async () => {
+    await addSuppression(t.deps.db, t.workspaceId, 'gone@firma.de', { reason: 'unsubscribed' });
+    const csv = 'email,newsletter\ngone@firma.de,yes\nnoproof@firma.de,yes\n';
+    const done = await runImport(csv, { mapping: { email: 'email', newsletter: 'consent' } });
+    expect(done).toMatchObject({ status: 'done', suppressed: 1, created: 1, consents: 0 });
+    expect(await contact('gone@firma.de')).toBeUndefined();
+    const noproof = await contact('noproof@firma.de');
+    expect(noproof!.tags).toContain('re-permission');
+    expect(
+      await t.deps.db.selectFrom('consents').selectAll().where('contact_id', '=', noproof!.id).execute(),
+    ).toEqual([]);
+
+    const withProof = await runImport(
+      'email,newsletter,optin_at\nproof@firma.de,ja,01.02.2025\nwithout@firma.de,nein,\n',
+      {
+        mapping: { email: 'email', newsletter: 'consent', optin_at: 'consent_date' },
+        consent: {
+          purpose: 'newsletter',
+          legalBasis: 'consent',
+          proof: 'DOI-Protokoll aus Mautic, Export vom 2026-02-01',
+        },
+      },
+    );
+    expect(withProof).toMatchObject({ status: 'done', created: 2, consents: 1 });
+    const proof = await contact('proof@firma.de');
+    const consent = await t.deps.db
+      .selectFrom('consents')
+      .selectAll()
+      .where('contact_id', '=', proof!.id)
+      .executeTakeFirstOrThrow();
+    expect(consent).toMatchObject({ purpose: 'newsletter', status: 'confirmed' });
+    const ledger = await t.deps.db
+      .selectFrom('consent_events')
+      .selectAll()
+      .where('contact_id', '=', proof!.id)
+      .execute();
+    expect(ledger).toHaveLength(1);
+    expect(ledger[0]).toMatchObject({ event: 'imported' });
+    expect(ledger[0]!.details).toMatchObject({ proof: 'DOI-Protokoll aus Mautic, Export vom 2026-02-01' });
+  });
+
+  it('can be cancelled between chunks and resumed to the end', async () => {
+    const rows = Array.from({ length: 12_000 }, (_, i) => `bulk${i}@massen-import.de,Person ${i}`);
+    const csv = `email,first_name\n${rows.join('\n')}\n`;
+    await worker.stop(5000);
+    const up = await upload(csv);
+    await call('POST', `/api/v1/imports/${up.import.id}/start`, {
+      mapping: up.suggestedMapping,
+      existing: 'skip',
+      mode: 'valid_rows',
+    });
+    // Only staging runs: a worker that stops after the first applied chunk.
+    worker = new JobWorker({
+      handle: t.deps.handle,
+      definitions: contactsModule.jobs!(t.deps),
+      clock: t.deps.clock,
+      log: t.deps.log,
+      pollMs: 100,
+    });
+    await worker.start();
+    await until(
+      async () => (await call('GET', `/api/v1/imports/${up.import.id}`)).json().import,
+      (i) => i.appliedRows > 0 || i.status === 'done',
+    );
+    const cancelled = await call('POST', `/api/v1/imports/${up.import.id}/cancel`);
+    expect([200, 409]).toContain(cancelled.statusCode);
+    if (cancelled.statusCode === 200) {
+      await new Promise((r) => setTimeout(r, 300));
+      const mid = (await call('GET', `/api/v1/imports/${up.import.id}`)).json().import;
+      expect(mid.status).toBe('cancelled');
+      expect(mid.appliedRows).toBeLessThan(12_000);
+      const resumed = await call('POST', `/api/v1/imports/${up.import.id}/resume`);
+      expect(resumed.statusCode, resumed.body).toBe(200);
+      worker.wake();
+    }
+    const done = await until(
+      async () => (await call('GET', `/api/v1/imports/${up.import.id}`)).json().import,
+      (i) => i.status === 'done',
+    );
+    expect(done).toMatchObject({ created: 12_000, appliedRows: 12_000 });
+    const n = await t.deps.db
+      .selectFrom('contacts')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('email_normalized', 'like', 'bulk%@massen-import.de')
+      .executeTakeFirstOrThrow();
+    expect(Number(n.n)).toBe(12_000);
+  });
+
+  it('exports chosen columns with spreadsheet formulas escaped', async () => {
+    await call('POST', '/api/v1/contacts', {
+      email: 'formula@firma.de',
+      firstName: '=HYPERLINK("http://evil")',
+      lastName: '+49 30 123',
+      jobTitle: '@SUM(A1)',
+      city: '-2+3',
+      customFields: { budget: 5 },
+    });
+    const filter = JSON.stringify({
+      kind: 'group',
+      op: 'and',
+      children: [{ kind: 'field', field: 'email', operator: 'eq', value: 'formula@firma.de' }],
+    });
+    const res = await call(
+      'GET',
+      `/api/v1/contacts/export.csv?columns=email,first_name,last_name,job_title,city,custom:budget&filter=${encodeURIComponent(filter)}`,
+    );
+    expect(res.statusCode, res.body).toBe(200);
+    const lines = res.body.replace('\uFEFF', '').trim().split('\r\n');
+    expect(lines[0]).toBe('email,first_name,last_name,job_title,city,custom:budget');
+    expect(lines[1]).toBe(`formula@firma.de,"'=HYPERLINK(""http://evil"")",'+49 30 123,'@SUM(A1),'-2+3,5`);
+    const audit = await t.deps.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('action', '=', 'contacts.exported')
+      .execute();
+    expect(audit.length).toBeGreaterThan(0);
+  });
+});
