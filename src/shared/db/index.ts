@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import { AppError } from '../errors.js';
@@ -127,11 +128,22 @@ async function openEmbedded(dataDir: string, inMemory: boolean, loadDataDir?: Bl
   let pglite: PGlite;
   try {
     // int8 stays a string, as node-postgres returns it, so both databases give the code one shape.
-    pglite = await PGlite.create({
+    const options = {
       ...(inMemory ? {} : { dataDir: dir }),
       ...(loadDataDir ? { loadDataDir } : {}),
       parsers: { 20: (v: string) => v },
-    });
+      // The contact search's trigram index (migration 2026-11-23-0521).
+      extensions: { pg_trgm },
+    };
+    const fresh = !inMemory && !existsSync(join(dir, 'PG_VERSION'));
+    pglite = await PGlite.create(options);
+    if (!inMemory && (fresh || loadDataDir)) {
+      // Creating the cluster (initdb) or restoring one grows PGlite's WebAssembly memory to some
+      // 600 MB, and WebAssembly memory never shrinks. Reopening costs about a second and gives it back.
+      await pglite.close();
+      const { loadDataDir: _, ...reopen } = options as typeof options & { loadDataDir?: Blob };
+      pglite = await PGlite.create(reopen);
+    }
   } catch (err) {
     unlock();
     throw err;

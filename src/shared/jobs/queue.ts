@@ -1,8 +1,8 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { sql } from 'kysely';
+import { type QueryCreator, sql } from 'kysely';
 import type { Clock } from '../clock.js';
-import type { Db, Executor, Trx } from '../db/index.js';
+import type { Database, Db, Executor, Trx } from '../db/index.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -150,18 +150,35 @@ export class JobQueue {
         .where('idempotency_key', 'in', [...seen])
         .execute();
     }
-    const inserted = await executor
-      .insertInto('jobs')
-      .values(rows)
-      .onConflict((oc) =>
-        oc.columns(['name', 'idempotency_key']).where('idempotency_key', 'is not', null).doNothing(),
-      )
-      .returning('id')
-      .execute();
-    // Delivered at commit only, so a worker never wakes for a job it cannot see yet.
-    if (inserted.length > 0 && runAt.getTime() <= now.getTime() + 1000) {
-      await sql`select pg_notify(${JOBS_CHANNEL}, ${lane})`.execute(executor);
-    }
+    const values = [...rows];
+    const insert = (db: QueryCreator<Database>) =>
+      db
+        .insertInto('jobs')
+        .values(values)
+        .onConflict((oc) =>
+          oc.columns(['name', 'idempotency_key']).where('idempotency_key', 'is not', null).doNothing(),
+        )
+        .returning('id');
+    // Due now: one statement inserts and, only if the lane had no due job waiting (the workers may
+    // all be asleep), notifies. With jobs waiting, the workers are busy and claim again after every
+    // job they finish, so a NOTIFY per job would only cost: a serialised commit (PostgreSQL holds a
+    // database-wide lock from a notifying commit until it is flushed), a wake-up and a claim in
+    // every worker. The NOTIFY is delivered at commit, so a worker never wakes for a job it cannot
+    // see yet. (The CTE's INSERT is invisible to the NOT EXISTS: it sees the jobs before this one.)
+    const inserted =
+      runAt.getTime() <= now.getTime() + 1000
+        ? await executor
+            .with('ins', (db) => insert(db))
+            .selectFrom('ins')
+            .select([
+              'ins.id',
+              sql<string>`(SELECT pg_notify(${JOBS_CHANNEL}, ${lane}) WHERE NOT EXISTS (
+                SELECT 1 FROM jobs WHERE state = 'queued' AND lane = ${lane} AND run_at <= ${now}))`.as(
+                'notified',
+              ),
+            ])
+            .execute()
+        : await insert(executor).execute();
     return inserted.map((r) => r.id);
   }
 }

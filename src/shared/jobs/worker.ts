@@ -49,6 +49,10 @@ class LeaseLostError extends Error {
   override name = 'LeaseLostError';
 }
 
+/** Poll interval of a lane that claimed or completed jobs within the last ACTIVE_WINDOW_MS. */
+const ACTIVE_POLL_MS = 20;
+const ACTIVE_WINDOW_MS = 250;
+
 const DEFAULT_CONCURRENCY: Record<Lane, number> = { critical: 4, default: 4, bulk: 2 };
 
 /**
@@ -78,6 +82,45 @@ export function claimStatement(claim: {
 }
 
 /**
+ * Completes (deletes) the given finished jobs of this worker and claims up to `limit` due jobs of a
+ * lane, in one statement: one round trip and one commit where there were two.
+ */
+function completeAndClaimStatement(claim: {
+  workerId: string;
+  lane: Lane;
+  limit: number;
+  now: Date;
+  leaseUntil: Date;
+  done: string[];
+}): RawBuilder<ClaimedRow & { done: boolean }> {
+  return sql<ClaimedRow & { done: boolean }>`
+    WITH done AS (
+      DELETE FROM jobs WHERE id = ANY(${claim.done}::bigint[]) AND locked_by = ${claim.workerId}
+      RETURNING id
+    ), claimed AS (
+      UPDATE jobs
+         SET state = 'running', locked_by = ${claim.workerId}, locked_until = ${claim.leaseUntil},
+             attempts = attempts + 1, updated_at = ${claim.now}
+       WHERE id IN (
+         SELECT id FROM jobs
+          WHERE state = 'queued' AND lane = ${claim.lane} AND run_at <= ${claim.now}
+          ORDER BY priority DESC, run_at, id
+          LIMIT ${claim.limit}
+          FOR UPDATE SKIP LOCKED)
+      RETURNING id, name, payload, attempts, max_attempts, workspace_id
+    )
+    SELECT false AS done, id, name, payload, attempts, max_attempts, workspace_id FROM claimed
+    UNION ALL
+    SELECT true, id, NULL, NULL, NULL, NULL, NULL FROM done`;
+}
+
+interface PendingCompletion {
+  id: string;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/**
  * Runs jobs: claims due jobs per lane with FOR UPDATE SKIP LOCKED (so any number of worker
  * processes on one PostgreSQL never run the same job at once), holds a lease renewed by a
  * heartbeat, deletes a job when its handler succeeds, and on failure schedules a retry with
@@ -96,6 +139,10 @@ export class JobWorker {
   private readonly wakers = new Map<Lane, () => void>();
   /** Lanes woken while not sleeping (mid-claim): their next sleep returns at once. */
   private readonly wakePending = new Set<Lane>();
+  /** Finished jobs waiting to be deleted by their lane's next claim statement. */
+  private readonly finished = new Map<Lane, PendingCompletion[]>();
+  /** When each lane last claimed or completed a job (performance.now()). */
+  private readonly activeAt = new Map<Lane, number>();
   private loops: Promise<void>[] = [];
   private stopped = true;
   private unlisten: (() => Promise<void>) | undefined;
@@ -161,6 +208,10 @@ export class JobWorker {
     clearInterval(this.reclaimTimer);
     this.wake();
     await Promise.all(this.loops);
+    for (const [lane, list] of this.finished) {
+      this.finished.set(lane, []);
+      for (const d of list) this.complete(this.db, d.id).then(d.resolve, d.reject);
+    }
     // The heartbeat goes on while we wait: a job that outlives its lease during the shutdown
     // would otherwise be reclaimed and run by another worker while it is still running here.
     let timer: NodeJS.Timeout | undefined;
@@ -202,16 +253,21 @@ export class JobWorker {
     let errorDelay = 0;
     while (!this.stopped) {
       // This claim sees everything committed before it starts; only later wake-ups count.
+      // Let the jobs that finish in this turn of the event loop join the statement.
+      await new Promise((r) => setImmediate(r));
       this.wakePending.delete(lane);
-      const free = this.concurrency[lane] - (this.inflight.get(lane) ?? 0);
+      const done = this.finished.get(lane) ?? [];
+      this.finished.set(lane, []);
+      const free = this.stopped ? 0 : this.concurrency[lane] - (this.inflight.get(lane) ?? 0) + done.length;
       let claimed = 0;
       if (free > 0) {
         try {
-          const rows = await this.claim(lane, free);
+          const rows = await this.completeAndClaim(lane, free, done);
           claimed = rows.length;
           errorDelay = 0;
           for (const row of rows) this.track(lane, row);
         } catch (err) {
+          for (const d of done) d.reject(err);
           // Database restarting or unreachable: back off and keep going.
           errorDelay = Math.min(errorDelay ? errorDelay * 2 : 200, 5000);
           this.options.log.warn({ event: 'jobs.claim-failed', err, lane }, 'claiming jobs failed');
@@ -219,7 +275,15 @@ export class JobWorker {
       }
       if (this.stopped) break;
       if (claimed > 0 && claimed === free) continue;
-      await this.sleep(lane, errorDelay || this.pollMs);
+      // Enqueuers notify only when a lane had no job waiting (see JobQueue.enqueueMany): a job
+      // committed just after a claim, behind one that was waiting, got no NOTIFY. So while the lane
+      // has been busy recently, look again soon rather than after a full poll interval.
+      if (claimed > 0 || done.length > 0) this.activeAt.set(lane, performance.now());
+      const recentlyActive = performance.now() - (this.activeAt.get(lane) ?? -Infinity) < ACTIVE_WINDOW_MS;
+      await this.sleep(
+        lane,
+        errorDelay || (recentlyActive ? Math.min(ACTIVE_POLL_MS, this.pollMs) : this.pollMs),
+      );
     }
   }
 
@@ -238,12 +302,47 @@ export class JobWorker {
 
   private track(lane: Lane, row: ClaimedRow): void {
     this.inflight.set(lane, (this.inflight.get(lane) ?? 0) + 1);
-    const p = this.execute(row).finally(() => {
+    const p = this.execute(lane, row).finally(() => {
       this.inflight.set(lane, (this.inflight.get(lane) ?? 1) - 1);
       this.running.delete(p);
       if (!this.stopped) this.wake(lane);
     });
     this.running.add(p);
+  }
+
+  private async completeAndClaim(
+    lane: Lane,
+    limit: number,
+    done: PendingCompletion[],
+  ): Promise<ClaimedRow[]> {
+    if (done.length === 0) return this.claim(lane, limit);
+    const now = this.now();
+    const leaseUntil = new Date(now.getTime() + this.leaseMs);
+    const result = await completeAndClaimStatement({
+      workerId: this.id,
+      lane,
+      limit,
+      now,
+      leaseUntil,
+      done: done.map((d) => d.id),
+    }).execute(this.db);
+    const deleted = new Set(result.rows.filter((r) => r.done).map((r) => String(r.id)));
+    for (const d of done) {
+      if (deleted.has(d.id)) d.resolve();
+      else d.reject(new LeaseLostError());
+    }
+    return result.rows.filter((r) => !r.done);
+  }
+
+  /** Completes a job with its lane's next claim; directly when the loops have stopped. */
+  private completeSoon(lane: Lane, id: string): Promise<void> {
+    if (this.stopped) return this.complete(this.db, id);
+    return new Promise((resolve, reject) => {
+      const list = this.finished.get(lane) ?? [];
+      list.push({ id, resolve, reject });
+      this.finished.set(lane, list);
+      this.wake(lane);
+    });
   }
 
   private async claim(lane: Lane, limit: number): Promise<ClaimedRow[]> {
@@ -253,7 +352,7 @@ export class JobWorker {
     return result.rows;
   }
 
-  private async execute(row: ClaimedRow): Promise<void> {
+  private async execute(lane: Lane, row: ClaimedRow): Promise<void> {
     const started = performance.now();
     const def = this.definitions.get(row.name);
     const job: JobInfo = {
@@ -287,7 +386,7 @@ export class JobWorker {
         },
       };
       await def.handler(row.payload as never, ctx);
-      if (!completed) await this.complete(this.db, row.id);
+      if (!completed) await this.completeSoon(lane, row.id);
       this.options.metrics?.jobsCompleted.inc({ name: row.name });
       this.options.metrics?.jobDuration.observe({ name: row.name }, (performance.now() - started) / 1000);
     } catch (err) {
