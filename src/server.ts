@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { migrations } from './migrations/index.js';
+import { activityDeliveryJob, registerActivitySubscriptions } from './modules/contacts/index.js';
 import { ensureInitialAdmin, type InitialAdmin } from './modules/identity/index.js';
 import { MODULES } from './modules.js';
 import { type Clock, systemClock } from './shared/clock.js';
@@ -16,7 +17,7 @@ import {
 } from './shared/jobs/index.js';
 import { createLogger, type Logger } from './shared/log.js';
 import { createMetrics } from './shared/metrics.js';
-import type { AppDeps, BackgroundService, LeadwerkModule } from './shared/module.js';
+import type { ActivityHandler, AppDeps, BackgroundService, LeadwerkModule } from './shared/module.js';
 
 export interface StartOptions {
   config: Config;
@@ -52,6 +53,7 @@ export async function openDeps(options: {
   migrate?: boolean;
   inMemory?: boolean;
   loadDataDir?: Blob;
+  modules?: LeadwerkModule[];
 }): Promise<AppDeps> {
   const log = options.log ?? createLogger(options.config.logLevel);
   const clock = options.clock ?? systemClock;
@@ -71,7 +73,7 @@ export async function openDeps(options: {
     await handle.close();
     throw err;
   }
-  return {
+  const deps: AppDeps = {
     config: options.config,
     handle,
     db: handle.db,
@@ -81,20 +83,43 @@ export async function openDeps(options: {
     queue: new JobQueue(clock),
     lifecycle: { shuttingDown: false },
   };
+  // Every process that records activities (API, worker, CLI) must know who subscribes to them.
+  registerActivitySubscriptions(collectActivityHandlers(deps, options.modules ?? MODULES));
+  return deps;
+}
+
+/** Every module's activity handlers; names must be unique. */
+export function collectActivityHandlers(
+  deps: AppDeps,
+  modules: LeadwerkModule[] = MODULES,
+): ActivityHandler[] {
+  const handlers = modules.flatMap((m) => m.activityHandlers?.(deps) ?? []);
+  const names = new Set<string>();
+  for (const h of handlers) {
+    if (names.has(h.name)) throw new Error(`activity handler ${h.name} is registered twice`);
+    names.add(h.name);
+  }
+  return handlers;
 }
 
 /** Every job of every module; recurring ones wrapped so that each run schedules the next. */
 export function collectJobs(deps: AppDeps, modules: LeadwerkModule[] = MODULES): JobDefinition[] {
   const jobs = modules.flatMap((m) => m.jobs?.(deps) ?? []);
   const recurring = modules.flatMap((m) => m.recurring?.(deps) ?? []);
-  return [...jobs, ...recurring.map((r) => asRecurring(deps.queue, deps.clock, r))];
+  const handlers = collectActivityHandlers(deps, modules);
+  registerActivitySubscriptions(handlers);
+  return [
+    ...jobs,
+    ...recurring.map((r) => asRecurring(deps.queue, deps.clock, r)),
+    activityDeliveryJob(deps, handlers),
+  ];
 }
 
 /** Starts the API and/or the worker in this process. */
 export async function startLeadwerk(options: StartOptions): Promise<RunningLeadwerk> {
   const { config } = options;
   const modules = options.modules ?? MODULES;
-  const deps = await openDeps(options);
+  const deps = await openDeps({ ...options, modules });
   const { log } = deps;
   if (deps.handle.kind === 'embedded' && config.nodeEnv === 'production') {
     log.warn(

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle, Db } from './db/index.js';
+import type { Activity } from './db/schema.js';
 import type { JobDefinition, JobQueue } from './jobs/index.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
@@ -24,6 +25,22 @@ export interface BackgroundService {
   name: string;
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** A timeline entry as a handler sees it (a row of `activities`). */
+export type ActivityRow = Activity;
+
+/**
+ * Reacts to timeline entries within seconds, through the job queue (see docs/contracts.md,
+ * "activity handlers"). Delivery is at least once and retried per handler, so `handle` must be
+ * idempotent; it gets the rows of one workspace whose type is in `types`, oldest first.
+ */
+export interface ActivityHandler {
+  /** Unique, stable (stored in pending jobs): `module.what`, e.g. `scoring.update-scores`. */
+  name: string;
+  /** Exact activity types, e.g. `mail.clicked`; `module.*` subscribes to a whole module. */
+  types: readonly string[];
+  handle(deps: AppDeps, input: { workspaceId: string; activities: ActivityRow[] }): Promise<void>;
 }
 
 export interface DemoContext {
@@ -49,4 +66,6 @@ export interface LeadwerkModule {
    * close): started with the workers, stopped after them, before the database closes.
    */
   services?(deps: AppDeps): BackgroundService[];
+  /** Reactions to timeline entries (scores, journeys, routing); see ActivityHandler. */
+  activityHandlers?(deps: AppDeps): ActivityHandler[];
 }

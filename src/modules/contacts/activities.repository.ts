@@ -1,6 +1,7 @@
 import type { Executor } from '../../shared/db/index.js';
 import type { Activity } from '../../shared/db/schema.js';
 import { AppError } from '../../shared/errors.js';
+import { enqueueActivityDeliveries, isActivityTypeSubscribed } from './activity-dispatch.js';
 
 /** `module.past-tense`, e.g. `mail.clicked`, `capture.form-submitted`, `contacts.merged`. */
 export const ACTIVITY_TYPE_RE = /^[a-z][a-z0-9-]{0,40}\.[a-z][a-z0-9-]{0,60}$/;
@@ -46,23 +47,13 @@ function validate(input: ActivityInput): string {
  * it records. The contact must exist in the workspace (a foreign key over both enforces it).
  */
 export async function recordActivity(trx: Executor, input: ActivityInput): Promise<void> {
-  const data = validate(input);
-  await trx
-    .insertInto('activities')
-    .values({
-      workspace_id: input.workspaceId,
-      contact_id: input.contactId,
-      origin_contact_id: input.contactId,
-      type: input.type,
-      occurred_at: input.occurredAt,
-      data,
-      source: input.source ?? null,
-      ref: input.ref ?? null,
-    })
-    .execute();
+  await recordActivities(trx, [input]);
 }
 
-/** Many entries in one statement (imports, demo data, merges). */
+/**
+ * Many entries in one statement (imports, demo data, merges). When an activity handler subscribes
+ * to a type in the batch, its delivery job is enqueued in the same transaction (see activity-dispatch.ts).
+ */
 export async function recordActivities(trx: Executor, inputs: ActivityInput[]): Promise<void> {
   if (inputs.length === 0) return;
   const rows = inputs.map((input) => ({
@@ -75,7 +66,16 @@ export async function recordActivities(trx: Executor, inputs: ActivityInput[]): 
     source: input.source ?? null,
     ref: input.ref ?? null,
   }));
-  await trx.insertInto('activities').values(rows).execute();
+  if (!inputs.some((input) => isActivityTypeSubscribed(input.type))) {
+    await trx.insertInto('activities').values(rows).execute();
+    return;
+  }
+  const recorded = await trx
+    .insertInto('activities')
+    .values(rows)
+    .returning(['id', 'workspace_id', 'type', 'occurred_at'])
+    .execute();
+  await enqueueActivityDeliveries(trx, recorded);
 }
 
 export interface TimelineCursor {

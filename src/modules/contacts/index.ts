@@ -6,6 +6,11 @@ import { type ImportJobs, importJobs } from './imports.service.js';
 import { registerSegmentRoutes } from './segments.routes.js';
 
 export {
+  activityDeliveryJob,
+  isActivityTypeSubscribed,
+  registerActivitySubscriptions,
+} from './activity-dispatch.js';
+export {
   type ActivityInput,
   listTimeline,
   recordActivities,

@@ -1,0 +1,185 @@
+import { sql } from 'kysely';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  isActivityTypeSubscribed,
+  recordActivities,
+  recordActivity,
+  upsertContactByEmail,
+} from '../../src/modules/contacts/index.js';
+import { ensureInitialAdmin } from '../../src/modules/identity/index.js';
+import { MODULES } from '../../src/modules.js';
+import { collectJobs } from '../../src/server.js';
+import { systemClock } from '../../src/shared/clock.js';
+import { JobWorker } from '../../src/shared/jobs/index.js';
+import type { ActivityHandler, LeadwerkModule } from '../../src/shared/module.js';
+import { availableDbKinds, createTestDeps, type TestDeps } from '../support/deps.js';
+
+const kinds = await availableDbKinds();
+
+async function until<T>(
+  what: string,
+  check: () => Promise<T> | T,
+  timeoutMs = 15_000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe.each(kinds)('activity handlers on %s', (kind) => {
+  let deps: TestDeps;
+  let workspaceId: string;
+  let contactId: string;
+  const workers: JobWorker[] = [];
+  /** handler name → activity ids it was called with, one entry per call. */
+  const calls = new Map<string, string[][]>();
+  /** activity ids whose first delivery to `test.flaky` fails. */
+  const failedOnce = new Set<string>();
+
+  const handler = (name: string, types: string[], fail?: (ids: string[]) => boolean): ActivityHandler => ({
+    name,
+    types,
+    async handle(handlerDeps, { workspaceId: ws, activities }) {
+      const ids = activities.map((a) => String(a.id));
+      calls.set(name, [...(calls.get(name) ?? []), ids]);
+      if (fail?.(ids)) throw new Error('failing once on purpose');
+      // Idempotent effect: one row per (handler, activity), whatever the number of deliveries.
+      for (const a of activities)
+        await sql`INSERT INTO handler_effects (handler, activity_id, workspace_id) VALUES (${name}, ${String(a.id)}, ${ws})
+                  ON CONFLICT DO NOTHING`.execute(handlerDeps.db);
+    },
+  });
+
+  const testModule: LeadwerkModule = {
+    name: 'test-dispatch',
+    activityHandlers: () => [
+      handler('test.steady', ['test.happened', 'other.*']),
+      handler('test.flaky', ['test.happened'], (ids) => {
+        const fresh = ids.filter((id) => !failedOnce.has(id));
+        for (const id of fresh) failedOnce.add(id);
+        return fresh.length > 0;
+      }),
+    ],
+  };
+
+  beforeAll(async () => {
+    deps = await createTestDeps(kind, { clock: systemClock });
+    const admin = await ensureInitialAdmin(deps.db, {
+      email: 'a@example.com',
+      password: 'pw-long-enough-123',
+    });
+    workspaceId = admin.workspace!.id;
+    const { contact } = await upsertContactByEmail(deps.db, workspaceId, 'anna@example.com', {}, new Date());
+    contactId = contact.id;
+    await sql`CREATE TABLE handler_effects (handler text, activity_id text, workspace_id uuid,
+              PRIMARY KEY (handler, activity_id))`.execute(deps.db);
+    // What a process does at start: builds the jobs of its modules, which registers the handlers.
+    collectJobs(deps, [...MODULES, testModule]);
+  });
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop(0)));
+    await deps.db.deleteFrom('jobs').execute();
+    await sql`TRUNCATE handler_effects`.execute(deps.db);
+    calls.clear();
+    failedOnce.clear();
+  });
+  afterAll(async () => deps?.cleanup());
+
+  async function startWorker() {
+    const worker = new JobWorker({
+      handle: deps.handle,
+      definitions: collectJobs(deps, [...MODULES, testModule]),
+      clock: systemClock,
+      log: deps.log,
+      pollMs: 50,
+      backoff: { baseMs: 20, maxMs: 100 },
+      concurrency: { default: 3 },
+    });
+    workers.push(worker);
+    await worker.start();
+    return worker;
+  }
+
+  const deliveryJobs = () =>
+    deps.db
+      .selectFrom('jobs')
+      .select(['payload'])
+      .where('name', '=', 'contacts.deliver-activities')
+      .execute();
+
+  const record = (type: string) =>
+    deps.db
+      .transaction()
+      .execute((trx) =>
+        recordActivity(trx, { workspaceId, contactId, type, occurredAt: new Date(), data: {} }),
+      );
+
+  it('enqueues deliveries only for subscribed types, one job per handler', async () => {
+    expect(isActivityTypeSubscribed('test.happened')).toBe(true);
+    expect(isActivityTypeSubscribed('other.anything')).toBe(true);
+    expect(isActivityTypeSubscribed('test.ignored')).toBe(false);
+
+    await record('test.ignored');
+    expect(await deliveryJobs()).toHaveLength(0);
+
+    await deps.db.transaction().execute((trx) =>
+      recordActivities(trx, [
+        { workspaceId, contactId, type: 'test.ignored', occurredAt: new Date(), data: {} },
+        { workspaceId, contactId, type: 'test.happened', occurredAt: new Date(), data: {} },
+        { workspaceId, contactId, type: 'other.thing', occurredAt: new Date(), data: {} },
+      ]),
+    );
+    const jobs = await deliveryJobs();
+    const payloads = jobs.map((j) => j.payload as { handler: string; activityIds: string[] });
+    expect(payloads.map((p) => p.handler).sort()).toEqual(['test.flaky', 'test.steady']);
+    expect(payloads.find((p) => p.handler === 'test.steady')!.activityIds).toHaveLength(2);
+    expect(payloads.find((p) => p.handler === 'test.flaky')!.activityIds).toHaveLength(1);
+  });
+
+  it('rolls the delivery back with the transaction that recorded the activity', async () => {
+    await expect(
+      deps.db.transaction().execute(async (trx) => {
+        await recordActivity(trx, {
+          workspaceId,
+          contactId,
+          type: 'test.happened',
+          occurredAt: new Date(),
+          data: {},
+        });
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect(await deliveryJobs()).toHaveLength(0);
+  });
+
+  it('delivers every activity to each handler with two workers; a failing handler is retried alone', async () => {
+    await startWorker();
+    await startWorker();
+    const n = 12;
+    await deps.db.deleteFrom('activities').where('type', '=', 'test.happened').execute();
+    for (let i = 0; i < n; i++) await record('test.happened');
+    const expected = await deps.db
+      .selectFrom('activities')
+      .select('id')
+      .where('workspace_id', '=', workspaceId)
+      .where('type', '=', 'test.happened')
+      .execute();
+    expect(expected).toHaveLength(n);
+    await until('every activity handled by both handlers', async () => {
+      const r = await sql<{ n: string }>`SELECT count(*) AS n FROM handler_effects`.execute(deps.db);
+      return Number(r.rows[0]!.n) === expected.length * 2 && (await deliveryJobs()).length === 0;
+    });
+    // The flaky handler failed once per job and was called again; the steady one was not.
+    const steadyIds = (calls.get('test.steady') ?? []).flat();
+    const flakyIds = (calls.get('test.flaky') ?? []).flat();
+    expect(new Set(steadyIds).size).toBe(expected.length);
+    expect(steadyIds).toHaveLength(expected.length);
+    expect(flakyIds).toHaveLength(expected.length * 2);
+    const dead = await deps.db.selectFrom('jobs').select('id').where('state', '=', 'dead').execute();
+    expect(dead).toHaveLength(0);
+  });
+});
