@@ -201,6 +201,15 @@ describe.each(kinds)('mail API on %s', (kind) => {
       .where('message_id', '=', messageId)
       .executeTakeFirstOrThrow();
     expect(out.raw).not.toMatch(/^List-Unsubscribe/m);
+    // The outbox stands in for the recipient's mailbox and keeps the working link (30 days); the
+    // message log keeps only the link's origin.
+    expect(out.raw).toContain('https://x.example/c/1');
+    const stored = await t.deps.db
+      .selectFrom('messages')
+      .select('content')
+      .where('id', '=', messageId)
+      .executeTakeFirstOrThrow();
+    expect(stored.content!.html).toBe('<p>Bitte <a href="https://x.example/…">bestätigen</a></p>');
   });
 
   it('sends to everyone with consent, tracks only those with tracking consent, and records opens and clicks', async () => {

@@ -7,7 +7,11 @@ import type { Lane } from '../../shared/jobs/index.js';
 import type { AppDeps } from '../../shared/module.js';
 import { isSuppressed } from '../suppression/index.js';
 import { SEND_MESSAGE_JOB } from './mail.jobs.js';
-import { findMessageByIdempotencyKey, insertMessageEvents } from './messages.repository.js';
+import {
+  findMessageByIdempotencyKey,
+  insertMessageEvents,
+  redactMessageContent,
+} from './messages.repository.js';
 import { findTemplate } from './templates.repository.js';
 
 export interface EnqueueMessageInput {
@@ -170,7 +174,11 @@ export async function enqueueMessage(
       data: suppressed ? { reason: 'suppressed' } : {},
     },
   ]);
-  if (suppressed) return { messageId: id, skipped: 'suppressed' };
+  if (suppressed) {
+    // Never sent: its links (a download link, a confirm link) need not be kept either.
+    await redactMessageContent(trx, input.workspaceId, [id], now);
+    return { messageId: id, skipped: 'suppressed' };
+  }
   await deps.queue.enqueue(
     trx,
     { ...SEND_MESSAGE_JOB, lane },

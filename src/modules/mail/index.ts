@@ -8,10 +8,12 @@ import {
   ENQUEUE_SEND_JOB,
   OUTBOX_RETENTION_DAYS,
   PURGE_OUTBOX_JOB,
+  REDACT_CONTENT_JOB,
   SEND_BATCH_JOB,
   SEND_MESSAGE_JOB,
 } from './mail.jobs.js';
 import { registerMailRoutes } from './mail.routes.js';
+import { redactFinishedMessages } from './messages.repository.js';
 import { closeMailRuntime, type MailWiring, mailRuntime } from './runtime.js';
 import { registerTrackingRoutes } from './tracking.routes.js';
 
@@ -110,6 +112,23 @@ export function createMailModule(wiring: MailWiring): LeadwerkModule {
               ctx.log.info({ event: 'mail.outbox-purged', removed }, 'old outbox mail deleted');
           },
         } satisfies typeof PURGE_OUTBOX_JOB,
+        everyMs: 3_600_000,
+      },
+      {
+        job: {
+          ...REDACT_CONTENT_JOB,
+          async handler(_payload, ctx) {
+            let redacted = 0;
+            // A bounded amount per run; a backlog (rows from before redaction existed) takes a few hours.
+            for (let round = 0; round < 20; round++) {
+              const n = await redactFinishedMessages(ctx.db, deps.clock.now(), 1_000);
+              redacted += n;
+              if (n < 1_000) break;
+            }
+            if (redacted > 0)
+              ctx.log.info({ event: 'mail.content-redacted', redacted }, 'links of sent mail removed');
+          },
+        } satisfies typeof REDACT_CONTENT_JOB,
         everyMs: 3_600_000,
       },
     ],

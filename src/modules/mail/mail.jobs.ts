@@ -57,3 +57,11 @@ export const PURGE_OUTBOX_JOB = defineJob({
 });
 
 export const OUTBOX_RETENTION_DAYS = 30;
+
+/** Hourly: final messages whose stored links were not yet cut to their origin (see messages.repository.ts). */
+export const REDACT_CONTENT_JOB = defineJob({
+  name: 'mail.redact-content',
+  maxAttempts: 3,
+  schema: Type.Object({}),
+  handler: notHere,
+});

@@ -72,6 +72,63 @@ export async function markSending(db: Executor, ids: readonly string[], now: Dat
   return rows.map((r) => r.id);
 }
 
+/*
+ * Stored content of a final message keeps no usable link: every http(s) URL with a path, query or
+ * fragment is cut to its origin plus "/…" (`https://leads.example/c/Xy…` → `https://leads.example/…`),
+ * in `content` (subject, HTML, text) and in every string of `variables`. Confirm links, download
+ * links, preference-center links and signed third-party URLs all carry their secret after the
+ * origin. It runs over the JSON text: the pattern stops at quotes, angle brackets, whitespace and
+ * backslashes (JSON escapes), so the result is valid JSON again. Used by recordOutcomes, by
+ * enqueueMessage for a message skipped at once, and by the hourly sweep (mail.redact-content).
+ */
+const URL_PATTERN = String.raw`(https?://[^/\s"'<>\\?#]+)[/?#][^\s"'<>\\]*`;
+const URL_REPLACEMENT = String.raw`\1/…`;
+
+/** SQL: `column` (jsonb) with its links cut to their origin; null stays null. */
+export function redactedJson(column: ReturnType<typeof sql.ref>) {
+  return sql<unknown>`regexp_replace(${column}::text, ${URL_PATTERN}, ${URL_REPLACEMENT}, 'gi')::jsonb`;
+}
+
+/** Cuts the stored links of these messages (of one workspace) to their origin. */
+export async function redactMessageContent(
+  db: Executor,
+  workspaceId: string,
+  ids: readonly string[],
+  now: Date,
+): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('messages')
+    .set({
+      content: redactedJson(sql.ref('content')) as never,
+      variables: redactedJson(sql.ref('variables')) as never,
+      content_redacted_at: now,
+    })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', 'in', ids as string[])
+    .where('content_redacted_at', 'is', null)
+    .execute();
+}
+
+/**
+ * Redacts final messages whose links are still stored (rows from before redaction existed, or a
+ * crash between recording and redacting): at most `limit` per call, oldest first.
+ */
+export async function redactFinishedMessages(db: Executor, now: Date, limit: number): Promise<number> {
+  const result = await sql`
+    UPDATE messages AS m
+       SET content = ${redactedJson(sql.ref('m.content'))},
+           variables = ${redactedJson(sql.ref('m.variables'))},
+           content_redacted_at = ${now}
+     WHERE m.id IN (
+       SELECT id FROM messages
+        WHERE content_redacted_at IS NULL AND (content IS NOT NULL OR variables IS NOT NULL)
+          AND status IN ('sent', 'delivered', 'failed', 'bounced', 'skipped', 'complained')
+        ORDER BY created_at
+        LIMIT ${limit})`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
+
 export interface MessageOutcome {
   id: string;
   status: MessageStatus;
@@ -112,6 +169,14 @@ export async function recordOutcomes(db: Executor, outcomes: MessageOutcome[], n
            next_attempt_at = d.next_attempt_at,
            template_version = coalesce(d.template_version, m.template_version),
            bounced_at = CASE WHEN d.status = 'bounced' THEN ${now} ELSE m.bounced_at END,
+           content = CASE WHEN d.status IN ('queued', 'deferred', 'sending') THEN m.content
+                          ELSE ${redactedJson(sql.ref('m.content'))} END,
+           variables = CASE WHEN d.status IN ('queued', 'deferred', 'sending') THEN m.variables
+                            ELSE ${redactedJson(sql.ref('m.variables'))} END,
+           content_redacted_at = CASE
+             WHEN d.status IN ('queued', 'deferred', 'sending') THEN m.content_redacted_at
+             WHEN m.content IS NULL AND m.variables IS NULL THEN m.content_redacted_at
+             ELSE coalesce(m.content_redacted_at, ${now}) END,
            updated_at = ${now}
       FROM jsonb_to_recordset(${data}::jsonb) AS d(id uuid, status text, reason text, bounce_type text,
            subject text, message_id_header text, sending_domain text, tracking boolean,

@@ -645,6 +645,8 @@ export interface MessagesTable {
   clicked_at: Timestamp | null;
   open_count: ColumnType<number, number | undefined, number>;
   click_count: ColumnType<number, number | undefined, number>;
+  /** When the links in `content` and `variables` were cut to their origin (the message was final). */
+  content_redacted_at: Timestamp | null;
   created_at: TimestampDefault;
   updated_at: TimestampDefault;
 }
