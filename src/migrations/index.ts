@@ -7,11 +7,13 @@ import * as contactsCompaniesSegments from './2026-11-23-0202-contacts-companies
 import * as consentDoi from './2026-11-23-0301-consent-doi.js';
 import * as consentMailLog from './2026-11-23-0302-consent-mail-log.js';
 import * as capture from './2026-11-23-0401-capture.js';
-import * as jobsDueIndex from './2026-11-23-0591-jobs-due-index.js';
+import * as mailContentRedaction from './2026-11-23-0501-mail-content-redaction.js';
 import * as contactsMergeQuality from './2026-11-23-0521-contacts-merge-quality.js';
 import * as contactsSearchIndexes from './2026-11-23-0522-contacts-search-indexes.js';
-import * as mailContentRedaction from './2026-11-23-0501-mail-content-redaction.js';
+import * as jobsDueIndex from './2026-11-23-0591-jobs-due-index.js';
+import * as scoring from './2026-11-23-0601-scoring.js';
 import * as sales from './2026-11-23-0621-sales.js';
+import * as journeys from './2026-11-23-0701-journeys.js';
 
 /**
  * Every migration, in order. A landed migration is frozen (tests/unit/migrations-frozen.test.ts
@@ -26,9 +28,11 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23-0301-consent-doi': consentDoi,
   '2026-11-23-0302-consent-mail-log': consentMailLog,
   '2026-11-23-0401-capture': capture,
-  '2026-11-23-0591-jobs-due-index': jobsDueIndex,
+  '2026-11-23-0501-mail-content-redaction': mailContentRedaction,
   '2026-11-23-0521-contacts-merge-quality': contactsMergeQuality,
   '2026-11-23-0522-contacts-search-indexes': contactsSearchIndexes,
-  '2026-11-23-0501-mail-content-redaction': mailContentRedaction,
+  '2026-11-23-0591-jobs-due-index': jobsDueIndex,
+  '2026-11-23-0601-scoring': scoring,
   '2026-11-23-0621-sales': sales,
+  '2026-11-23-0701-journeys': journeys,
 };

@@ -6,6 +6,7 @@ import type { DatabaseHandle, Executor } from '../db/index.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import {
+  dueJobExists,
   JOBS_CHANNEL,
   type JobContext,
   type JobDefinition,
@@ -56,11 +57,25 @@ const ACTIVE_WINDOW_MS = 250;
 const DEFAULT_CONCURRENCY: Record<Lane, number> = { critical: 4, default: 4, bulk: 2 };
 
 /**
- * Claims up to `limit` due jobs of a lane. The inner SELECT matches `jobs_ready_idx` (lane, priority
- * DESC, run_at, id) WHERE state = 'queued', so it is an index scan in claim order with no sort;
- * SKIP LOCKED lets concurrent workers take different rows instead of waiting for each other.
- * Exported for the test that checks the plan.
+ * The ids of up to `limit` due jobs of a lane, in claim order, locked. The scan matches
+ * `jobs_ready_idx` (lane, priority DESC, run_at, id) WHERE state = 'queued', so it is an index scan
+ * in claim order with no sort; SKIP LOCKED lets concurrent workers take different rows instead of
+ * waiting for each other. That index cannot skip jobs scheduled for later, so with many of them (a
+ * journey's waits, SLA timers) a poll that finds nothing due would walk them all: the uncorrelated
+ * EXISTS (a one-time filter, answered by `jobs_due_idx`, see dueJobExists) skips the scan when the
+ * lane has no due job.
  */
+function dueJobIds(claim: { lane: Lane; limit: number; now: Date }): RawBuilder<{ id: string }> {
+  return sql<{ id: string }>`
+    SELECT id FROM jobs
+     WHERE state = 'queued' AND lane = ${claim.lane} AND run_at <= ${claim.now}
+       AND ${dueJobExists(claim.lane, claim.now)}
+     ORDER BY priority DESC, run_at, id
+     LIMIT ${claim.limit}
+     FOR UPDATE SKIP LOCKED`;
+}
+
+/** Claims up to `limit` due jobs of a lane. Exported for the test that checks the plan. */
 export function claimStatement(claim: {
   workerId: string;
   lane: Lane;
@@ -72,12 +87,7 @@ export function claimStatement(claim: {
     UPDATE jobs
        SET state = 'running', locked_by = ${claim.workerId}, locked_until = ${claim.leaseUntil},
            attempts = attempts + 1, updated_at = ${claim.now}
-     WHERE id IN (
-       SELECT id FROM jobs
-        WHERE state = 'queued' AND lane = ${claim.lane} AND run_at <= ${claim.now}
-        ORDER BY priority DESC, run_at, id
-        LIMIT ${claim.limit}
-        FOR UPDATE SKIP LOCKED)
+     WHERE id IN (${dueJobIds(claim)})
     RETURNING id, name, payload, attempts, max_attempts, workspace_id`;
 }
 
@@ -101,12 +111,7 @@ function completeAndClaimStatement(claim: {
       UPDATE jobs
          SET state = 'running', locked_by = ${claim.workerId}, locked_until = ${claim.leaseUntil},
              attempts = attempts + 1, updated_at = ${claim.now}
-       WHERE id IN (
-         SELECT id FROM jobs
-          WHERE state = 'queued' AND lane = ${claim.lane} AND run_at <= ${claim.now}
-          ORDER BY priority DESC, run_at, id
-          LIMIT ${claim.limit}
-          FOR UPDATE SKIP LOCKED)
+       WHERE id IN (${dueJobIds(claim)})
       RETURNING id, name, payload, attempts, max_attempts, workspace_id
     )
     SELECT false AS done, id, name, payload, attempts, max_attempts, workspace_id FROM claimed
