@@ -3,6 +3,7 @@ import { captureModule } from './modules/capture/index.js';
 import { createConsentModule, getSendPermission } from './modules/consent/index.js';
 import { contactsModule, recordActivities } from './modules/contacts/index.js';
 import { identityModule } from './modules/identity/index.js';
+import { journeysModule } from './modules/journeys/index.js';
 import { createMailModule } from './modules/mail/index.js';
 import { suppressionModule } from './modules/suppression/index.js';
 import { systemModule } from './modules/system/index.js';
@@ -20,4 +21,5 @@ export const MODULES: LeadwerkModule[] = [
   createConsentModule({ recordActivities }),
   captureModule,
   createMailModule({ getSendPermission, recordActivities }),
+  journeysModule,
 ];

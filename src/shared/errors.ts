@@ -261,6 +261,22 @@ export const ERRORS = {
     en: 'This entry records an unsubscribe, objection or erasure and cannot be removed here.',
     de: 'Dieser Eintrag hält eine Abmeldung, einen Widerspruch oder eine Löschung fest und kann hier nicht entfernt werden.',
   },
+  JOURNEY_NOT_FOUND: { status: 404, en: 'This journey does not exist.', de: 'Diese Journey gibt es nicht.' },
+  JOURNEY_STATE_INVALID: {
+    status: 409,
+    en: 'The journey cannot do this in its current state.',
+    de: 'Die Journey kann das in ihrem aktuellen Zustand nicht.',
+  },
+  JOURNEY_STEP_MAPPING_REQUIRED: {
+    status: 409,
+    en: 'Contacts are waiting in steps the new version removes: choose a step for each of them.',
+    de: 'In Schritten, die die neue Version entfernt, befinden sich Kontakte: Wählen Sie für jeden einen Schritt.',
+  },
+  JOURNEY_NOT_ACTIVE: {
+    status: 409,
+    en: 'The journey is not active; contacts can only be added to an active journey.',
+    de: 'Die Journey ist nicht aktiv; Kontakte können nur einer aktiven Journey hinzugefügt werden.',
+  },
 } as const satisfies Record<string, { status: number; en: string; de: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

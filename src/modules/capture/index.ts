@@ -8,6 +8,7 @@ import { seedCaptureDemo } from './demo.js';
 import { registerFormRoutes } from './forms.routes.js';
 import { registerPublicRoutes } from './public.routes.js';
 
+export { findAssetById } from './assets.repository.js';
 export { assetDownloadUrl } from './assets.service.js';
 export { type CaptureOptions, DEFAULT_CAPTURE_OPTIONS } from './capture-context.js';
 export { createProfileToken } from './signed-tokens.js';

@@ -240,6 +240,16 @@ export function validateDefinition(input: unknown): JourneyDefinition {
     }
     if (s.type === 'wait' && s.timeoutNext !== undefined && s.wait.kind !== 'event')
       problems.push({ field: `definition.steps.${i}.timeoutNext`, message: 'only for waits on an event' });
+    if (s.type === 'update-contact') {
+      for (const key of Object.keys(s.set ?? {})) {
+        // The address is the contact's identity; stages move only through qualification (with a cause).
+        if (key === 'email' || key === 'lifecycle_stage')
+          problems.push({
+            field: `definition.steps.${i}.set.${key}`,
+            message: 'cannot be set by a journey step',
+          });
+      }
+    }
     if (s.type === 'send-mail' && s.kind === 'marketing' && !s.purpose)
       problems.push({ field: `definition.steps.${i}.purpose`, message: 'required for marketing mail' });
   });

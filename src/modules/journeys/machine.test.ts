@@ -132,6 +132,23 @@ describe('journey definitions', () => {
     ).not.toThrow();
   });
 
+  it('refuses steps that would set the address or the stage directly', () => {
+    const p = problems(() =>
+      def([
+        {
+          id: 'u',
+          type: 'update-contact',
+          set: { email: 'x@y.example', lifecycle_stage: 'mql' },
+          next: null,
+        },
+      ]),
+    );
+    expect(p.map((x) => x.field)).toEqual([
+      'definition.steps.0.set.email',
+      'definition.steps.0.set.lifecycle_stage',
+    ]);
+  });
+
   it('requires a purpose for marketing mail and rejects bad shapes', () => {
     const p = problems(() =>
       def([{ id: 'm', type: 'send-mail', templateId: TPL, kind: 'marketing', next: null }]),
@@ -247,7 +264,7 @@ describe('waits under an injected clock', () => {
     // 13 April 10:00 CEST = 08:00Z.
     expect(
       waitUntil(
-        field.steps[0]!.type === 'wait' ? field.steps[0].wait : (null as never),
+        (field.steps[0] as Extract<Step, { type: 'wait' }>).wait,
         T0,
         'Europe/Berlin',
         f,
@@ -503,7 +520,7 @@ describe('simulation over a simulated clock', () => {
         id: 'tag',
         type: 'update-contact',
         addTags: ['whitepaper'],
-        set: { lifecycle_stage: 'engaged' },
+        set: { 'custom.interest': 'yes' },
         next: 'engaged',
       },
       {

@@ -59,7 +59,10 @@ function actionDetail(step: Step): Record<string, unknown> {
 
 function applyToFacts(step: Step, facts: Facts): Facts {
   if (step.type !== 'update-contact') return facts;
-  const fields = { ...facts.fields, custom_fields: { ...((facts.fields.custom_fields as object) ?? {}) } };
+  const fields: Record<string, unknown> = {
+    ...facts.fields,
+    custom_fields: { ...((facts.fields.custom_fields as object) ?? {}) },
+  };
   let stage = facts.stage;
   for (const [k, v] of Object.entries(step.set ?? {})) {
     if (k.startsWith('custom.')) (fields.custom_fields as Record<string, unknown>)[k.slice(7)] = v;

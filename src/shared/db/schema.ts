@@ -710,7 +710,70 @@ export interface MailReportsTable {
   received_at: Timestamp;
 }
 
+export type JourneyStatus = 'draft' | 'active' | 'paused' | 'archived';
+export type EnrollmentStatus = 'active' | 'waiting' | 'completed' | 'exited' | 'goal';
+
+export interface JourneysTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  status: ColumnType<JourneyStatus, JourneyStatus | undefined, JourneyStatus>;
+  draft: Json<Record<string, unknown>>;
+  live_version: number | null;
+  /** The live version's trigger type, to find the journeys an activity can start. */
+  trigger_type: string | null;
+  created_by: string | null;
+  created_at: TimestampDefault;
+  updated_at: TimestampDefault;
+}
+
+export interface JourneyVersionsTable {
+  workspace_id: string;
+  journey_id: string;
+  version: number;
+  definition: Json<Record<string, unknown>>;
+  published_at: Timestamp;
+  published_by: string | null;
+}
+
+export interface JourneyEnrollmentsTable {
+  id: string;
+  workspace_id: string;
+  journey_id: string;
+  contact_id: string;
+  version: number;
+  status: EnrollmentStatus;
+  step_id: string | null;
+  /** Bumped at every step a contact reaches: a step execution is (enrollment, seq), once. */
+  seq: ColumnType<number, number | undefined, number>;
+  entered_at: Timestamp;
+  step_entered_at: Timestamp;
+  wait_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  goals_reached: JsonDefault<string[]>;
+  exit_reason: string | null;
+  ended_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  source: string | null;
+  updated_at: Timestamp;
+}
+
+export interface JourneyStepRunsTable {
+  enrollment_id: string;
+  seq: number;
+  workspace_id: string;
+  journey_id: string;
+  step_id: string;
+  entered_at: Timestamp;
+  completed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  outcome: 'completed' | 'exited' | 'goal' | 'skipped' | null;
+  path: string | null;
+  detail: JsonDefault<Record<string, unknown>>;
+}
+
 export interface Database {
+  journeys: JourneysTable;
+  journey_versions: JourneyVersionsTable;
+  journey_enrollments: JourneyEnrollmentsTable;
+  journey_step_runs: JourneyStepRunsTable;
   workspaces: WorkspacesTable;
   users: UsersTable;
   memberships: MembershipsTable;

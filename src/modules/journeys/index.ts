@@ -1,0 +1,23 @@
+import type { JobDefinition } from '../../shared/jobs/index.js';
+import type { LeadwerkModule } from '../../shared/module.js';
+import { runStepJob } from './journey-runner.js';
+import { journeyActivityHandlers } from './journeys.activity-handler.js';
+import { registerJourneyRoutes } from './journeys.routes.js';
+import { ENROLL_SEGMENT_JOB, enrollSegmentPage } from './journeys.service.js';
+
+export { enrollContacts, exitContactFromJourney } from './journey-runner.js';
+
+/** Nurture journeys: definitions, versions, the event-driven runner on the job queue. */
+export const journeysModule: LeadwerkModule = {
+  name: 'journeys',
+  routes: registerJourneyRoutes,
+  activityHandlers: () => journeyActivityHandlers(),
+  jobs: (deps) =>
+    [
+      runStepJob(deps),
+      {
+        ...ENROLL_SEGMENT_JOB,
+        handler: (payload, ctx) => enrollSegmentPage(deps, payload, ctx),
+      } satisfies typeof ENROLL_SEGMENT_JOB,
+    ] as JobDefinition[],
+};

@@ -1,0 +1,728 @@
+import { createHmac } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import { sql } from 'kysely';
+import type { Executor, Trx } from '../../shared/db/index.js';
+import { newId } from '../../shared/ids.js';
+import { defineJob, type JobContext, PermanentJobError } from '../../shared/jobs/index.js';
+import type { AppDeps } from '../../shared/module.js';
+import { assetDownloadUrl, findAssetById } from '../capture/index.js';
+import { getSendPermission } from '../consent/index.js';
+import { type ActivityInput, isContactInSegment, recordActivities } from '../contacts/index.js';
+import { enqueueMessage } from '../mail/index.js';
+import { type JourneyDefinition, type Step, segmentsIn } from './definition.js';
+import {
+  activitiesSince,
+  type EnrollmentRow,
+  findEnrollment,
+  findJourney,
+  findVersion,
+  lockEnrollment,
+  OPEN_STATUSES,
+} from './journeys.repository.js';
+import { decide, type Facts, findStep, mayEnter, TRACKING_ACTIVITIES } from './machine.js';
+
+/*
+ * Runs journeys on the job queue. A contact's place in a journey is an enrollment row; every step
+ * it reaches bumps `seq`, and a step execution is the job `journeys.run-step {enrollmentId, seq}`.
+ * The handler locks the enrollment, checks that `seq` is still the one the job was made for (a
+ * stale job — a retry after success, a second wake-up — does nothing), decides with the pure state
+ * machine and applies the decision in the job's own transaction (`completeWith`): the step's
+ * writes, the mail it enqueues (idempotency key `journey:<enrollment>:<seq>`), the next seq and the
+ * job's completion commit together. So each step runs once per contact even with several workers,
+ * retries and crashes. Waits are jobs scheduled at the wait's end; nothing polls.
+ */
+
+export const RUN_STEP_JOB = defineJob({
+  name: 'journeys.run-step',
+  lane: 'default',
+  maxAttempts: 8,
+  schema: Type.Object({ enrollmentId: Type.String(), seq: Type.Integer({ minimum: 1 }) }),
+  async handler() {
+    throw new PermanentJobError('journeys.run-step runs in the journeys module');
+  },
+});
+
+/** Instant steps one job runs before it hands over to a new job (a long chain stays fair). */
+const STEPS_PER_JOB = 25;
+
+export type RunnerDeps = Pick<AppDeps, 'clock' | 'queue' | 'config' | 'log'>;
+
+function enqueueStep(
+  trx: Executor,
+  deps: RunnerDeps,
+  e: { id: string; workspace_id: string },
+  seq: number,
+  key: string,
+  runAt?: Date,
+) {
+  return deps.queue.enqueue(
+    trx,
+    RUN_STEP_JOB,
+    { enrollmentId: e.id, seq },
+    { workspaceId: e.workspace_id, idempotencyKey: `${e.id}:${seq}:${key}`, ...(runAt ? { runAt } : {}) },
+  );
+}
+
+/** Wakes open enrollments (something happened to their contacts): each re-checks exits, goals and event waits. */
+export async function wakeEnrollments(
+  trx: Executor,
+  deps: RunnerDeps,
+  workspaceId: string,
+  rows: { id: string; seq: number }[],
+  reason: string,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await deps.queue.enqueueMany(
+    trx,
+    RUN_STEP_JOB,
+    rows.map((r) => ({ enrollmentId: r.id, seq: r.seq })),
+    { workspaceId, idempotencyKeys: rows.map((r) => `${r.id}:${r.seq}:${reason}`) },
+  );
+}
+
+export interface EnrollInput {
+  workspaceId: string;
+  journeyId: string;
+  contactIds: string[];
+  /** Who or what added them: `trigger:<activity type>`, `user:<id>`, `api`, `journey:<id>`. */
+  source: string;
+}
+
+/**
+ * Puts contacts into an active journey at its first step, in the caller's transaction, honouring
+ * the re-entry policy (a contact is never twice inside at once). Returns the enrollment ids made.
+ */
+export async function enrollContacts(trx: Executor, deps: RunnerDeps, input: EnrollInput): Promise<string[]> {
+  const ids = [...new Set(input.contactIds)];
+  if (ids.length === 0) return [];
+  const journey = await findJourney(trx, input.workspaceId, input.journeyId);
+  if (!journey || journey.status !== 'active' || journey.live_version === null) return [];
+  const def = await findVersion(trx, input.workspaceId, journey.id, journey.live_version);
+  if (!def) return [];
+  const now = deps.clock.now();
+  const earlier = await trx
+    .selectFrom('journey_enrollments')
+    .select(['contact_id', 'entered_at', 'status'])
+    .where('workspace_id', '=', input.workspaceId)
+    .where('journey_id', '=', journey.id)
+    .where('contact_id', 'in', ids)
+    .execute();
+  const byContact = new Map<string, { enteredAt: Date; active: boolean }[]>();
+  for (const e of earlier) {
+    const list = byContact.get(e.contact_id) ?? [];
+    list.push({ enteredAt: e.entered_at, active: (OPEN_STATUSES as readonly string[]).includes(e.status) });
+    byContact.set(e.contact_id, list);
+  }
+  // Only contacts of this workspace, not merged away.
+  const existing = await trx
+    .selectFrom('contacts')
+    .select('id')
+    .where('workspace_id', '=', input.workspaceId)
+    .where('id', 'in', ids)
+    .where('merged_into_contact_id', 'is', null)
+    .execute();
+  const allowed = existing
+    .map((c) => c.id)
+    .filter((id) => mayEnter(def.reentry, byContact.get(id) ?? [], now));
+  if (allowed.length === 0) return [];
+  const rows = allowed.map((contactId) => ({
+    id: newId(),
+    workspace_id: input.workspaceId,
+    journey_id: journey.id,
+    contact_id: contactId,
+    version: journey.live_version!,
+    status: 'active' as const,
+    step_id: def.startStepId,
+    seq: 1,
+    entered_at: now,
+    step_entered_at: now,
+    source: input.source.slice(0, 200),
+    updated_at: now,
+  }));
+  const inserted = await trx
+    .insertInto('journey_enrollments')
+    .values(rows)
+    .onConflict((oc) =>
+      oc
+        .columns(['journey_id', 'contact_id'])
+        .where('status', 'in', [...OPEN_STATUSES])
+        .doNothing(),
+    )
+    .returning(['id', 'contact_id'])
+    .execute();
+  if (inserted.length === 0) return [];
+  await trx
+    .insertInto('journey_step_runs')
+    .values(
+      inserted.map((e) => ({
+        enrollment_id: e.id,
+        seq: 1,
+        workspace_id: input.workspaceId,
+        journey_id: journey.id,
+        step_id: def.startStepId,
+        entered_at: now,
+      })),
+    )
+    .execute();
+  await recordActivities(
+    trx,
+    inserted.map((e) => ({
+      workspaceId: input.workspaceId,
+      contactId: e.contact_id,
+      type: 'journeys.entered',
+      occurredAt: now,
+      data: { journeyId: journey.id, name: journey.name },
+      source: input.source,
+      ref: `journey:${journey.id}`,
+    })),
+  );
+  await deps.queue.enqueueMany(
+    trx,
+    RUN_STEP_JOB,
+    inserted.map((e) => ({ enrollmentId: e.id, seq: 1 })),
+    { workspaceId: input.workspaceId, idempotencyKeys: inserted.map((e) => `${e.id}:1:run`) },
+  );
+  // Other journeys the contacts are in may have "entered another journey" as an exit rule.
+  const others = await trx
+    .selectFrom('journey_enrollments')
+    .select(['id', 'seq'])
+    .where('workspace_id', '=', input.workspaceId)
+    .where(
+      'contact_id',
+      'in',
+      inserted.map((e) => e.contact_id),
+    )
+    .where('journey_id', '<>', journey.id)
+    .where('status', 'in', [...OPEN_STATUSES])
+    .execute();
+  await wakeEnrollments(trx, deps, input.workspaceId, others, `entered:${journey.id}`);
+  return inserted.map((e) => e.id);
+}
+
+/** Ends a contact's open enrollment in a journey (a "remove from journey" step, or by hand). */
+export async function exitContactFromJourney(
+  trx: Executor,
+  deps: RunnerDeps,
+  input: { workspaceId: string; journeyId: string; contactId: string; reason: string },
+): Promise<boolean> {
+  const now = deps.clock.now();
+  const e = await trx
+    .selectFrom('journey_enrollments')
+    .selectAll()
+    .where('workspace_id', '=', input.workspaceId)
+    .where('journey_id', '=', input.journeyId)
+    .where('contact_id', '=', input.contactId)
+    .where('status', 'in', [...OPEN_STATUSES])
+    .forUpdate()
+    .executeTakeFirst();
+  if (!e) return false;
+  await finishRun(trx, e, 'exited', null, { reason: input.reason }, now);
+  await trx
+    .updateTable('journey_enrollments')
+    .set({ status: 'exited', exit_reason: input.reason, ended_at: now, updated_at: now, seq: e.seq + 1 })
+    .where('id', '=', e.id)
+    .execute();
+  await recordActivities(trx, [journeyActivity(e, 'journeys.exited', { reason: input.reason }, now)]);
+  return true;
+}
+
+function journeyActivity(
+  e: EnrollmentRow,
+  type: string,
+  data: Record<string, unknown>,
+  now: Date,
+): ActivityInput {
+  return {
+    workspaceId: e.workspace_id,
+    contactId: e.contact_id,
+    type,
+    occurredAt: now,
+    data: { journeyId: e.journey_id, ...data },
+    source: `journey:${e.journey_id}`,
+    ref: `journey:${e.journey_id}`,
+  };
+}
+
+async function finishRun(
+  trx: Executor,
+  e: Pick<EnrollmentRow, 'id' | 'seq'>,
+  outcome: 'completed' | 'exited' | 'goal' | 'skipped',
+  path: string | null,
+  detail: Record<string, unknown>,
+  now: Date,
+): Promise<void> {
+  await trx
+    .updateTable('journey_step_runs')
+    .set({ outcome, path, detail: JSON.stringify(detail), completed_at: now })
+    .where('enrollment_id', '=', e.id)
+    .where('seq', '=', e.seq)
+    .execute();
+}
+
+type ContactRow = {
+  id: string;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  locale: 'de' | 'en' | null;
+  lifecycle_stage: string;
+  owner_user_id: string | null;
+  tags: string[];
+  custom_fields: Record<string, unknown>;
+} & Record<string, unknown>;
+
+async function loadContact(
+  trx: Executor,
+  workspaceId: string,
+  contactId: string,
+): Promise<ContactRow | undefined> {
+  return (await trx
+    .selectFrom('contacts')
+    .select([
+      'id',
+      'email',
+      'first_name',
+      'last_name',
+      'company_name',
+      'job_title',
+      'phone',
+      'country',
+      'city',
+      'locale',
+      'lifecycle_stage',
+      'owner_user_id',
+      'tags',
+      'custom_fields',
+    ])
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', contactId)
+    .executeTakeFirst()) as ContactRow | undefined;
+}
+
+function usesTracking(def: JourneyDefinition): boolean {
+  const json = JSON.stringify([def.steps, def.goals, def.exitRules]);
+  return [...TRACKING_ACTIVITIES].some((t) => json.includes(`"${t}"`));
+}
+
+async function gatherFacts(
+  trx: Executor,
+  deps: RunnerDeps,
+  def: JourneyDefinition,
+  e: EnrollmentRow,
+  contact: ContactRow,
+): Promise<Facts> {
+  const segments: Record<string, boolean> = {};
+  for (const segmentId of segmentsIn(def)) {
+    segments[segmentId] = await isContactInSegment(trx, deps.clock, e.workspace_id, segmentId, e.contact_id);
+  }
+  const activities = (await activitiesSince(trx, e.workspace_id, e.contact_id, e.entered_at)).map((a) => ({
+    type: a.type,
+    ref: a.ref,
+    occurredAt: a.occurred_at,
+  }));
+  const trackingAllowed = usesTracking(def)
+    ? (
+        await getSendPermission(trx, {
+          workspaceId: e.workspace_id,
+          contactId: e.contact_id,
+          purpose: 'tracking',
+        })
+      ).allowed
+    : false;
+  const tz = contact.custom_fields?.timeZone;
+  return {
+    fields: contact,
+    tags: contact.tags ?? [],
+    stage: contact.lifecycle_stage,
+    timeZone: typeof tz === 'string' ? tz : null,
+    segments,
+    activities,
+    trackingAllowed,
+  };
+}
+
+/** A webhook call made before the transaction (outside effects never run inside one). */
+export interface WebhookResult {
+  seq: number;
+  status: number | null;
+  error?: string;
+}
+
+async function callWebhook(
+  deps: RunnerDeps,
+  step: Extract<Step, { type: 'webhook' }>,
+  e: EnrollmentRow,
+  contact: ContactRow,
+): Promise<WebhookResult> {
+  const body = JSON.stringify({
+    event: 'journey.step',
+    journeyId: e.journey_id,
+    stepId: step.id,
+    enrollmentId: e.id,
+    contact: {
+      id: contact.id,
+      email: contact.email,
+      firstName: contact.first_name,
+      lastName: contact.last_name,
+    },
+    occurredAt: deps.clock.now().toISOString(),
+  });
+  const t = Math.floor(deps.clock.now().getTime() / 1000);
+  const signature = createHmac('sha256', `${deps.config.secretKey}:journeys-webhook:${e.workspace_id}`)
+    .update(`${t}.${body}`)
+    .digest('hex');
+  const res = await fetch(step.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-leadwerk-event': 'journey.step',
+      // The same delivery id on every retry: the receiver can drop duplicates.
+      'x-leadwerk-delivery': `${e.id}:${e.seq}`,
+      'x-leadwerk-signature': `t=${t},v1=${signature}`,
+    },
+    body,
+    signal: AbortSignal.timeout(10_000),
+    redirect: 'error',
+  });
+  await res.body?.cancel();
+  return { seq: e.seq, status: res.status };
+}
+
+/** The `journeys.run-step` handler. */
+export async function runStep(
+  deps: RunnerDeps,
+  payload: { enrollmentId: string; seq: number },
+  ctx: JobContext,
+): Promise<void> {
+  const e = await findEnrollment(ctx.db, payload.enrollmentId);
+  if (!e || e.seq !== payload.seq || !(OPEN_STATUSES as readonly string[]).includes(e.status)) return;
+  let webhook: WebhookResult | undefined;
+  const def = await findVersion(ctx.db, e.workspace_id, e.journey_id, e.version);
+  const step = def && e.step_id ? findStep(def, e.step_id) : undefined;
+  if (step?.type === 'webhook') {
+    const journey = await findJourney(ctx.db, e.workspace_id, e.journey_id);
+    const contact = await loadContact(ctx.db, e.workspace_id, e.contact_id);
+    if (journey?.status === 'active' && contact) {
+      try {
+        webhook = await callWebhook(deps, step, e, contact);
+        if (webhook.status !== null && webhook.status >= 400 && webhook.status !== 410)
+          throw new Error(`webhook answered ${webhook.status}`);
+      } catch (err) {
+        // The last attempt gives up on the webhook and moves on, instead of holding the contact.
+        if (ctx.job.attempts < ctx.job.maxAttempts) throw err;
+        webhook = { seq: e.seq, status: webhook?.status ?? null, error: String(err).slice(0, 200) };
+      }
+    }
+  }
+  await ctx.completeWith((trx) => advance(trx, deps, payload, webhook));
+}
+
+async function advance(
+  trx: Trx,
+  deps: RunnerDeps,
+  payload: { enrollmentId: string; seq: number },
+  webhook: WebhookResult | undefined,
+): Promise<void> {
+  const locked = await lockEnrollment(trx, payload.enrollmentId);
+  if (!locked || locked.seq !== payload.seq || !(OPEN_STATUSES as readonly string[]).includes(locked.status))
+    return;
+  const e: EnrollmentRow = { ...locked, goals_reached: [...(locked.goals_reached ?? [])] };
+  const journey = await findJourney(trx, e.workspace_id, e.journey_id);
+  // Paused (or archived): the contact stays where it is; resuming wakes every open enrollment.
+  if (!journey || journey.status !== 'active') return;
+  const def = await findVersion(trx, e.workspace_id, e.journey_id, e.version);
+  const contact = await loadContact(trx, e.workspace_id, e.contact_id);
+  if (!def || !contact) return;
+  const now = deps.clock.now();
+  const activities: ActivityInput[] = [];
+  const save = async () => {
+    await trx
+      .updateTable('journey_enrollments')
+      .set({
+        status: e.status,
+        step_id: e.step_id,
+        seq: e.seq,
+        step_entered_at: e.step_entered_at,
+        wait_until: e.wait_until,
+        goals_reached: JSON.stringify(e.goals_reached),
+        exit_reason: e.exit_reason,
+        ended_at: e.ended_at,
+        updated_at: now,
+      })
+      .where('id', '=', e.id)
+      .execute();
+    await recordActivities(trx, activities);
+  };
+  const end = async (status: 'completed' | 'exited' | 'goal', reason: string | null) => {
+    e.status = status;
+    e.exit_reason = reason;
+    e.ended_at = now;
+    e.wait_until = null;
+    // A finished enrollment's seq moves on too, so no pending job for it can act any more.
+    e.seq += 1;
+    const type =
+      status === 'completed'
+        ? 'journeys.completed'
+        : status === 'goal'
+          ? 'journeys.goal-reached'
+          : 'journeys.exited';
+    activities.push(journeyActivity(e, type, reason ? { reason } : {}, now));
+    await save();
+  };
+  const moveTo = async (next: string | null): Promise<boolean> => {
+    if (next === null) {
+      await end('completed', null);
+      return false;
+    }
+    e.seq += 1;
+    e.step_id = next;
+    e.step_entered_at = now;
+    e.status = 'active';
+    e.wait_until = null;
+    await trx
+      .insertInto('journey_step_runs')
+      .values({
+        enrollment_id: e.id,
+        seq: e.seq,
+        workspace_id: e.workspace_id,
+        journey_id: e.journey_id,
+        step_id: next,
+        entered_at: now,
+      })
+      .execute();
+    return true;
+  };
+
+  let facts = await gatherFacts(trx, deps, def, e, contact);
+  for (let i = 0; i < STEPS_PER_JOB; i++) {
+    const pos = {
+      stepId: e.step_id ?? def.startStepId,
+      enteredAt: e.entered_at,
+      stepEnteredAt: e.step_entered_at,
+      goalsReached: e.goals_reached,
+    };
+    const d = decide(def, pos, facts, now);
+    switch (d.type) {
+      case 'exit':
+        await finishRun(trx, e, 'exited', null, { rule: d.ruleId }, now);
+        await end('exited', `rule:${d.ruleId}`);
+        return;
+      case 'goal':
+        e.goals_reached.push(d.goalId);
+        if (d.exits) {
+          await finishRun(trx, e, 'goal', null, { goal: d.goalId }, now);
+          await end('goal', `goal:${d.goalId}`);
+          return;
+        }
+        activities.push(journeyActivity(e, 'journeys.goal-reached', { goal: d.goalId }, now));
+        continue;
+      case 'end':
+        await finishRun(trx, e, 'completed', null, {}, now);
+        await end('completed', null);
+        return;
+      case 'wait':
+        e.status = 'waiting';
+        e.wait_until = d.until;
+        await save();
+        // The key names the time: after an edit that shortens the wait a new timer is made; the
+        // old one then finds nothing to do.
+        if (d.until) await enqueueStep(trx, deps, e, e.seq, `timer:${d.until.getTime()}`, d.until);
+        return;
+      case 'move':
+        await finishRun(trx, e, 'completed', d.path, {}, now);
+        if (!(await moveTo(d.next))) return;
+        continue;
+      case 'act': {
+        if (d.step.type === 'webhook' && webhook?.seq !== e.seq) {
+          // Outside calls happen before a transaction: hand the step to its own job.
+          await save();
+          await enqueueStep(trx, deps, e, e.seq, 'webhook');
+          return;
+        }
+        const detail = await perform(trx, deps, d.step, e, contact, webhook);
+        await finishRun(trx, e, detail.skipped ? 'skipped' : 'completed', null, detail, now);
+        if (d.step.type === 'update-contact') {
+          const fresh = await loadContact(trx, e.workspace_id, e.contact_id);
+          if (fresh) facts = { ...facts, fields: fresh, tags: fresh.tags ?? [] };
+        }
+        if (!(await moveTo(d.next))) return;
+        continue;
+      }
+    }
+  }
+  // A long chain of instant steps: let a new job continue.
+  await save();
+  await enqueueStep(trx, deps, e, e.seq, 'run');
+}
+
+async function perform(
+  trx: Trx,
+  deps: RunnerDeps,
+  step: Step,
+  e: EnrollmentRow,
+  contact: ContactRow,
+  webhook: WebhookResult | undefined,
+): Promise<Record<string, unknown>> {
+  const locale = contact.locale ?? 'de';
+  const idempotencyKey = `journey:${e.id}:${e.seq}`;
+  switch (step.type) {
+    case 'send-mail': {
+      const r = await enqueueMessage(trx, deps, {
+        workspaceId: e.workspace_id,
+        kind: step.kind,
+        purpose: step.purpose,
+        contactId: e.contact_id,
+        to: contact.email,
+        locale,
+        template: { id: step.templateId, variables: { journey: { id: e.journey_id } } },
+        idempotencyKey,
+      });
+      return { messageId: r.messageId, ...(r.skipped ? { skipped: r.skipped } : {}) };
+    }
+    case 'offer-content': {
+      const asset = await findAssetById(trx, e.workspace_id, step.assetId);
+      if (!asset) return { skipped: 'asset_missing' };
+      const url = assetDownloadUrl(deps, {
+        workspaceId: e.workspace_id,
+        contactId: e.contact_id,
+        assetId: asset.id,
+      });
+      const r = await enqueueMessage(trx, deps, {
+        workspaceId: e.workspace_id,
+        kind: 'marketing',
+        purpose: step.purpose,
+        contactId: e.contact_id,
+        to: contact.email,
+        locale,
+        template: { id: step.templateId, variables: { asset: { id: asset.id, title: asset.title, url } } },
+        idempotencyKey,
+      });
+      return { messageId: r.messageId, assetId: asset.id, ...(r.skipped ? { skipped: r.skipped } : {}) };
+    }
+    case 'update-contact':
+      return updateContactFields(trx, deps, step, e);
+    case 'journey': {
+      if (step.action === 'add') {
+        const ids = await enrollContacts(trx, deps, {
+          workspaceId: e.workspace_id,
+          journeyId: step.journeyId,
+          contactIds: [e.contact_id],
+          source: `journey:${e.journey_id}`,
+        });
+        return ids.length > 0 ? { enrollmentId: ids[0] } : { skipped: 'not_entered' };
+      }
+      const removed = await exitContactFromJourney(trx, deps, {
+        workspaceId: e.workspace_id,
+        journeyId: step.journeyId,
+        contactId: e.contact_id,
+        reason: `journey:${e.journey_id}`,
+      });
+      return removed ? { removed: true } : { skipped: 'not_inside' };
+    }
+    case 'notify-owner':
+      return notifyOwner(trx, deps, step, e, contact);
+    case 'webhook':
+      return webhook?.error
+        ? { skipped: 'webhook_failed', error: webhook.error }
+        : { status: webhook?.status ?? null };
+    default:
+      return {};
+  }
+}
+
+const COLUMN_FIELDS = new Set([
+  'first_name',
+  'last_name',
+  'company_name',
+  'job_title',
+  'phone',
+  'country',
+  'city',
+  'locale',
+]);
+
+/** Fields and tags set by a journey step; recorded on the timeline as changed by the journey. */
+async function updateContactFields(
+  trx: Trx,
+  deps: RunnerDeps,
+  step: Extract<Step, { type: 'update-contact' }>,
+  e: EnrollmentRow,
+): Promise<Record<string, unknown>> {
+  const now = deps.clock.now();
+  const columns: Record<string, unknown> = {};
+  const custom: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(step.set ?? {})) {
+    if (k.startsWith('custom.')) custom[k.slice(7)] = v;
+    else if (COLUMN_FIELDS.has(k)) columns[k] = v === null ? null : String(v);
+  }
+  if (
+    columns.locale !== undefined &&
+    columns.locale !== null &&
+    columns.locale !== 'de' &&
+    columns.locale !== 'en'
+  )
+    delete columns.locale;
+  const add = step.addTags ?? [];
+  const remove = step.removeTags ?? [];
+  await sql`UPDATE contacts c SET
+      custom_fields = c.custom_fields || ${JSON.stringify(custom)}::jsonb,
+      tags = ARRAY(SELECT DISTINCT t FROM unnest(c.tags || ${add}::text[]) t WHERE t <> ALL(${remove}::text[]) ORDER BY t),
+      updated_at = ${now}
+    WHERE c.workspace_id = ${e.workspace_id} AND c.id = ${e.contact_id}`.execute(trx);
+  if (Object.keys(columns).length > 0) {
+    await trx
+      .updateTable('contacts')
+      .set(columns)
+      .where('workspace_id', '=', e.workspace_id)
+      .where('id', '=', e.contact_id)
+      .execute();
+  }
+  const changed = { set: step.set ?? {}, addTags: add, removeTags: remove };
+  await recordActivities(trx, [journeyActivity(e, 'journeys.contact-updated', changed, now)]);
+  return changed;
+}
+
+async function notifyOwner(
+  trx: Trx,
+  deps: RunnerDeps,
+  step: Extract<Step, { type: 'notify-owner' }>,
+  e: EnrollmentRow,
+  contact: ContactRow,
+): Promise<Record<string, unknown>> {
+  if (!contact.owner_user_id) return { skipped: 'no_owner' };
+  const owner = await trx
+    .selectFrom('users')
+    .innerJoin('memberships', 'memberships.user_id', 'users.id')
+    .select(['users.email'])
+    .where('users.id', '=', contact.owner_user_id)
+    .where('memberships.workspace_id', '=', e.workspace_id)
+    .executeTakeFirst();
+  if (!owner) return { skipped: 'no_owner' };
+  const name = [contact.first_name, contact.last_name].filter(Boolean).join(' ') || contact.email;
+  const link = `${deps.config.publicUrl}/app/contacts/${contact.id}`;
+  const r = await enqueueMessage(trx, deps, {
+    workspaceId: e.workspace_id,
+    kind: 'transactional',
+    to: owner.email,
+    locale: 'de',
+    content: {
+      subject: `Leadwerk: ${name}`,
+      text: `${step.message}\n\n${name} <${contact.email}>\n${link}`,
+      html: `<p>${escapeHtml(step.message)}</p><p>${escapeHtml(name)} &lt;${escapeHtml(contact.email)}&gt;<br><a href="${escapeHtml(link)}">${escapeHtml(link)}</a></p>`,
+    },
+    idempotencyKey: `journey:${e.id}:${e.seq}:owner`,
+  });
+  return { messageId: r.messageId };
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The job definition with its handler (registered by the module). */
+export function runStepJob(deps: RunnerDeps) {
+  return {
+    ...RUN_STEP_JOB,
+    handler: (payload: { enrollmentId: string; seq: number }, ctx: JobContext) => runStep(deps, payload, ctx),
+  };
+}
