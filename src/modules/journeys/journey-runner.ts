@@ -96,7 +96,7 @@ export async function enrollContacts(trx: Executor, deps: RunnerDeps, input: Enr
   const ids = [...new Set(input.contactIds)];
   if (ids.length === 0) return [];
   const journey = await findJourney(trx, input.workspaceId, input.journeyId);
-  if (!journey || journey.status !== 'active' || journey.live_version === null) return [];
+  if (journey?.status !== 'active' || journey.live_version === null) return [];
   const def = await findVersion(trx, input.workspaceId, journey.id, journey.live_version);
   if (!def) return [];
   const now = deps.clock.now();
@@ -429,7 +429,7 @@ async function advance(
   const e: EnrollmentRow = { ...locked, goals_reached: [...(locked.goals_reached ?? [])] };
   const journey = await findJourney(trx, e.workspace_id, e.journey_id);
   // Paused (or archived): the contact stays where it is; resuming wakes every open enrollment.
-  if (!journey || journey.status !== 'active') return;
+  if (journey?.status !== 'active') return;
   const def = await findVersion(trx, e.workspace_id, e.journey_id, e.version);
   const contact = await loadContact(trx, e.workspace_id, e.contact_id);
   if (!def || !contact) return;

@@ -397,7 +397,7 @@ export async function enrollSegmentPage(
   const workspaceId = ctx.job.workspaceId;
   if (!workspaceId) throw new PermanentJobError('no workspace');
   const j = await findJourney(ctx.db, workspaceId, payload.journeyId);
-  if (!j || j.status !== 'active' || j.live_version === null) return;
+  if (j?.status !== 'active' || j.live_version === null) return;
   const def = await findVersion(ctx.db, workspaceId, j.id, j.live_version);
   if (def?.trigger.type !== 'segment-entered') return;
   const ids = await listSegmentMemberIds(ctx.db, deps.clock, workspaceId, def.trigger.segmentId, {
