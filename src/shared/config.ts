@@ -35,6 +35,8 @@ export const ConfigSchema = Type.Object({
   /** Port of the inbound SMTP endpoint for bounces and complaints; off when not set. */
   bounceSmtpPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   bounceSmtpHost: Type.String({ minLength: 1 }),
+  /** DNS servers for the MX checks of contact data quality (`ip` or `ip:port`); the system's when empty. */
+  dnsServers: Type.Array(Type.String({ pattern: '^[0-9a-fA-F.:\\[\\]]+$' }), { maxItems: 10 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -112,6 +114,10 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom: env.MAIL_FROM || `noreply@${hostOf(publicUrl)}`,
     bounceSmtpPort: env.BOUNCE_SMTP_PORT ? int(env.BOUNCE_SMTP_PORT, 0) : undefined,
     bounceSmtpHost: env.BOUNCE_SMTP_HOST ?? host,
+    dnsServers: (env.DNS_SERVERS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   };
   const firstError = [...Value.Errors(ConfigSchema, { ...raw, secretKey: 'x'.repeat(32) })][0];
   if (firstError) {

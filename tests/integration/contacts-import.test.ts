@@ -305,4 +305,83 @@ describe.each(kinds)('CSV import and export on %s', (kind) => {
       .execute();
     expect(audit.length).toBeGreaterThan(0);
   });
+
+  it('exports a hand-picked selection (bulk action) with the chosen columns', async () => {
+    const list = (await call('GET', '/api/v1/contacts?q=formula@firma.de')).json().items;
+    expect(list).toHaveLength(1);
+    const res = await call('POST', '/api/v1/contacts/bulk/export', {
+      selection: { ids: [list[0].id] },
+      columns: 'email,job_title',
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toContain('text/csv');
+    expect(res.body.replace('\uFEFF', '').trim().split('\r\n')).toEqual([
+      'email,job_title',
+      "formula@firma.de,'@SUM(A1)",
+    ]);
+    expect((await call('POST', '/api/v1/contacts/bulk/export', { selection: {} })).statusCode).toBe(400);
+    expect(
+      (
+        await call('POST', '/api/v1/contacts/bulk/export', {
+          selection: { ids: [list[0].id] },
+          columns: 'password',
+        })
+      ).statusCode,
+    ).toBe(400);
+  });
+
+  it('keeps workspaces apart on every import and export route', async () => {
+    const mine = (await call('GET', '/api/v1/imports')).json().items;
+    expect(mine.length).toBeGreaterThan(0);
+    const imp = mine[0];
+    const created = await call('POST', '/api/v1/workspaces', {
+      name: 'Other Import Co',
+      slug: 'other-import',
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const otherWs = created.json().workspace.id;
+    const asB = (method: string, url: string, payload?: unknown, extra: Record<string, string> = {}) =>
+      t.app.inject({
+        method: method as 'GET',
+        url,
+        headers: admin.headers({ 'x-workspace-id': otherWs, ...extra }),
+        ...(payload === undefined ? {} : { payload: payload as object }),
+      });
+    for (const [method, url, body] of [
+      ['GET', `/api/v1/imports/${imp.id}`],
+      [
+        'POST',
+        `/api/v1/imports/${imp.id}/start`,
+        { mapping: { email: 'email' }, existing: 'skip', mode: 'all_or_nothing' },
+      ],
+      ['POST', `/api/v1/imports/${imp.id}/cancel`],
+      ['POST', `/api/v1/imports/${imp.id}/resume`],
+      ['GET', `/api/v1/imports/${imp.id}/report.csv`],
+    ] as const) {
+      const res = await asB(method, url, body);
+      expect([400, 404], `${method} ${url}: ${res.body}`).toContain(res.statusCode);
+    }
+    expect((await asB('GET', '/api/v1/imports')).json().items).toEqual([]);
+    const contactIds = (await call('GET', '/api/v1/contacts?limit=5'))
+      .json()
+      .items.map((c: { id: string }) => c.id);
+    const exported = await asB('GET', '/api/v1/contacts/export.csv?columns=email');
+    expect(exported.statusCode).toBe(200);
+    expect(exported.body.replace('\uFEFF', '').trim().split('\r\n')).toEqual(['email']);
+    const picked = await asB('POST', '/api/v1/contacts/bulk/export', {
+      selection: { ids: contactIds },
+      columns: 'email',
+    });
+    expect(picked.statusCode).toBe(200);
+    expect(picked.body.replace('\uFEFF', '').trim().split('\r\n')).toEqual(['email']);
+    // An upload into B lands in B only.
+    const up = await asB('POST', '/api/v1/imports?fileName=b.csv', 'email\nb-only@firma-b.de\n', {
+      'content-type': 'text/csv',
+    });
+    expect(up.statusCode, up.body).toBe(201);
+    expect((await call('GET', `/api/v1/imports/${up.json().import.id}`)).statusCode).toBe(404);
+    expect(
+      (await call('GET', '/api/v1/imports')).json().items.map((i: { id: string }) => i.id),
+    ).not.toContain(up.json().import.id);
+  });
 });

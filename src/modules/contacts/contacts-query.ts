@@ -75,6 +75,17 @@ export async function buildCompileContext(
   };
 }
 
+/**
+ * The searched text of a contact: address, names, company, job title, city, phone and the values
+ * of its custom fields. Exactly the expression of the trigram index contacts_search_trgm_idx
+ * (migration 2026-11-23-0522): change both or neither. Each word of a search is a `LIKE '%word%'`
+ * on it, which the index answers for words of three or more characters.
+ */
+const SEARCH_TEXT = sql`lower(
+    coalesce(c.email_normalized, '') || ' ' || coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' ||
+    coalesce(c.company_name, '') || ' ' || coalesce(c.job_title, '') || ' ' || coalesce(c.city, '') || ' ' ||
+    coalesce(c.phone, '') || ' ' || jsonb_path_query_array(c.custom_fields, '$.*')::text)`;
+
 function searchCondition(q: string): Bool | undefined {
   const words = q
     .toLowerCase()
@@ -83,7 +94,7 @@ function searchCondition(q: string): Bool | undefined {
     .filter(Boolean)
     .slice(0, 8);
   if (words.length === 0) return undefined;
-  const haystack = sql`lower(concat_ws(' ', c.email_normalized, c.first_name, c.last_name, c.company_name, c.job_title, c.city, c.phone, c.custom_fields::text))`;
+  const haystack = SEARCH_TEXT;
   return sql.join(
     words.map((w) => sql`${haystack} LIKE ${`%${w.replace(/[\\%_]/g, (m) => `\\${m}`)}%`}`),
     sql` AND `,

@@ -121,7 +121,14 @@ export async function upsertContactByEmail(
     if (!linked) return { contact: inserted, created: true };
     const withCompany = await trx
       .updateTable('contacts')
-      .set({ company_id: linked.company.id, company_name: inserted.company_name ?? linked.company.name })
+      .set({
+        company_id: linked.company.id,
+        company_name: inserted.company_name ?? linked.company.name,
+        field_meta: JSON.stringify({
+          ...meta,
+          company_id: { at: now.toISOString(), source: 'email-domain' },
+        }),
+      })
       .where('workspace_id', '=', workspaceId)
       .where('id', '=', inserted.id)
       .returningAll()

@@ -198,7 +198,16 @@ export async function createContact(
       if (linked)
         contact = await trx
           .updateTable('contacts')
-          .set({ company_id: linked.company.id, company_name: inserted.company_name ?? linked.company.name })
+          .set({
+            company_id: linked.company.id,
+            company_name: inserted.company_name ?? linked.company.name,
+            // Known from the address's domain as of now.
+            field_meta: JSON.stringify({
+              ...meta,
+              company_id: { at: now.toISOString(), source: 'email-domain' },
+            }),
+          })
+          .where('workspace_id', '=', workspaceId)
           .where('id', '=', id)
           .returningAll()
           .executeTakeFirstOrThrow();

@@ -1,21 +1,24 @@
 import type { AppDeps, LeadwerkModule } from '../../shared/module.js';
 import { registerCompanyRoutes } from './companies.routes.js';
 import { registerContactRoutes } from './contacts.routes.js';
+import { seedContactsDemo } from './demo.js';
 import { registerImportRoutes } from './imports.routes.js';
 import { type ImportJobs, importJobs } from './imports.service.js';
+import { registerMergeRoutes } from './merges.routes.js';
+import { qualityJobs } from './quality.service.js';
 import { registerSegmentRoutes } from './segments.routes.js';
 
-export {
-  activityDeliveryJob,
-  isActivityTypeSubscribed,
-  registerActivitySubscriptions,
-} from './activity-dispatch.js';
 export {
   type ActivityInput,
   listTimeline,
   recordActivities,
   recordActivity,
 } from './activities.repository.js';
+export {
+  activityDeliveryJob,
+  isActivityTypeSubscribed,
+  registerActivitySubscriptions,
+} from './activity-dispatch.js';
 export {
   type ContactFields,
   findContactByEmail,
@@ -41,6 +44,7 @@ export const contactsModule: LeadwerkModule = {
   name: 'contacts',
   routes(app, deps) {
     registerContactRoutes(app, deps);
+    registerMergeRoutes(app, deps);
     registerCompanyRoutes(app, deps);
     registerSegmentRoutes(app, deps);
     registerImportRoutes(app, deps, jobsFor(deps));
@@ -49,4 +53,6 @@ export const contactsModule: LeadwerkModule = {
     const jobs = jobsFor(deps);
     return [jobs.stage, jobs.apply];
   },
+  recurring: (deps) => qualityJobs(deps),
+  seedDemo: seedContactsDemo,
 };

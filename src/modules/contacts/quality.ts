@@ -77,8 +77,12 @@ export function computeQuality(input: QualityInput): QualityResult {
         impact: WEIGHTS.domain_undeliverable,
         field: 'email',
       });
-    else if (!input.domainStatus || input.domainStatus === 'unknown')
+    else if (!input.domainStatus)
+      // No fresh answer in the MX cache: the contacts.check-domains job asks DNS soon.
       reasons.push({ code: 'domain_unchecked', impact: 0, field: 'email' });
+    else if (input.domainStatus === 'unknown')
+      // DNS did not answer (timeout, server failure): asked again when the cache entry expires.
+      reasons.push({ code: 'domain_unknown', impact: 0, field: 'email' });
     if (isDisposableDomain(domain))
       reasons.push({ code: 'disposable_domain', impact: WEIGHTS.disposable_domain, field: 'email' });
     else if (isFreemailDomain(domain))
@@ -107,7 +111,10 @@ export function computeQuality(input: QualityInput): QualityResult {
   for (const w of wanted) {
     if (!filled(w.value)) continue;
     const metaKey = w.key === 'company' ? 'company_name' : w.key.replace(/^custom\./, 'custom_fields.');
-    const meta = input.fieldMeta[metaKey] ?? input.fieldMeta[w.key];
+    const meta =
+      input.fieldMeta[metaKey] ??
+      input.fieldMeta[w.key] ??
+      (w.key === 'company' ? input.fieldMeta.company_id : undefined);
     // A value without any record of confirmation counts as stale as well: nobody vouched for it.
     const at = meta ? Date.parse(meta.at) : Number.NaN;
     if (Number.isNaN(at) || input.now.getTime() - at > staleMs) stale.push(w.key);

@@ -341,6 +341,10 @@ export interface ContactMergesTable {
   undo_until: Timestamp;
   undone_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   undone_by: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Per field, whose value the survivor took (`winner`, `loser`, `both` for tags). */
+  choices: JsonDefault<Record<string, string>>;
+  /** Segments the loser was a hand-added member of that the survivor joined by the merge. */
+  added_memberships: JsonDefault<string[]>;
 }
 
 export interface DuplicateDismissalsTable {
