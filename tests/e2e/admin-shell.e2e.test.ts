@@ -134,12 +134,12 @@ describe.skipIf(!chromiumAvailable())('admin UI shell', () => {
   });
 
   it('shows a friendly "coming soon" page for modules that are not built yet', async () => {
-    await page.getByRole('navigation').getByRole('link', { name: 'Contacts', exact: true }).click();
-    await page.getByRole('heading', { level: 1, name: 'Contacts' }).waitFor();
+    await page.getByRole('navigation').getByRole('link', { name: 'Reports', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Reports' }).waitFor();
     expect(await page.getByRole('heading', { level: 2, name: 'Coming soon' }).count()).toBe(1);
-    expect(await page.title()).toBe('Contacts · Leadwerk');
+    expect(await page.title()).toBe('Reports · Leadwerk');
     // Screen readers hear about the page change.
-    await expect.poll(() => page.getByTestId('route-announcer').textContent()).toBe('Contacts · Leadwerk');
+    await expect.poll(() => page.getByTestId('route-announcer').textContent()).toBe('Reports · Leadwerk');
     await page.getByRole('link', { name: 'Back to the dashboard' }).click();
     await page.getByRole('heading', { level: 1, name: /^Welcome/ }).waitFor();
   });
@@ -177,17 +177,17 @@ describe.skipIf(!chromiumAvailable())('admin UI shell', () => {
     await page.getByText('Wartend', { exact: true }).waitFor();
     await expectNoAxeViolations(page, 'the dashboard (German)');
 
-    await nav.getByRole('link', { name: 'Kontakte', exact: true }).click();
+    await nav.getByRole('link', { name: 'Berichte', exact: true }).click();
     await page.getByRole('heading', { level: 2, name: 'Kommt bald' }).waitFor();
     await expectNoAxeViolations(page, 'a coming-soon page (German)');
 
     // The choice is kept in the browser.
     await page.reload();
-    await page.getByRole('heading', { level: 1, name: 'Kontakte' }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'Berichte' }).waitFor();
     expect(await htmlLang(page)).toBe('de');
 
     await chooseLanguage(page, 'English');
-    await page.getByRole('heading', { level: 1, name: 'Contacts' }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'Reports' }).waitFor();
     expect(await htmlLang(page)).toBe('en');
     await expectNoAxeViolations(page, 'a coming-soon page (English)');
   });

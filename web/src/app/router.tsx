@@ -3,7 +3,10 @@ import { ApiKeysPage } from '../api-keys/api-keys-page.js';
 import { AuditLogPage } from '../audit/audit-log-page.js';
 import { LoginPage } from '../auth/login-page.js';
 import { RequireSession } from '../auth/require-session.js';
+import { CompaniesPage } from '../companies/companies-page.js';
+import { CompanyPage } from '../companies/company-page.js';
 import { PrivacyPage } from '../consent/privacy-page.js';
+import { ContactsRoutes } from '../contacts/contacts-routes.js';
 import { DashboardPage } from '../dashboard/dashboard-page.js';
 import { FormBuilderPage } from '../forms/form-builder-page.js';
 import { FormsPage } from '../forms/forms-page.js';
@@ -36,8 +39,16 @@ export function AppRoutes() {
             <Route path="emails/*" element={<MailRoutes />} />
             <Route path="forms" element={<FormsPage />} />
             <Route path="forms/:id" element={<FormBuilderPage />} />
+            <Route path="contacts/*" element={<ContactsRoutes />} />
+            <Route path="companies" element={<CompaniesPage />} />
+            <Route path="companies/:id" element={<CompanyPage />} />
             {UPCOMING_MODULES.filter(
-              (m) => m.key !== 'emails' && m.key !== 'forms' && m.key !== 'privacy',
+              (m) =>
+                m.key !== 'emails' &&
+                m.key !== 'forms' &&
+                m.key !== 'privacy' &&
+                m.key !== 'contacts' &&
+                m.key !== 'companies',
             ).map((m) => (
               <Route key={m.key} path={m.path.slice(1)} element={<ComingSoonPage module={m.key} />} />
             ))}

@@ -13,6 +13,7 @@ import {
   TextInput,
   Timeline,
 } from '@mantine/core';
+import type { TFunction } from 'i18next';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
@@ -134,7 +135,7 @@ export function MessagesPage() {
   );
 }
 
-function reasonOf(m: Message, t: ReturnType<typeof useTranslation>['t']): string {
+function reasonOf(m: Message, t: TFunction): string {
   if (!m.statusReason) return '';
   if (m.status === 'skipped')
     return t(`mail.skip.${m.statusReason as 'suppressed'}`, { defaultValue: m.statusReason });

@@ -1,0 +1,335 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { type ApiSession, loginViaApi } from './api.js';
+import { axeViolations, chromiumAvailable, DESKTOP, launchChromium } from './browser.js';
+import { ensureUiBuilt } from './build-ui.js';
+
+/*
+ * The contact pages of the admin UI (web/src/contacts, companies, segments, imports): the list with
+ * search, sort and keyset paging, a contact with its timeline, the segment builder's live count,
+ * the CSV import wizard — each page axe-clean (WCAG 2.1 AA) in English and German.
+ */
+
+async function expectAccessible(page: Page, where: string): Promise<void> {
+  const violations = await axeViolations(page);
+  expect(violations, `axe found WCAG 2.1 AA violations on ${where}:\n\n${violations.join('\n\n')}`).toEqual(
+    [],
+  );
+}
+
+const PEOPLE = 55;
+/** The machine is shared and slow; a debounced search plus a request can take seconds. */
+const poll = <T>(fn: () => Promise<T> | T, timeout = 20_000) => expect.poll(fn, { timeout });
+
+describe.skipIf(!chromiumAvailable())('Contact pages', () => {
+  let server: TestServer;
+  let api: ApiSession;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let zoeId = '';
+  let companyId = '';
+
+  beforeAll(async () => {
+    ensureUiBuilt();
+    server = await startTestServer();
+    api = await loginViaApi(server.url, server.adminEmail, server.adminPassword);
+    const ws = server.workspaceId;
+    for (let i = 0; i < PEOPLE; i++) {
+      const n = String(i).padStart(2, '0');
+      const r = await api.request(
+        'POST',
+        '/api/v1/contacts',
+        { email: `person${n}@example.org`, firstName: 'Person', lastName: `Number ${n}` },
+        ws,
+      );
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+    }
+    const company = await api.request<{ company: { id: string } }>(
+      'POST',
+      '/api/v1/companies',
+      { name: 'Zimmer Maschinenbau GmbH', domains: ['zimmer-maschinen.de'] },
+      ws,
+    );
+    expect(company.status, JSON.stringify(company.body)).toBe(201);
+    companyId = company.body.company.id;
+    const zoe = await api.request<{ contact: { id: string } }>(
+      'POST',
+      '/api/v1/contacts',
+      {
+        email: 'zoe.zimmer@zimmer-maschinen.de',
+        firstName: 'Zoe',
+        lastName: 'Zimmer',
+        companyName: 'Zimmer Maschinenbau',
+        companyId,
+        lifecycleStage: 'mql',
+        tags: ['fair-2026'],
+      },
+      ws,
+    );
+    expect(zoe.status, JSON.stringify(zoe.body)).toBe(201);
+    zoeId = zoe.body.contact.id;
+    const note = await api.request(
+      'POST',
+      `/api/v1/contacts/${zoeId}/notes`,
+      { kind: 'call', text: 'Asked for a quote for two milling machines' },
+      ws,
+    );
+    expect(note.status).toBe(204);
+
+    browser = await launchChromium();
+    context = await browser.newContext(DESKTOP);
+    page = await context.newPage();
+    await page.goto(`${server.url}/app/login`);
+    await page.getByLabel(/^E-mail address/).fill(server.adminEmail);
+    await page.getByLabel(/^Password/).fill(server.adminPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: /^Welcome/ }).waitFor();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const count = () => page.getByTestId('contacts-count').textContent();
+  const firstCell = (col: number) =>
+    page
+      .getByRole('table', { name: 'Contacts' })
+      .locator('tbody tr')
+      .first()
+      .locator('td')
+      .nth(col)
+      .textContent();
+
+  it('lists, searches, sorts and pages through contacts', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main navigation' })
+      .getByRole('link', { name: 'Contacts', exact: true })
+      .click();
+    await page.getByRole('heading', { level: 1, name: 'Contacts' }).waitFor();
+    await poll(count).toBe(`${PEOPLE + 1} contacts`);
+    // Newest first by default: Zoe was created last.
+    await poll(() => firstCell(1)).toBe('Zoe Zimmer');
+    expect(await page.getByRole('table', { name: 'Contacts' }).locator('tbody tr').count()).toBe(50);
+    await expectAccessible(page, 'the contact list (English)');
+
+    // Search by company name (free text), debounced.
+    await page.getByLabel('Search').fill('maschinenbau');
+    await poll(count).toBe('1 contact');
+    await poll(() => firstCell(2)).toBe('zoe.zimmer@zimmer-maschinen.de');
+    await page.getByLabel('Search').fill('');
+    await poll(count).toBe(`${PEOPLE + 1} contacts`);
+
+    // Sort by e-mail, ascending, then descending.
+    const header = page.getByRole('table', { name: 'Contacts' }).locator('thead');
+    await header.getByRole('button', { name: /^E-mail/ }).click();
+    await poll(() => firstCell(2)).toBe('person00@example.org');
+    await header.getByRole('button', { name: /^E-mail/ }).click();
+    await poll(() => firstCell(2)).toBe('zoe.zimmer@zimmer-maschinen.de');
+    await header.getByRole('button', { name: /^E-mail/ }).click();
+    await poll(() => firstCell(2)).toBe('person00@example.org');
+
+    // Keyset paging: page 2 continues where page 1 ended, and back again.
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.getByText('Page 2', { exact: true }).waitFor();
+    await poll(() => firstCell(2)).toBe('person50@example.org');
+    expect(await page.getByRole('table', { name: 'Contacts' }).locator('tbody tr').count()).toBe(
+      PEOPLE + 1 - 50,
+    );
+    expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await poll(() => firstCell(2)).toBe('person00@example.org');
+
+    // Filter by stage.
+    await page.getByRole('combobox', { name: 'Lifecycle stage' }).click({ force: true });
+    await page.getByRole('option', { name: 'MQL' }).click();
+    await page.keyboard.press('Escape');
+    await poll(count).toBe('1 contact');
+    await page.getByRole('combobox', { name: 'Lifecycle stage' }).click({ force: true });
+    await page.getByRole('option', { name: 'MQL' }).click();
+    await page.keyboard.press('Escape');
+    await poll(count).toBe(`${PEOPLE + 1} contacts`);
+  });
+
+  it('keeps the chosen columns for the next visit', async () => {
+    await page.getByRole('button', { name: 'Columns' }).click();
+    await page.getByRole('checkbox', { name: 'Tags' }).check();
+    await page.keyboard.press('Escape');
+    await page.getByRole('table', { name: 'Contacts' }).getByRole('columnheader', { name: 'Tags' }).waitFor();
+    await page.reload();
+    await page.getByRole('table', { name: 'Contacts' }).getByRole('columnheader', { name: 'Tags' }).waitFor();
+    await page.getByText('fair-2026', { exact: true }).waitFor();
+  });
+
+  it('opens a contact and shows its timeline, newest first', async () => {
+    await page.getByRole('link', { name: 'Zoe Zimmer' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Zoe Zimmer' }).waitFor();
+    await page.getByRole('link', { name: 'Zimmer Maschinenbau GmbH' }).waitFor();
+    await expectAccessible(page, 'a contact profile (English)');
+
+    await page.getByRole('tab', { name: 'Timeline' }).click();
+    const timeline = page.getByTestId('timeline');
+    await timeline.getByText('Asked for a quote for two milling machines').waitFor();
+    const titles = await timeline.locator('.mantine-Timeline-itemTitle').allTextContents();
+    expect(titles).toEqual(['Call', 'Contact created']);
+    await expectAccessible(page, 'a contact timeline (English)');
+
+    // A note added here appears on top.
+    await page.getByRole('textbox', { name: 'Note' }).fill('Sent the brochure by post');
+    await page.getByRole('button', { name: 'Add to timeline' }).click();
+    await timeline.getByText('Sent the brochure by post').waitFor();
+    expect((await timeline.locator('.mantine-Timeline-itemTitle').allTextContents())[0]).toBe('Note');
+
+    await page.getByRole('tab', { name: 'Data quality' }).click();
+    await page.getByTestId('quality-score').waitFor();
+    await expectAccessible(page, 'the data quality of a contact (English)');
+    await page.getByRole('tab', { name: 'Consents' }).click();
+    expect(await page.getByRole('link', { name: 'Open the consent ledger' }).getAttribute('href')).toBe(
+      `/app/privacy?contact=${zoeId}`,
+    );
+  });
+
+  it('builds a segment and shows a live count', async () => {
+    await page.goto(`${server.url}/app/contacts/segments`);
+    await page.getByRole('heading', { level: 1, name: 'Segments' }).waitFor();
+    await page.getByRole('link', { name: 'New segment' }).click();
+    await page.getByRole('heading', { level: 1, name: 'New segment' }).waitFor();
+    const live = () => page.getByTestId('segment-count').textContent();
+    await poll(live).toBe(`${PEOPLE + 1} contacts match`);
+
+    // The first condition offered is "lifecycle stage is MQL".
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    await poll(live).toBe('1 contact matches');
+
+    // OR a nested group: e-mail ends with example.org → everybody.
+    await page.locator('label', { hasText: 'Any of (OR)' }).first().click();
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    await page.getByRole('combobox', { name: 'Condition 2: field' }).click();
+    await page.getByRole('option', { name: 'E-mail', exact: true }).click();
+    await page.getByRole('combobox', { name: 'Condition 2: operator' }).click();
+    await page.getByRole('option', { name: 'ends with' }).click();
+    await page.getByRole('textbox', { name: 'Condition 2: value' }).fill('@example.org');
+    await poll(live).toBe(`${PEOPLE + 1} contacts match`);
+    // NOT the whole group → nobody.
+    await page.getByRole('checkbox', { name: 'NOT (exclude these)' }).first().check();
+    await poll(live).toBe('0 contacts match');
+    await page.getByRole('checkbox', { name: 'NOT (exclude these)' }).first().uncheck();
+    await page.getByRole('button', { name: 'Remove condition 2' }).click();
+    await poll(live).toBe('1 contact matches');
+    await expectAccessible(page, 'the segment builder (English)');
+
+    await page.getByLabel(/^Name/).fill('Hot MQLs');
+    await page.getByRole('button', { name: 'Save segment' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Hot MQLs' }).waitFor();
+    const saved = await api.request<{ items: { name: string; definition: unknown }[] }>(
+      'GET',
+      '/api/v1/segments',
+      undefined,
+      server.workspaceId,
+    );
+    expect(saved.body.items.map((s) => s.name)).toEqual(['Hot MQLs']);
+    expect(saved.body.items[0]?.definition).toEqual({
+      kind: 'group',
+      op: 'or',
+      children: [{ kind: 'field', field: 'lifecycle_stage', operator: 'eq', value: 'mql' }],
+    });
+
+    // The list filtered by the segment.
+    await page.getByRole('link', { name: 'Show contacts' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Contacts' }).waitFor();
+    await poll(count).toBe('1 contact');
+  });
+
+  it('imports a small CSV with a column mapping and shows progress and the row report', async () => {
+    await page.goto(`${server.url}/app/contacts/imports`);
+    await page.getByRole('heading', { level: 1, name: 'Import contacts' }).waitFor();
+    await expectAccessible(page, 'the import page (English)');
+    const csv = [
+      'E-Mail;Vorname;Nachname;Firma',
+      'anna.alt@example.net;Anna;Alt;Alt & Co',
+      'bernd.bau@example.net;Bernd;Bau;',
+      'not-an-address;Kein;Mensch;',
+      '',
+    ].join('\r\n');
+    await page.locator('input[type=file]').setInputFiles({
+      name: 'messe.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(csv, 'utf8'),
+    });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Column mapping' }).waitFor();
+    // German headers are recognised.
+    expect(await page.getByRole('combobox', { name: 'Target field for E-Mail' }).inputValue()).toBe(
+      'E-mail address',
+    );
+    expect(await page.getByRole('combobox', { name: 'Target field for Nachname' }).inputValue()).toBe(
+      'Last name',
+    );
+    await page.getByRole('radio', { name: 'Import the valid rows' }).check();
+    await expectAccessible(page, 'the column mapping (English)');
+    await page.getByRole('button', { name: 'Start import' }).click();
+    await poll(() => page.getByTestId('import-status').textContent(), 60_000).toBe('Import finished.');
+    await page
+      .getByRole('table', { name: 'Rows with errors or skipped' })
+      .getByText('not-an-address')
+      .waitFor();
+    await expectAccessible(page, 'the import result (English)');
+    const list = await api.request<{ items: { email: string }[] }>(
+      'GET',
+      '/api/v1/contacts?q=example.net',
+      undefined,
+      server.workspaceId,
+    );
+    expect(list.body.items.map((c) => c.email).sort()).toEqual([
+      'anna.alt@example.net',
+      'bernd.bau@example.net',
+    ]);
+  });
+
+  it('shows companies with their contacts', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main navigation' })
+      .getByRole('link', { name: 'Companies' })
+      .click();
+    await page.getByRole('heading', { level: 1, name: 'Companies' }).waitFor();
+    await expectAccessible(page, 'the company list (English)');
+    await page.getByRole('link', { name: 'Zimmer Maschinenbau GmbH' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Zimmer Maschinenbau GmbH' }).waitFor();
+    await page.getByRole('table', { name: 'Contacts' }).getByRole('link', { name: 'Zoe Zimmer' }).waitFor();
+    await expectAccessible(page, 'a company (English)');
+  });
+
+  it('is accessible in German on every page', async () => {
+    await page.goto(`${server.url}/app/contacts/fields`);
+    await page.getByRole('heading', { level: 1, name: 'Custom fields' }).waitFor();
+    await expectAccessible(page, 'the custom fields (English)');
+    await page.getByRole('button', { name: /^(Language|Sprache):/ }).click();
+    await page.getByRole('menuitem', { name: 'Deutsch' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Eigene Felder' }).waitFor();
+    await expectAccessible(page, 'the custom fields (German)');
+
+    const pages: [string, string][] = [
+      ['/app/contacts', 'Kontakte'],
+      [`/app/contacts/${zoeId}`, 'Zoe Zimmer'],
+      [`/app/contacts/${zoeId}?tab=timeline`, 'Zoe Zimmer'],
+      [`/app/contacts/${zoeId}?tab=quality`, 'Zoe Zimmer'],
+      ['/app/contacts/segments', 'Segmente'],
+      ['/app/contacts/segments/new', 'Neues Segment'],
+      ['/app/contacts/imports', 'Kontakte importieren'],
+      ['/app/companies', 'Firmen'],
+      [`/app/companies/${companyId}`, 'Zimmer Maschinenbau GmbH'],
+    ];
+    for (const [path, heading] of pages) {
+      await page.goto(`${server.url}${path}`);
+      await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+      await page.getByRole('status').filter({ hasText: 'Wird geladen' }).waitFor({ state: 'detached' });
+      await expectAccessible(page, `${path} (German)`);
+    }
+    await page.goto(`${server.url}/app/contacts/segments/new`);
+    await page.getByRole('button', { name: 'Bedingung hinzufügen' }).click();
+    await poll(() => page.getByTestId('segment-count').textContent()).toBe('1 Kontakt passt');
+    await expectAccessible(page, 'the segment builder with a condition (German)');
+  });
+});

@@ -1,0 +1,33 @@
+import type { TFunction } from 'i18next';
+import type { ComponentType } from 'react';
+import type { ContactDetail } from './contacts-api.js';
+import { ProfileSection } from './profile-section.js';
+import { ConsentsSection, QualitySection } from './quality-section.js';
+import { TimelineSection } from './timeline-section.js';
+
+/*
+ * The tabs of the contact page. Another module (scoring, sales, events …) adds its own tab by
+ * appending one entry here: an id (also the ?tab= value), a translated label, an order and a
+ * component that gets the loaded contact. See docs/ui.md ("Contact page sections").
+ */
+
+export interface ContactSectionProps {
+  detail: ContactDetail;
+  /** The user may change contacts (admin, marketing, sales). */
+  canWrite: boolean;
+}
+
+export interface ContactSection {
+  id: string;
+  label: (t: TFunction) => string;
+  /** Lower comes first; built-in sections use 10, 20, 30 …, leave gaps for others. */
+  order: number;
+  Component: ComponentType<ContactSectionProps>;
+}
+
+export const CONTACT_SECTIONS: ContactSection[] = [
+  { id: 'profile', label: (t) => t('contacts.sections.profile'), order: 10, Component: ProfileSection },
+  { id: 'timeline', label: (t) => t('contacts.sections.timeline'), order: 20, Component: TimelineSection },
+  { id: 'quality', label: (t) => t('contacts.sections.quality'), order: 30, Component: QualitySection },
+  { id: 'consents', label: (t) => t('contacts.sections.consents'), order: 40, Component: ConsentsSection },
+];
