@@ -277,6 +277,36 @@ export const ERRORS = {
     en: 'The journey is not active; contacts can only be added to an active journey.',
     de: 'Die Journey ist nicht aktiv; Kontakte können nur einer aktiven Journey hinzugefügt werden.',
   },
+  SALES_LEAD_NOT_OPEN: {
+    status: 409,
+    en: 'This lead is no longer open for this step (someone else may have acted on it).',
+    de: 'Dieser Lead ist für diesen Schritt nicht mehr offen (vielleicht hat jemand anderes ihn schon bearbeitet).',
+  },
+  SALES_NOT_YOUR_LEAD: {
+    status: 403,
+    en: 'This lead is assigned to someone else.',
+    de: 'Dieser Lead ist jemand anderem zugewiesen.',
+  },
+  SALES_MANAGER_ONLY: {
+    status: 403,
+    en: 'Only sales managers and admins can do this.',
+    de: 'Das können nur Vertriebsleitungen und Admins.',
+  },
+  SALES_NOT_A_REP: {
+    status: 409,
+    en: 'This person is not set up as an active sales rep in this workspace.',
+    de: 'Diese Person ist in diesem Arbeitsbereich nicht als aktive Vertriebsperson eingerichtet.',
+  },
+  SALES_HANDOFF_NOT_POSSIBLE: {
+    status: 409,
+    en: 'This contact is already with sales or a customer and cannot be handed off again.',
+    de: 'Dieser Kontakt ist bereits beim Vertrieb oder Kunde und kann nicht erneut übergeben werden.',
+  },
+  SALES_NOTE_REQUIRED: {
+    status: 400,
+    en: 'Please add a note.',
+    de: 'Bitte ergänzen Sie eine Notiz.',
+  },
 } as const satisfies Record<string, { status: number; en: string; de: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -3,6 +3,7 @@ import { buildApp } from '../../src/app.js';
 import { ensureInitialAdmin } from '../../src/modules/identity/index.js';
 import type { Clock } from '../../src/shared/clock.js';
 import type { Config } from '../../src/shared/config.js';
+import type { LeadwerkModule } from '../../src/shared/module.js';
 import { createTestDeps, type DbKind, type TestDeps } from './deps.js';
 
 export const ADMIN_EMAIL = 'admin@example.com';
@@ -28,7 +29,7 @@ export interface TestApp {
 /** A real app (routes, auth, database) on a fresh database, with an admin user; used via app.inject(). */
 export async function createTestApp(
   kind: DbKind,
-  options: { clock?: Clock; config?: Partial<Config> } = {},
+  options: { clock?: Clock; config?: Partial<Config>; modules?: LeadwerkModule[] } = {},
 ): Promise<TestApp> {
   const deps = await createTestDeps(kind, options);
   const admin = await ensureInitialAdmin(deps.db, {
@@ -36,7 +37,7 @@ export async function createTestApp(
     password: ADMIN_PASSWORD,
     workspaceName: 'Acme GmbH',
   });
-  const app = await buildApp(deps);
+  const app = await buildApp(deps, options.modules ? { modules: options.modules } : {});
   await app.ready();
   const user = await deps.db
     .selectFrom('users')

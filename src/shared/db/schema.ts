@@ -773,6 +773,133 @@ export interface JourneyStepRunsTable {
   detail: JsonDefault<Record<string, unknown>>;
 }
 
+// --- sales hand-off (src/modules/sales) ---
+
+/** Weekly working hours: weekday (1 = Monday … 7 = Sunday) → intervals of local "HH:MM" times. */
+export type WorkingHours = Partial<Record<'1' | '2' | '3' | '4' | '5' | '6' | '7', [string, string][]>>;
+
+export interface SalesSettingsTable {
+  workspace_id: string;
+  sla_minutes: ColumnType<number, number | undefined, number>;
+  reminder_minutes: ColumnType<number, number | undefined, number>;
+  escalation: ColumnType<'reassign' | 'notify_manager', 'reassign' | 'notify_manager' | undefined>;
+  timezone: ColumnType<string, string | undefined, string>;
+  working_hours: JsonDefault<WorkingHours>;
+  webhook_url: ColumnType<string | null, string | null | undefined, string | null>;
+  webhook_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  updated_at: TimestampDefault;
+}
+
+export interface SalesRepsTable {
+  workspace_id: string;
+  user_id: string;
+  active: ColumnType<boolean, boolean | undefined, boolean>;
+  is_manager: ColumnType<boolean, boolean | undefined, boolean>;
+  weight: ColumnType<number, number | undefined, number>;
+  capacity: ColumnType<number | null, number | null | undefined, number | null>;
+  timezone: ColumnType<string, string | undefined, string>;
+  working_hours: JsonDefault<WorkingHours>;
+  /** Smooth weighted round robin: the rep's current credit (bigint, read as a string). */
+  rr_current: ColumnType<string, string | number | undefined, string | number>;
+  created_at: TimestampDefault;
+  updated_at: TimestampDefault;
+}
+
+export interface SalesRepAbsencesTable {
+  id: string;
+  workspace_id: string;
+  user_id: string;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  note: string | null;
+  created_at: TimestampDefault;
+}
+
+export interface SalesTerritoriesTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  priority: ColumnType<number, number | undefined, number>;
+  countries: JsonDefault<string[]>;
+  postcode_ranges: JsonDefault<{ from: string; to: string }[]>;
+  industries: JsonDefault<string[]>;
+  company_sizes: JsonDefault<string[]>;
+  user_ids: JsonDefault<string[]>;
+  created_at: TimestampDefault;
+  updated_at: TimestampDefault;
+}
+
+export type SalesLeadStatus = 'unassigned' | 'assigned' | 'accepted' | 'rejected' | 'converted';
+export type RejectReason =
+  | 'not_a_fit'
+  | 'no_budget'
+  | 'no_project'
+  | 'bad_data'
+  | 'already_customer'
+  | 'competitor'
+  | 'other';
+
+export interface SalesLeadsTable {
+  id: string;
+  workspace_id: string;
+  contact_id: string;
+  status: SalesLeadStatus;
+  assigned_user_id: string | null;
+  assignment_seq: ColumnType<number, number | undefined, number>;
+  routed_by: string | null;
+  territory_id: string | null;
+  cause: string;
+  summary: JsonDefault<Record<string, unknown>>;
+  assigned_at: Timestamp | null;
+  sla_due_at: Timestamp | null;
+  reminded_at: Timestamp | null;
+  escalated_at: Timestamp | null;
+  accepted_at: Timestamp | null;
+  rejected_at: Timestamp | null;
+  reject_reason: RejectReason | null;
+  reject_note: string | null;
+  reject_outcome: 'recycled' | 'disqualified' | null;
+  converted_at: Timestamp | null;
+  created_at: TimestampDefault;
+  updated_at: TimestampDefault;
+}
+
+export interface SalesLeadEventsTable {
+  id: Generated<string>;
+  workspace_id: string;
+  lead_id: string;
+  kind: string;
+  from_user_id: string | null;
+  to_user_id: string | null;
+  actor_label: string;
+  data: JsonDefault<Record<string, unknown>>;
+  created_at: Timestamp;
+}
+
+export interface NotificationsTable {
+  id: string;
+  workspace_id: string;
+  user_id: string;
+  kind: string;
+  data: JsonDefault<Record<string, unknown>>;
+  read_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
+export interface SalesEventsTable {
+  id: Generated<string>;
+  workspace_id: string;
+  type: string;
+  lead_id: string | null;
+  contact_id: string | null;
+  payload: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  delivered_at: Timestamp | null;
+  attempts: Generated<number>;
+  last_status: number | null;
+  last_error: string | null;
+}
+
 export interface Database {
   journeys: JourneysTable;
   journey_versions: JourneyVersionsTable;
@@ -825,6 +952,14 @@ export interface Database {
   sending_domains: SendingDomainsTable;
   unsubscribe_tokens: UnsubscribeTokensTable;
   mail_reports: MailReportsTable;
+  sales_settings: SalesSettingsTable;
+  sales_reps: SalesRepsTable;
+  sales_rep_absences: SalesRepAbsencesTable;
+  sales_territories: SalesTerritoriesTable;
+  sales_leads: SalesLeadsTable;
+  sales_lead_events: SalesLeadEventsTable;
+  notifications: NotificationsTable;
+  sales_events: SalesEventsTable;
 }
 
 export type Contact = Selectable<ContactsTable>;
