@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { SMTPServer } from 'smtp-server';
 import { Child } from './lib/child.js';
@@ -132,6 +133,7 @@ export async function run(args: string[]): Promise<BenchResult> {
     'no-pglite': { type: 'boolean', default: false },
     'mail-wait': { type: 'string', default: '20' },
     'no-mail': { type: 'boolean', default: false },
+    compare: { type: 'string', default: '' },
   });
   const rounds = int(opts.rounds, 'rounds');
   const seconds = int(opts.duration, 'duration');
@@ -139,9 +141,11 @@ export async function run(args: string[]): Promise<BenchResult> {
   const connections = int(opts.connections, 'connections');
   const mailWait = int(opts['mail-wait'], 'mail-wait');
 
+  const compare = opts.compare ? resolve(opts.compare) : '';
   const baseDb = await createBenchDatabase();
   const oursDb = await createBenchDatabase();
-  const dirs = [tempDir('capture-pg'), tempDir('capture-pglite')];
+  const variantDb = compare ? await createBenchDatabase() : undefined;
+  const dirs = [tempDir('capture-pg'), tempDir('capture-pglite'), tempDir('capture-variant')];
   const sink = await startSink();
   const children: Child<Target>[] = [];
   try {
@@ -164,6 +168,27 @@ export async function run(args: string[]): Promise<BenchResult> {
         mail: !opts['no-mail'],
       },
     ];
+    if (variantDb) {
+      // The same contender from another checkout's src/ (e.g. the code before a change), on
+      // PostgreSQL, measured in the same rounds: the A/B of a production change.
+      servers.push({
+        name: 'variant',
+        child: new Child<Target>(
+          'variant (PostgreSQL)',
+          'capture-server.ts',
+          [
+            'ours',
+            variantDb.url,
+            dirs[2]!.dir,
+            opts['log-level'],
+            opts.pool,
+            ...(opts['no-mail'] ? [] : [sink.url]),
+          ],
+          { env: { ...process.env, LW_BENCH_SRC: compare } },
+        ),
+        mail: !opts['no-mail'],
+      });
+    }
     if (!opts['no-pglite']) {
       servers.push({
         name: 'ours_pglite',
@@ -257,6 +282,26 @@ export async function run(args: string[]): Promise<BenchResult> {
       mails_arrived: pgMail.arrived,
       mails_expected: pgMail.sent,
     };
+    if (variantDb) {
+      const variant = med('variant', 'rps');
+      const m = mailStats('variant');
+      const perRoundVariant = (samples.get('variant') ?? []).map(
+        (s, i) => s.rps / samples.get('bare')![i]!.rps,
+      );
+      Object.assign(result, {
+        variant_src: compare,
+        variant_rps: round(variant, 0),
+        variant_ratio: round(variant / bare, 3),
+        variant_ratio_per_round_median: round(median(perRoundVariant), 3),
+        ours_vs_variant: round(ours / variant, 2),
+        variant_p50_ms: med('variant', 'p50'),
+        variant_p99_ms: med('variant', 'p99'),
+        variant_mail_p50_ms: m.p50,
+        variant_mail_p99_ms: m.p99,
+        variant_mails_arrived: m.arrived,
+        variant_mails_expected: m.sent,
+      });
+    }
     if (!opts['no-pglite']) {
       const pglite = med('ours_pglite', 'rps');
       const m = mailStats('ours_pglite');
@@ -286,5 +331,6 @@ export async function run(args: string[]): Promise<BenchResult> {
     await sink.stop();
     await baseDb.drop();
     await oursDb.drop();
+    await variantDb?.drop();
   }
 }

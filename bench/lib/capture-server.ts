@@ -7,7 +7,8 @@ import { benchEnv } from './common.js';
  *       a Fastify app with POST /submit doing one INSERT of the submitted payload
  *   ours <postgres-url|pglite> <dataDir> <logLevel> <poolSize> [smtpUrl]
  *       the real server (startLeadwerk; with workers and SMTP when smtpUrl is given), proof-of-work
- *       off and limits out of the way, one published newsletter form
+ *       off and limits out of the way, one published newsletter form; loaded from the src/ folder
+ *       in LW_BENCH_SRC when set (bench/capture.ts --compare), else this repository's
  * Announces { url, path, timeToken } when listening.
  */
 
@@ -42,12 +43,23 @@ async function bare(): Promise<void> {
 async function ours(): Promise<void> {
   const [dataDir, logLevel = 'warn', poolSize = '20', smtpUrl] = rest;
   if (!dataDir) throw new Error('dataDir missing');
-  const { startLeadwerk } = await import('../../src/server.js');
-  const { MODULES } = await import('../../src/modules.js');
-  const { createCaptureModule } = await import('../../src/modules/capture/index.js');
-  const { createApiKey } = await import('../../src/modules/identity/index.js');
-  const { systemActor } = await import('../../src/shared/actor.js');
-  const { loadConfig } = await import('../../src/shared/config.js');
+  const { pathToFileURL } = await import('node:url');
+  const { join } = await import('node:path');
+  const srcDir = process.env.LW_BENCH_SRC;
+  const load = <T>(path: string, fallback: () => Promise<T>): Promise<T> =>
+    srcDir ? (import(pathToFileURL(join(srcDir, path)).href) as Promise<T>) : fallback();
+  const { startLeadwerk } = await load('server.ts', () => import('../../src/server.js'));
+  const { MODULES } = await load('modules.ts', () => import('../../src/modules.js'));
+  const { createCaptureModule } = await load(
+    'modules/capture/index.ts',
+    () => import('../../src/modules/capture/index.js'),
+  );
+  const { createApiKey } = await load(
+    'modules/identity/index.ts',
+    () => import('../../src/modules/identity/index.js'),
+  );
+  const { systemActor } = await load('shared/actor.ts', () => import('../../src/shared/actor.js'));
+  const { loadConfig } = await load('shared/config.ts', () => import('../../src/shared/config.js'));
   const huge = { limit: 100_000_000, windowSeconds: 3600 };
   const capture = createCaptureModule({
     powEnabled: false,

@@ -246,4 +246,39 @@ describe.skipIf(!chromiumAvailable())('capture in the browser', () => {
     await page.getByRole('tab', { name: 'Felder' }).waitFor();
     await expectNoAxeViolations(page, 'the form builder (German)');
   }, 180_000);
+
+  it('shows the paused-mails banner on every admin page (not only Forms), accessible in both languages; resuming clears it', async () => {
+    const now = new Date();
+    await server.db
+      .insertInto('capture_circuit_breakers')
+      .values({
+        scope: `workspace:${server.workspaceId}`,
+        workspace_id: server.workspaceId,
+        opened_at: now,
+        closes_at: new Date(now.getTime() + 3_600_000),
+        reason: 'form-limit:e2e-wave',
+        trips: 1,
+      })
+      .execute();
+    const page = await (await browser.newContext({ ...DESKTOP })).newPage();
+    await page.goto(`${server.url}/app/login`);
+    await page.getByLabel(/^E-mail address/).fill(server.adminEmail);
+    await page.getByLabel(/^Password/).fill(server.adminPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: /^Welcome/ }).waitFor();
+    const banner = page.getByTestId('capture-breaker');
+    await banner.getByText('Confirmation mails are paused').waitFor();
+    expect(await banner.textContent()).toContain('form-limit:e2e-wave');
+    await expectNoAxeViolations(page, 'the dashboard with the paused-mails banner (English)');
+    await page.getByRole('navigation').getByRole('link', { name: 'Contacts', exact: true }).click();
+    await page.waitForURL(/\/app\/contacts/);
+    await banner.waitFor();
+
+    await page.getByRole('button', { name: /^(Language|Sprache):/ }).click();
+    await page.getByRole('menuitem', { name: 'Deutsch' }).click();
+    await banner.getByText('Bestätigungsmails sind pausiert').waitFor();
+    await expectNoAxeViolations(page, 'the contacts page with the paused-mails banner (German)');
+    await banner.getByRole('button', { name: 'Fortsetzen und zurückgehaltene Bestätigungen senden' }).click();
+    await banner.waitFor({ state: 'detached' });
+  }, 180_000);
 });

@@ -690,6 +690,88 @@ describe.each(await availableDbKinds())('capture (%s)', (kind) => {
     expect(s).toEqual({ via: 'hosted', outcome: 'no-consent-requested' });
   });
 
+  it('requires a consent box only on a newsletter form or with an explicit, stated "content in exchange for consent"', async () => {
+    await setup();
+    const create = (slug: string, kind: string, definition: Record<string, unknown>) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/forms',
+        headers: t.admin.headers(),
+        payload: { name: slug, slug, kind, definition },
+      });
+    const base = await publishableDefinition(t, 'contact_request');
+    const requiredBoxes: Array<Record<string, unknown>> = (
+      base.consents as Array<Record<string, unknown>>
+    ).map((c) => ({
+      ...c,
+      required: true,
+    }));
+    // Coupling by default is refused, also for a newsletter box on another kind of form (Art. 7(4)).
+    const coupled = await create('coupled', 'contact_request', { ...base, consents: requiredBoxes });
+    expect(coupled.statusCode).toBe(422);
+    expect(coupled.json().error.code).toBe('FORM_DEFINITION_INVALID');
+    expect(coupled.json().error.details.fields).toContainEqual({
+      field: 'consents.0.required',
+      message: 'a required consent box needs "content in exchange for consent"',
+    });
+    const nl = await publishableDefinition(t, 'newsletter');
+    const phoneBox = {
+      key: 'phone',
+      purpose: 'phone',
+      text: { de: 'Anruf ok', en: 'Calls ok' },
+      textVersion: '1',
+      required: true,
+    };
+    const nlPhone = await create('nl-phone', 'newsletter', {
+      ...nl,
+      consents: [...(nl.consents as object[]), phoneBox],
+    });
+    expect(nlPhone.statusCode).toBe(422);
+
+    // Chosen explicitly, the form must say so before it can go live, and then it shows it.
+    const chosen = await create('chosen', 'contact_request', {
+      ...base,
+      consents: requiredBoxes,
+      contentForConsent: true,
+    });
+    expect(chosen.statusCode).toBe(201);
+    const id = chosen.json().form.id;
+    const publish = () =>
+      t.app.inject({ method: 'POST', url: `/api/v1/forms/${id}/publish`, headers: t.admin.headers() });
+    const refused = await publish();
+    expect(refused.statusCode).toBe(422);
+    expect(JSON.stringify(refused.json().error.details)).toContain('couplingNotice');
+    const notice = {
+      de: 'Das Beratungsgespräch erhalten Sie im Austausch für Ihre Einwilligung in den Newsletter.',
+      en: 'You get the consultation in exchange for your consent to the newsletter.',
+    };
+    const draft = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/forms/${id}`,
+      headers: t.admin.headers(),
+      payload: {
+        definition: { ...base, consents: requiredBoxes, contentForConsent: true, couplingNotice: notice },
+      },
+    });
+    expect(draft.statusCode).toBe(200);
+    expect((await publish()).statusCode).toBe(200);
+    const page = await t.app.inject({ method: 'GET', url: '/f/chosen?lang=en' });
+    expect(page.body).toContain(notice.en);
+    const boxKey = String(requiredBoxes[0]?.key);
+    const without = await submit('chosen', {
+      email: 'coupled@example.com',
+      first_name: 'C',
+      last_name: 'D',
+      company: 'E',
+      lang: 'en',
+    });
+    expect(without.statusCode).toBe(400);
+    expect(without.json().error.details.fields).toContainEqual({
+      field: `consent_${boxKey}`,
+      message: 'required',
+    });
+  });
+
   it('allows only the form’s origins (CORS) and isolates workspaces', async () => {
     await setup();
     const form = await createPublishedForm(t, {

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { sql } from 'kysely';
+import { PDFParse } from 'pdf-parse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pdfSafe } from '../../src/modules/consent/evidence-pdf.js';
 import { requestConsents, runConsentRetention } from '../../src/modules/consent/index.js';
 import { upsertContactByEmail } from '../../src/modules/contacts/index.js';
 import { addMember, createApiKey } from '../../src/modules/identity/index.js';
@@ -13,6 +15,17 @@ import { type Caller, createTestApp, type TestApp } from '../support/app.js';
 import { availableDbKinds } from '../support/deps.js';
 
 const kinds = await availableDbKinds();
+
+/** The text of a PDF, as a reader (or a court's clerk copying from it) gets it. */
+async function pdfText(data: Buffer): Promise<string> {
+  const parser = new PDFParse({ data: new Uint8Array(data) });
+  try {
+    // Lines joined: a long value wraps in its column.
+    return (await parser.getText()).text.replace(/\s*\n\s*/g, ' ');
+  } finally {
+    await parser.destroy();
+  }
+}
 const DAY = 86_400_000;
 
 describe.each(kinds)('consent ledger for the DPO, and retention, on %s', (kind) => {
@@ -141,6 +154,61 @@ describe.each(kinds)('consent ledger for the DPO, and retention, on %s', (kind) 
       { action: 'consent.evidence-exported', details: { format: 'html' } },
       { action: 'consent.evidence-exported', details: { format: 'json' } },
     ]);
+  });
+
+  it('downloads the evidence as a PDF document whose text carries every proof field, in de and en', async () => {
+    const contactId = await signUp('pdf-evidence@example.com', ['newsletter', 'phone']);
+    const de = await api('GET', `/api/v1/consent/contacts/${contactId}/evidence?format=pdf&lang=de`);
+    expect(de.statusCode).toBe(200);
+    expect(de.headers['content-type']).toBe('application/pdf');
+    expect(de.headers['content-disposition']).toMatch(/attachment; filename="consent-evidence-.*\.pdf"/);
+    expect(de.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
+    const deText = await pdfText(de.rawPayload);
+    for (const expected of [
+      'Einwilligungsnachweis',
+      'pdf-evidence@example.com',
+      'Yes, newsletter <please>',
+      'Yes, phone <please>',
+      'https://acme.example/p',
+      '192.0.2.1',
+      'UA-test',
+      'Angekreuzte Kästchen',
+      'newsletter, phone',
+      'Datenschutzhinweis (Version)',
+      'intakt – 2 Einträge geprüft',
+      'Seite 1 von',
+    ])
+      expect(deText).toContain(expected);
+    const ledger = (await api('GET', `/api/v1/consent/contacts/${contactId}/ledger`)).json();
+    for (const e of ledger.events) {
+      expect(deText).toContain(e.hash);
+      expect(deText).toContain(e.tokenRef);
+    }
+    const enText = await pdfText(
+      (await api('GET', `/api/v1/consent/contacts/${contactId}/evidence?format=pdf&lang=en`)).rawPayload,
+    );
+    expect(enText).toContain('Consent evidence');
+    expect(enText).toContain('Ticked boxes');
+    expect(enText).toContain('Page 1 of');
+    const audits = await t.deps.db
+      .selectFrom('audit_log')
+      .select(['details'])
+      .where('workspace_id', '=', ws())
+      .where('target_id', '=', contactId)
+      .execute();
+    expect(audits.map((a) => a.details)).toEqual([{ format: 'pdf' }, { format: 'pdf' }]);
+  });
+
+  it('prints European names as they are and writes only what its font lacks as \\u{…} escapes', async () => {
+    expect(pdfSafe('Grüße „Müller“ – 5 € · Yılmaz Łódź Ελένη Дмитрий Nguyễn')).toBe(
+      'Grüße „Müller“ – 5 € · Yılmaz Łódź Ελένη Дмитрий Nguyễn',
+    );
+    expect(pdfSafe('東京 🙂\n')).toBe('\\u{6771}\\u{4EAC} \\u{1F642} ');
+    const contactId = await signUp('yılmaz@bücher.example');
+    const text = await pdfText(
+      (await api('GET', `/api/v1/consent/contacts/${contactId}/evidence?format=pdf&lang=de`)).rawPayload,
+    );
+    expect(text).toContain('yılmaz@bücher.example');
   });
 
   it.runIf(kind === 'postgres')(

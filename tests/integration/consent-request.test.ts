@@ -146,6 +146,31 @@ describe.each(kinds)('requestConsents on %s', (kind) => {
     expect((await signUp('bomb@example.com')).outcome).toBe('doi-mail-queued');
   });
 
+  it('concurrent sign-ups of one address: one confirmation mail, one intact ledger chain', async () => {
+    await upsertContactByEmail(deps.db, ws, 'race@example.com', {}, clock.now());
+    const results = await Promise.all(
+      ['newsletter', 'events', 'phone', 'newsletter:tech'].map((p) => signUp('race@example.com', [p])),
+    );
+    expect(results.map((r) => r.outcome).sort()).toEqual([
+      'doi-mail-queued',
+      'rate-limited',
+      'rate-limited',
+      'rate-limited',
+    ]);
+    const contactId = results[0]!.contactId;
+    const chain = await events(contactId);
+    expect(chain).toHaveLength(1);
+    expect(await verifyConsentLedger(deps.db, ws, contactId)).toEqual({ checked: 1, breaks: [] });
+    // A later request with several purposes chains its entries one after the other.
+    clock.advance(25 * HOUR);
+    expect((await signUp('race@example.com', ['events', 'phone', 'newsletter:tech'])).outcome).toBe(
+      'doi-mail-queued',
+    );
+    const after = await events(contactId);
+    expect(after.map((e) => e.purpose)).toEqual([chain[0]!.purpose, 'events', 'phone', 'newsletter:tech']);
+    expect(await verifyConsentLedger(deps.db, ws, contactId)).toEqual({ checked: 4, breaks: [] });
+  });
+
   it('never downgrades a confirmed consent; an all-confirmed address gets one notice per 24 h', async () => {
     const r = await signUp('conf@example.com', ['newsletter']);
     await deps.db

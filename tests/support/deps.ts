@@ -1,12 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { migrations } from '../../src/migrations/index.js';
 import { openDeps } from '../../src/server.js';
 import type { Clock } from '../../src/shared/clock.js';
 import { type Config, loadConfig } from '../../src/shared/config.js';
 import { createLogger } from '../../src/shared/log.js';
 import type { AppDeps } from '../../src/shared/module.js';
-import { createThrowawayDatabase, postgresAvailable } from './postgres.js';
+import { createThrowawayDatabase, ensureTemplateDatabase, postgresAvailable } from './postgres.js';
 
 export type DbKind = 'pglite' | 'postgres';
 
@@ -50,6 +53,32 @@ function pgliteTemplate(): Promise<Blob> {
   return template;
 }
 
+let pgTemplate: Promise<string> | undefined;
+
+/**
+ * A migrated PostgreSQL database to copy test databases from, made once per run and named after
+ * the migrations this process runs (their names and source): a changed or added migration gives a
+ * new template, and a file another engineer has added but not registered yet changes nothing.
+ */
+function postgresTemplate(): Promise<string> {
+  pgTemplate ??= (async () => {
+    const dir = fileURLToPath(new URL('../../src/migrations/', import.meta.url));
+    const hash = createHash('sha256');
+    for (const name of Object.keys(migrations)) {
+      hash.update(name);
+      const file = join(dir, `${name}.ts`);
+      if (existsSync(file)) hash.update(readFileSync(file));
+    }
+    return ensureTemplateDatabase(`leadwerk_tpl_${hash.digest('hex').slice(0, 16)}`, async (url) => {
+      const config = testConfig({ databaseUrl: url });
+      const deps = await openDeps({ config, log: createLogger('silent') });
+      await deps.handle.close();
+      rmSync(config.dataDir, { recursive: true, force: true });
+    });
+  })();
+  return pgTemplate;
+}
+
 /** Opens a fresh, migrated database of the given kind and the dependencies on top of it. */
 export async function createTestDeps(
   kind: DbKind,
@@ -58,7 +87,7 @@ export async function createTestDeps(
   let drop = async () => {};
   let databaseUrl: string | undefined;
   if (kind === 'postgres') {
-    const created = await createThrowawayDatabase();
+    const created = await createThrowawayDatabase({ template: await postgresTemplate() });
     databaseUrl = created.url;
     drop = created.drop;
   }

@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { startLeadwerk } from '../../src/server.js';
+import type { Db } from '../../src/shared/db/index.js';
 import { testConfig } from './deps.js';
 
 export interface TestServer {
@@ -7,6 +8,8 @@ export interface TestServer {
   adminEmail: string;
   adminPassword: string;
   workspaceId: string;
+  /** The server's database, for arranging states a browser test cannot reach by clicking. */
+  db: Db;
   close(): Promise<void>;
 }
 
@@ -25,6 +28,7 @@ export async function startTestServer(options: { worker?: boolean } = {}): Promi
     adminEmail,
     adminPassword,
     workspaceId: running.initialAdmin.workspace!.id,
+    db: running.deps.db,
     async close() {
       await running.stop();
       rmSync(config.dataDir, { recursive: true, force: true });

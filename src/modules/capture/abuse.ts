@@ -59,9 +59,20 @@ export interface Bucket {
 }
 
 /**
+ * How many rows one counter is spread over. Every sign-up counts in the per-form, per-workspace
+ * and installation-wide buckets; with one row per bucket, every sign-up of the installation would
+ * wait for the previous one's commit (a row lock held until the WAL is flushed). A hit goes to one
+ * shard row chosen at random and the count is the sum of the bucket's shards, read in the same
+ * statement. The price: a count may miss the hits of transactions still in flight on other shards
+ * (at most one per concurrent sign-up), which the generous per-form/workspace/global limits and the
+ * per-IP limit of a few mails per ten minutes can afford.
+ */
+export const BUCKET_SHARDS = 8;
+
+/**
  * Counts one hit in each bucket and reads the open circuit breakers of `scopes`, in a single
  * statement (one round trip, one commit, however many buckets). Returns the keys whose limit is
- * now exceeded, and the open breakers' scopes. Buckets are written in a fixed order so two
+ * now exceeded, and the open breakers' scopes. Rows are written in a fixed order so two
  * concurrent statements never wait for each other's rows crosswise.
  */
 export async function hitBuckets(
@@ -69,21 +80,34 @@ export async function hitBuckets(
   now: Date,
   buckets: Bucket[],
   scopes: string[] = [],
+  shard: () => number = () => Math.floor(Math.random() * BUCKET_SHARDS),
 ): Promise<{ over: Set<string>; openScopes: Set<string> }> {
-  const sorted = [...buckets].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const rows = sorted.map((b) => {
+  const keyed = buckets.map((b) => {
     const ms = b.limit.windowSeconds * 1000;
     const start = Math.floor(now.getTime() / ms) * ms;
-    return sql`(${b.key}, ${new Date(start)}::timestamptz, 1, ${new Date(start + ms)}::timestamptz)`;
+    return { ...b, row: `${b.key}#${shard()}`, start: new Date(start), end: new Date(start + ms) };
   });
+  keyed.sort((a, b) => (a.row < b.row ? -1 : a.row > b.row ? 1 : 0));
+  const rows = keyed.map((b) => sql`(${b.row}, ${b.start}::timestamptz, 1, ${b.end}::timestamptz)`);
+  // The other shards as this statement's snapshot sees them, plus this statement's own hit (the
+  // CTE's update is invisible to the sibling SELECT, so its own shard is read before the hit).
+  const totals = keyed.map(
+    (b) => sql`SELECT 'hit' AS kind, ${b.key}::text AS bucket, (1 + coalesce((
+      SELECT sum(hits) FROM rate_limits
+      WHERE bucket IN (${sql.join(Array.from({ length: BUCKET_SHARDS }, (_, i) => `${b.key}#${i}`))})
+        AND window_start = ${b.start}::timestamptz), 0))::int AS hits FROM hit LIMIT 1`,
+  );
   const result = await sql<{ kind: 'hit' | 'open'; bucket: string; hits: number }>`
     WITH hit AS (
       INSERT INTO rate_limits (bucket, window_start, hits, expires_at)
       VALUES ${sql.join(rows)}
       ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1
-      RETURNING bucket, hits
+      RETURNING bucket
     )
-    SELECT 'hit' AS kind, bucket, hits FROM hit
+    ${sql.join(
+      totals.map((t) => sql`(${t})`),
+      sql` UNION ALL `,
+    )}
     UNION ALL
     SELECT 'open' AS kind, scope AS bucket, 0 AS hits FROM capture_circuit_breakers
     WHERE scope IN (${sql.join(scopes.length > 0 ? scopes : [''])}) AND closes_at > ${now}`.execute(db);
@@ -94,7 +118,7 @@ export async function hitBuckets(
       openScopes.add(r.bucket);
       continue;
     }
-    const b = sorted.find((x) => x.key === r.bucket);
+    const b = keyed.find((x) => x.key === r.bucket);
     if (b && Number(r.hits) > b.limit.limit) over.add(r.bucket);
   }
   return { over, openScopes };

@@ -209,7 +209,10 @@ export function checkDefinition(kind: FormKindName, def: FormDefinition): void {
       });
     if (purposes.has(c.purpose)) problems.push({ field: `consents.${i}.purpose`, message: 'asked twice' });
     purposes.add(c.purpose);
-    if (c.required && def.contentForConsent === false && !isNewsletterPurpose(c.purpose))
+    // Art. 7(4): a required box couples the form's point to a consent. Allowed only where the
+    // consent is the point (the newsletter box of a newsletter form), or where the workspace
+    // explicitly chose "content in exchange for consent" and the form says so.
+    if (c.required && !def.contentForConsent && !(kind === 'newsletter' && isNewsletterPurpose(c.purpose)))
       problems.push({
         field: `consents.${i}.required`,
         message: 'a required consent box needs "content in exchange for consent"',

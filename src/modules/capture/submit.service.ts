@@ -270,7 +270,13 @@ export async function submitForm(
   }
 
   return deps.db.transaction().execute(async (trx) => {
-    const { contact } = await upsertContactByEmail(trx, form.workspace_id, s.email, contactFields, now);
+    const { contact, created } = await upsertContactByEmail(
+      trx,
+      form.workspace_id,
+      s.email,
+      contactFields,
+      now,
+    );
     const submissionId = newId();
     let outcome: SubmitOutcome = hold ? 'held' : 'no-consent-requested';
     if (!hold && purposes.length > 0) {
@@ -288,6 +294,7 @@ export async function submitForm(
         },
         ip: input.ip,
         userAgent: input.userAgent,
+        createdContact: created ? contact : undefined,
         ...(asset
           ? {
               asset: {

@@ -1,8 +1,9 @@
-import { sql } from 'kysely';
+import { type Insertable, type RawBuilder, sql } from 'kysely';
 import { sha256 } from '../../shared/crypto.js';
 import type { Executor } from '../../shared/db/index.js';
 import type {
   Consent,
+  ConsentEventsTable,
   ConsentStatus,
   ConsentToken,
   ConsentTokenKind,
@@ -361,5 +362,148 @@ export async function countConsentsByStatus(db: Executor, workspaceId: string) {
     .select(['status', sql<string>`count(*)`.as('n')])
     .where('workspace_id', '=', workspaceId)
     .groupBy('status')
+    .execute();
+}
+
+/** What a consent request needs to decide, read in one statement once the contact is locked. */
+export interface RequestState {
+  suppressed: boolean;
+  /** Current status per purpose. */
+  statuses: Map<string, ConsentStatus>;
+  /** Confirmation mails to the address since each of `optInSince`, in that order. */
+  optInMails: number[];
+  noticeMails: number;
+  optInTokenTtlHours: number;
+  /** The hash of the contact's last ledger entry (the next entry chains to it). */
+  lastHash: string | null;
+}
+
+/**
+ * Reads everything `requestConsents` decides on, in one round trip. Call it after the contact row
+ * is locked (in an earlier statement: a statement that waits for a row lock keeps the snapshot it
+ * started with, so it would not see what the previous holder of the lock wrote).
+ */
+export async function readRequestState(
+  trx: Executor,
+  input: {
+    workspaceId: string;
+    contactId: string;
+    email: string;
+    suppressed: RawBuilder<boolean>;
+    optInSince: Date[];
+    noticeSince: Date;
+  },
+): Promise<RequestState> {
+  const hash = mailLogHash(input.workspaceId, input.email);
+  const earliest = new Date(
+    Math.min(input.noticeSince.getTime(), ...input.optInSince.map((d) => d.getTime())),
+  );
+  const optIn = input.optInSince.map(
+    (since, i) =>
+      sql`count(*) FILTER (WHERE kind = 'opt_in' AND created_at > ${since})::int AS ${sql.ref(`o${i}`)}`,
+  );
+  const r = await sql<{
+    suppressed: boolean;
+    statuses: Array<[string, ConsentStatus]> | null;
+    mails: Record<string, number>;
+    ttl: number | null;
+    last_hash: string | null;
+  }>`SELECT ${input.suppressed} AS suppressed,
+    (SELECT json_agg(json_build_array(purpose, status)) FROM consents
+      WHERE workspace_id = ${input.workspaceId} AND contact_id = ${input.contactId}) AS statuses,
+    (SELECT row_to_json(m) FROM (SELECT ${sql.join(optIn)},
+        count(*) FILTER (WHERE kind = 'notice' AND created_at > ${input.noticeSince})::int AS notice
+      FROM consent_mail_log WHERE workspace_id = ${input.workspaceId} AND address_hash = ${hash}
+        AND created_at > ${earliest}) m) AS mails,
+    (SELECT opt_in_token_ttl_hours FROM consent_settings WHERE workspace_id = ${input.workspaceId}) AS ttl,
+    (SELECT hash FROM consent_events WHERE workspace_id = ${input.workspaceId}
+      AND contact_id = ${input.contactId} ORDER BY id DESC LIMIT 1) AS last_hash`.execute(trx);
+  const row = r.rows[0]!;
+  const mails = typeof row.mails === 'string' ? JSON.parse(row.mails) : row.mails;
+  const statuses = typeof row.statuses === 'string' ? JSON.parse(row.statuses) : row.statuses;
+  return {
+    suppressed: row.suppressed === true,
+    statuses: new Map(statuses ?? []),
+    optInMails: input.optInSince.map((_, i) => Number(mails[`o${i}`] ?? 0)),
+    noticeMails: Number(mails.notice ?? 0),
+    optInTokenTtlHours: row.ttl ?? DEFAULT_CONSENT_SETTINGS.optInTokenTtlHours,
+    lastHash: row.last_hash,
+  };
+}
+
+/**
+ * Writes a consent request in one statement: the mail-log entry (for the per-address limits), the
+ * opt-in request, the purposes set to pending (a confirmed one is never downgraded) and the
+ * `requested` ledger entries, already chained (see `chainConsentEvents`).
+ */
+export async function writeConsentRequest(
+  trx: Executor,
+  input: {
+    workspaceId: string;
+    contactId: string;
+    email: string;
+    token: Parameters<typeof insertConsentToken>[1];
+    purposes: string[];
+    events: Array<Insertable<ConsentEventsTable>>;
+    now: Date;
+  },
+): Promise<void> {
+  const t = input.token;
+  await trx
+    .with('log', (db) =>
+      db
+        .insertInto('consent_mail_log')
+        .values({
+          workspace_id: input.workspaceId,
+          address_hash: mailLogHash(input.workspaceId, input.email),
+          kind: 'opt_in',
+          created_at: input.now,
+        })
+        .returning('kind'),
+    )
+    .with('tok', (db) =>
+      db
+        .insertInto('consent_tokens')
+        .values({
+          id: t.id,
+          workspace_id: t.workspaceId,
+          contact_id: t.contactId,
+          kind: t.kind,
+          selector: null,
+          verifier_hash: null,
+          purposes: JSON.stringify(t.purposes),
+          locale: t.locale,
+          form_id: t.formId ?? null,
+          form_version: t.formVersion ?? null,
+          asset: t.asset ? JSON.stringify(t.asset) : null,
+          created_at: t.createdAt,
+          expires_at: t.expiresAt,
+        })
+        .returning('id'),
+    )
+    .with('cons', (db) =>
+      db
+        .insertInto('consents')
+        .values(
+          input.purposes.map((purpose) => ({
+            workspace_id: input.workspaceId,
+            contact_id: input.contactId,
+            purpose,
+            status: 'pending' as const,
+            requested_at: input.now,
+            updated_at: input.now,
+          })),
+        )
+        .onConflict((oc) =>
+          oc
+            .columns(['workspace_id', 'contact_id', 'purpose'])
+            .doUpdateSet({ status: 'pending', requested_at: input.now, updated_at: input.now })
+            // Belt and braces: a confirmed consent is never downgraded by a new request.
+            .where('consents.status', '!=', 'confirmed'),
+        )
+        .returning('purpose'),
+    )
+    .insertInto('consent_events')
+    .values(input.events)
     .execute();
 }

@@ -6,6 +6,7 @@ import { AppError, localeFromHeader } from '../../shared/errors.js';
 import { actorOf, workspaceOf } from '../../shared/http/auth.js';
 import type { AppDeps } from '../../shared/module.js';
 import { consentBody, eventBody, evidenceJson, renderEvidenceHtml } from './evidence.js';
+import { renderEvidencePdf } from './evidence-pdf.js';
 import { verifyConsentLedger } from './ledger.js';
 import {
   changeConsentByAdmin,
@@ -25,7 +26,7 @@ import type { ConsentWiring } from './wiring.js';
  *
  *   GET  /api/v1/consent/contacts?email=…                  consent:read    find the contact (also after erasure)
  *   GET  /api/v1/consent/contacts/:contactId/ledger          consent:read    consents, events, chain check
- *   GET  /api/v1/consent/contacts/:contactId/evidence        consent:read    ?format=html|json, audited
+ *   GET  /api/v1/consent/contacts/:contactId/evidence        consent:read    ?format=html|pdf|json, audited
  *   POST /api/v1/consent/contacts/:contactId/changes         privacy:manage  changed_by_admin + audit
  *   POST /api/v1/consent/contacts/:contactId/objection       privacy:manage  Art. 21 → suppression + audit
  *   GET  /api/v1/consent/ledger/verify                       consent:read    ?contactId= (else the workspace)
@@ -160,10 +161,13 @@ export function registerDpoRoutes(app: FastifyInstance, deps: AppDeps, wiring: C
       config: { permission: 'consent:read' },
       schema: {
         tags,
-        summary: 'The evidence for one address: a print-ready HTML page or JSON (each export is audited)',
+        summary:
+          'The evidence for one address: a print-ready HTML page, a PDF document or JSON (each export is audited)',
         params: ContactParams,
         querystring: Type.Object({
-          format: Type.Optional(Type.Union([Type.Literal('html'), Type.Literal('json')])),
+          format: Type.Optional(
+            Type.Union([Type.Literal('html'), Type.Literal('pdf'), Type.Literal('json')]),
+          ),
           lang: Type.Optional(Type.Union([Type.Literal('de'), Type.Literal('en')])),
         }),
       },
@@ -184,6 +188,12 @@ export function registerDpoRoutes(app: FastifyInstance, deps: AppDeps, wiring: C
           .send(JSON.stringify(evidenceJson(ledger, now), null, 2));
       }
       const locale = request.query.lang ?? localeFromHeader(request.headers['accept-language']);
+      if (format === 'pdf') {
+        return reply
+          .header('content-type', 'application/pdf')
+          .header('content-disposition', `attachment; filename="${name}.pdf"`)
+          .send(await renderEvidencePdf(ledger, locale, now));
+      }
       const body = renderEvidenceHtml(ledger, locale, now);
       const styleHash = createHash('sha256')
         .update(/<style>([\s\S]*?)<\/style>/.exec(body)?.[1] ?? '')

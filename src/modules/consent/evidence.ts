@@ -68,7 +68,8 @@ export function evidenceJson(ledger: ContactLedger, generatedAt: Date) {
   };
 }
 
-const L = {
+/** The evidence's texts (HTML and PDF). */
+export const EVIDENCE_TEXTS = {
   de: {
     title: 'Einwilligungsnachweis',
     controller: 'Verantwortlicher',
@@ -90,6 +91,9 @@ const L = {
     events: 'Ereignisse',
     none: 'Keine',
     print: 'Zum Drucken oder Speichern als PDF: Strg+P / ⌘P',
+    page: (i: number, n: number) => `Seite ${i} von ${n}`,
+    verbatim:
+      'Zeichen, die die eingebettete Schrift nicht darstellt (z. B. chinesische Schriftzeichen), stehen als \\u{…}; die JSON-Fassung enthält sie unverändert.',
     fields: {
       occurredAt: 'Zeitpunkt (UTC)',
       event: 'Ereignis',
@@ -133,6 +137,9 @@ const L = {
     events: 'Events',
     none: 'None',
     print: 'To print or save as PDF: Ctrl+P / ⌘P',
+    page: (i: number, n: number) => `Page ${i} of ${n}`,
+    verbatim:
+      'Characters the embedded font cannot show (e.g. Chinese characters) are written as \\u{…}; the JSON version holds them unchanged.',
     fields: {
       occurredAt: 'Time (UTC)',
       event: 'Event',
@@ -168,7 +175,8 @@ section.event{border:1px solid #bbb;border-radius:4px;padding:.5rem .75rem;margi
 @media print{body{margin:0;max-width:none}.noprint{display:none}}
 `;
 
-function fmt(value: unknown): string {
+/** A field's value as text ('–' when empty). */
+export function fmt(value: unknown): string {
   if (value === null || value === undefined || value === '') return '–';
   if (Array.isArray(value)) return value.join(', ');
   if (typeof value === 'object') return JSON.stringify(value);
@@ -177,7 +185,7 @@ function fmt(value: unknown): string {
 
 /** The evidence as a standalone, print-ready HTML document (no scripts, no external resources). */
 export function renderEvidenceHtml(ledger: ContactLedger, locale: Locale, generatedAt: Date): string {
-  const t = L[locale];
+  const t = EVIDENCE_TEXTS[locale];
   const json = evidenceJson(ledger, generatedAt);
   const fieldKeys = Object.keys(t.fields) as (keyof typeof t.fields)[];
   const events = json.events.map(

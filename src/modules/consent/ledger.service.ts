@@ -99,7 +99,7 @@ export async function recordEvidenceExport(
   actor: Actor,
   workspaceId: string,
   contactId: string,
-  format: 'html' | 'json',
+  format: 'html' | 'pdf' | 'json',
 ): Promise<void> {
   await recordAudit(db, actor, {
     workspaceId,

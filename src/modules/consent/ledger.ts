@@ -46,27 +46,8 @@ export function hashConsentEvent(fields: HashedFields): string {
   return sha256(canonical(fields));
 }
 
-/**
- * Appends an event to a contact's consent ledger, chained to the contact's previous event. Locks
- * the contact row so that two events for one contact never chain to the same predecessor.
- * Call it inside the transaction that changes the consent state.
- */
-export async function appendConsentEvent(trx: Executor, input: ConsentEventInput): Promise<ConsentEvent> {
-  await trx
-    .selectFrom('contacts')
-    .select('id')
-    .where('workspace_id', '=', input.workspaceId)
-    .where('id', '=', input.contactId)
-    .forUpdate()
-    .executeTakeFirst();
-  const previous = await trx
-    .selectFrom('consent_events')
-    .select('hash')
-    .where('workspace_id', '=', input.workspaceId)
-    .where('contact_id', '=', input.contactId)
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+/** The row of one ledger entry, hashed and chained to `prevHash`. */
+export function chainConsentEvent(input: ConsentEventInput, prevHash: string | null) {
   const fields: HashedFields = {
     workspace_id: input.workspaceId,
     contact_id: input.contactId,
@@ -88,16 +69,58 @@ export async function appendConsentEvent(trx: Executor, input: ConsentEventInput
     token_ref: input.tokenRef ?? null,
     actor_user_id: input.actorUserId ?? null,
     details: input.details ?? {},
-    prev_hash: previous?.hash ?? null,
+    prev_hash: prevHash,
   };
-  return trx
-    .insertInto('consent_events')
-    .values({
+  const hash = hashConsentEvent(fields);
+  return {
+    hash,
+    row: {
       ...fields,
       checked_boxes: fields.checked_boxes === null ? null : JSON.stringify(fields.checked_boxes),
       details: JSON.stringify(fields.details),
-      hash: hashConsentEvent(fields),
-    })
+      hash,
+    },
+  };
+}
+
+/**
+ * The rows of several entries for one contact, each chained to the one before it (the first to
+ * `prevHash`, the hash of the contact's last entry). Insert them in this order, in one statement,
+ * while the contact row is locked: identity values follow the VALUES order, which the chain needs.
+ */
+export function chainConsentEvents(inputs: ConsentEventInput[], prevHash: string | null) {
+  let prev = prevHash;
+  return inputs.map((input) => {
+    const { hash, row } = chainConsentEvent(input, prev);
+    prev = hash;
+    return row;
+  });
+}
+
+/**
+ * Appends an event to a contact's consent ledger, chained to the contact's previous event. Locks
+ * the contact row so that two events for one contact never chain to the same predecessor.
+ * Call it inside the transaction that changes the consent state.
+ */
+export async function appendConsentEvent(trx: Executor, input: ConsentEventInput): Promise<ConsentEvent> {
+  await trx
+    .selectFrom('contacts')
+    .select('id')
+    .where('workspace_id', '=', input.workspaceId)
+    .where('id', '=', input.contactId)
+    .forUpdate()
+    .executeTakeFirst();
+  const previous = await trx
+    .selectFrom('consent_events')
+    .select('hash')
+    .where('workspace_id', '=', input.workspaceId)
+    .where('contact_id', '=', input.contactId)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return trx
+    .insertInto('consent_events')
+    .values(chainConsentEvent(input, previous?.hash ?? null).row)
     .returningAll()
     .executeTakeFirstOrThrow();
 }

@@ -3,19 +3,16 @@ import { normalizeEmail } from '../../shared/email.js';
 import { AppError } from '../../shared/errors.js';
 import { isUuid, newId } from '../../shared/ids.js';
 import type { AppDeps } from '../../shared/module.js';
-import { isSuppressed } from '../suppression/index.js';
+import { suppressedExpression } from '../suppression/index.js';
 import {
-  countConsentMailsSince,
-  findConsentSettings,
-  findConsents,
-  insertConsentToken,
   insertNotice,
   lockContact,
   logConsentMail,
-  markConsentPending,
+  readRequestState,
+  writeConsentRequest,
 } from './consent.repository.js';
 import { CONFIRMED_NOTICE_JOB, OPT_IN_MAIL_JOB } from './job-refs.js';
-import { appendConsentEvent } from './ledger.js';
+import { chainConsentEvents } from './ledger.js';
 import { PURPOSE_RE } from './purposes.js';
 
 export interface RequestedPurpose {
@@ -39,6 +36,11 @@ export interface RequestConsentsInput {
   };
   ip: string | null;
   userAgent: string | null;
+  /**
+   * The contact as the caller inserted it in this very transaction (`upsertContactByEmail` said
+   * `created`): nobody else can see or lock the row before the commit, so the lock is skipped.
+   */
+  createdContact?: { email: string; email_normalized: string } | undefined;
   /** Gated content: shown (as a download link, when `url` is given) on the page after confirming. */
   asset?: { id: string; title: string; url?: string } | undefined;
 }
@@ -80,6 +82,10 @@ function validate(input: RequestConsentsInput): void {
  * addresses get nothing. Confirmation mails are limited per address (1 per 24 h, 3 per 30 days),
  * notices to 1 per 24 h; a limited request changes nothing. The caller answers the public the same
  * way for every outcome. Runs in the caller's transaction.
+ *
+ * This is on the hot path of every sign-up, so it costs four statements (three for a contact the
+ * caller just created): lock the contact, read everything the decision needs, write token + mail
+ * log + pending consents + chained ledger entries, enqueue the mail.
  */
 export async function requestConsents(
   trx: Executor,
@@ -88,26 +94,27 @@ export async function requestConsents(
 ): Promise<{ outcome: RequestConsentsOutcome }> {
   validate(input);
   const now = deps.clock.now();
-  const contact = await lockContact(trx, input.workspaceId, input.contactId);
+  const contact = input.createdContact
+    ? { id: input.contactId, ...input.createdContact }
+    : await lockContact(trx, input.workspaceId, input.contactId);
   if (!contact) throw new AppError('NOT_FOUND', { reason: 'contact not found in this workspace' });
   if (normalizeEmail(input.email) !== contact.email_normalized)
     throw invalid('email', 'is not the address of this contact');
-  if (await isSuppressed(trx, input.workspaceId, contact.email)) return { outcome: 'suppressed' };
+  const state = await readRequestState(trx, {
+    workspaceId: input.workspaceId,
+    contactId: contact.id,
+    email: contact.email,
+    suppressed: suppressedExpression(input.workspaceId, contact.email),
+    optInSince: OPT_IN_LIMITS.map((l) => new Date(now.getTime() - l.windowMs)),
+    noticeSince: new Date(now.getTime() - NOTICE_LIMIT.windowMs),
+  });
+  if (state.suppressed) return { outcome: 'suppressed' };
 
-  const current = new Map(
-    (await findConsents(trx, input.workspaceId, contact.id)).map((c) => [c.purpose, c.status]),
-  );
+  const current = state.statuses;
   const open = input.purposes.filter((p) => current.get(p.purpose) !== 'confirmed');
 
   if (open.length === 0) {
-    const recent = await countConsentMailsSince(
-      trx,
-      input.workspaceId,
-      contact.email,
-      'notice',
-      new Date(now.getTime() - NOTICE_LIMIT.windowMs),
-    );
-    if (recent >= NOTICE_LIMIT.max) return { outcome: 'rate-limited' };
+    if (state.noticeMails >= NOTICE_LIMIT.max) return { outcome: 'rate-limited' };
     await logConsentMail(trx, input.workspaceId, contact.email, 'notice', now);
     const noticeId = newId();
     await insertNotice(trx, {
@@ -126,41 +133,17 @@ export async function requestConsents(
     return { outcome: 'already-confirmed' };
   }
 
-  for (const limit of OPT_IN_LIMITS) {
-    const sent = await countConsentMailsSince(
-      trx,
-      input.workspaceId,
-      contact.email,
-      'opt_in',
-      new Date(now.getTime() - limit.windowMs),
-    );
-    if (sent >= limit.max) return { outcome: 'rate-limited' };
-  }
-  await logConsentMail(trx, input.workspaceId, contact.email, 'opt_in', now);
+  if (OPT_IN_LIMITS.some((limit, i) => (state.optInMails[i] ?? 0) >= limit.max))
+    return { outcome: 'rate-limited' };
 
-  const settings = await findConsentSettings(trx, input.workspaceId);
   const tokenId = newId();
-  await insertConsentToken(trx, {
-    id: tokenId,
-    workspaceId: input.workspaceId,
-    contactId: contact.id,
-    kind: 'opt_in',
-    purposes: open.map((p) => p.purpose),
-    locale: input.locale,
-    formId: input.form.id,
-    formVersion: input.form.version,
-    asset: input.asset ?? null,
-    createdAt: now,
-    expiresAt: new Date(now.getTime() + settings.optInTokenTtlHours * 3_600_000),
-  });
   const checkedBoxes = input.purposes.map((p) => p.purpose);
-  for (const p of open) {
-    await markConsentPending(trx, input.workspaceId, contact.id, p.purpose, now);
-    await appendConsentEvent(trx, {
+  const events = chainConsentEvents(
+    open.map((p) => ({
       workspaceId: input.workspaceId,
       contactId: contact.id,
       purpose: p.purpose,
-      event: 'requested',
+      event: 'requested' as const,
       occurredAt: now,
       email: contact.email,
       formId: input.form.id,
@@ -178,13 +161,39 @@ export async function requestConsents(
         previousStatus: current.get(p.purpose) ?? null,
         ...(input.asset ? { assetId: input.asset.id } : {}),
       },
-    });
-  }
+    })),
+    state.lastHash,
+  );
+  await writeConsentRequest(trx, {
+    workspaceId: input.workspaceId,
+    contactId: contact.id,
+    email: contact.email,
+    token: {
+      id: tokenId,
+      workspaceId: input.workspaceId,
+      contactId: contact.id,
+      kind: 'opt_in',
+      purposes: open.map((p) => p.purpose),
+      locale: input.locale,
+      formId: input.form.id,
+      formVersion: input.form.version,
+      asset: input.asset ?? null,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + state.optInTokenTtlHours * 3_600_000),
+    },
+    purposes: open.map((p) => p.purpose),
+    events,
+    now,
+  });
+  // No idempotency key: the token is new, so there is nothing to deduplicate against (a key
+  // would cost a statement per sign-up); the mail job itself sends at most once per token.
   await deps.queue.enqueue(
     trx,
     OPT_IN_MAIL_JOB,
     { workspaceId: input.workspaceId, tokenId },
-    { workspaceId: input.workspaceId, idempotencyKey: tokenId },
+    {
+      workspaceId: input.workspaceId,
+    },
   );
   return { outcome: 'doi-mail-queued' };
 }

@@ -1,3 +1,4 @@
+import { type RawBuilder, sql } from 'kysely';
 import { sha256 } from '../../shared/crypto.js';
 import type { Executor } from '../../shared/db/index.js';
 import type { SuppressionReason } from '../../shared/db/schema.js';
@@ -20,6 +21,15 @@ export async function isSuppressed(db: Executor, workspaceId: string, email: str
     .where('email_hash', '=', suppressionHash(workspaceId, email))
     .executeTakeFirst();
   return row !== undefined;
+}
+
+/**
+ * The same question as `isSuppressed`, as an SQL expression another module's statement can embed
+ * (so a hot path asks it without a round trip of its own).
+ */
+export function suppressedExpression(workspaceId: string, email: string): RawBuilder<boolean> {
+  return sql<boolean>`EXISTS (SELECT 1 FROM suppressions WHERE workspace_id = ${workspaceId}
+    AND email_hash = ${suppressionHash(workspaceId, email)})`;
 }
 
 /** Adds the address to the suppression list; an existing entry keeps its first reason. Returns true if new. */

@@ -132,12 +132,12 @@ export function useSaveConsentSettings() {
 
 /**
  * The evidence as a file: fetched with the session and workspace header (a plain link cannot send
- * the header), then opened (HTML, to print) or saved (JSON).
+ * the header), then opened (HTML, to print) or saved (PDF, JSON).
  */
 export async function fetchEvidence(
   api: ApiClient,
   contactId: string,
-  format: 'html' | 'json',
+  format: 'html' | 'pdf' | 'json',
 ): Promise<{ blob: Blob; fileName: string }> {
   const headers: Record<string, string> = { 'accept-language': api.state.locale };
   if (api.state.workspaceId) headers['x-workspace-id'] = api.state.workspaceId;

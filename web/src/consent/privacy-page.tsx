@@ -166,9 +166,9 @@ function LedgerView({ contactId }: { contactId: string }) {
   const { t } = useTranslation();
   const api = useApi();
   const ledger = useContactLedger(contactId);
-  const [exporting, setExporting] = useState<'html' | 'json' | null>(null);
+  const [exporting, setExporting] = useState<'html' | 'pdf' | 'json' | null>(null);
 
-  async function exportEvidence(format: 'html' | 'json') {
+  async function exportEvidence(format: 'html' | 'pdf' | 'json') {
     // Opened before the request, so the browser does not treat it as an unrequested pop-up.
     const target = format === 'html' ? window.open('', '_blank') : null;
     setExporting(format);
@@ -208,6 +208,14 @@ function LedgerView({ contactId }: { contactId: string }) {
             onClick={() => void exportEvidence('html')}
           >
             {t('consent.printEvidence')}
+          </Button>
+          <Button
+            variant="default"
+            leftSection={<IconDownload size={18} aria-hidden />}
+            loading={exporting === 'pdf'}
+            onClick={() => void exportEvidence('pdf')}
+          >
+            {t('consent.downloadPdf')}
           </Button>
           <Button
             variant="default"

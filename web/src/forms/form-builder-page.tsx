@@ -49,7 +49,7 @@ import {
   useShortLinks,
   useSubmissions,
 } from './forms-api.js';
-import { CaptureBanner, useCanWriteForms } from './forms-page.js';
+import { useCanWriteForms } from './forms-page.js';
 
 export function FormBuilderPage() {
   const { id = '' } = useParams();
@@ -59,7 +59,6 @@ export function FormBuilderPage() {
   if (form.isError) return <ErrorState error={form.error} onRetry={() => void form.refetch()} />;
   return (
     <Page title={form.data.form.name} description={t(`forms.kinds.${form.data.form.kind}`)}>
-      <CaptureBanner />
       <Builder detail={form.data} />
     </Page>
   );

@@ -179,10 +179,11 @@ export function useForm(id: string) {
   });
 }
 
-export function useCaptureStatus() {
+export function useCaptureStatus(enabled = true) {
   const api = useApi();
   return useQuery({
     queryKey: useWorkspaceKey('capture-status'),
+    enabled,
     queryFn: () => api.get<CaptureStatus>('/api/v1/capture/status'),
     refetchInterval: 30_000,
   });

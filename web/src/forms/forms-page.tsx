@@ -13,8 +13,7 @@ import {
   TextInput,
 } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { notifications } from '@mantine/notifications';
-import { IconAlertTriangle, IconPlus } from '@tabler/icons-react';
+import { IconPlus } from '@tabler/icons-react';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
@@ -24,65 +23,12 @@ import { useFormatters } from '../ui/format.js';
 import { Loading } from '../ui/loading.js';
 import { Page } from '../ui/page.js';
 import { useCurrentWorkspace } from '../workspace/current-workspace.js';
-import {
-  FORM_KINDS,
-  type FormKind,
-  type FormSummary,
-  useCaptureStatus,
-  useCreateForm,
-  useForms,
-  useResumeCapture,
-} from './forms-api.js';
+import { FORM_KINDS, type FormKind, type FormSummary, useCreateForm, useForms } from './forms-api.js';
 
 /** Marketing may build forms; viewers and sales only look. */
 export function useCanWriteForms(): boolean {
   const { role, canManage } = useCurrentWorkspace();
   return canManage || role === 'marketing';
-}
-
-/** The banner shown while confirmation mails are paused (a sign-up wave tripped the circuit breaker). */
-export function CaptureBanner() {
-  const { t } = useTranslation();
-  const { dateTime } = useFormatters();
-  const status = useCaptureStatus();
-  const resume = useResumeCapture();
-  const canWrite = useCanWriteForms();
-  if (!status.data?.paused && !status.data?.heldSubmissions) return null;
-  const breaker = status.data.breakers[0];
-  const act = (held: 'release' | 'discard') =>
-    resume.mutate(held, {
-      onSuccess: () => notifications.show({ color: 'brand', message: t(`forms.breaker.${held}Done`) }),
-      onError: (error) => notifications.show({ color: 'red', message: messageOf(error, t) }),
-    });
-  return (
-    <Alert
-      color="red"
-      variant="light"
-      role="alert"
-      icon={<IconAlertTriangle aria-hidden />}
-      title={t('forms.breaker.title')}
-      data-testid="capture-breaker"
-    >
-      <Stack gap="xs">
-        <Text size="sm">
-          {breaker
-            ? t('forms.breaker.text', { reason: breaker.reason, until: dateTime(breaker.closesAt) })
-            : t('forms.breaker.closedText')}
-        </Text>
-        <Text size="sm">{t('forms.breaker.held', { count: status.data.heldSubmissions })}</Text>
-        {canWrite ? (
-          <Group gap="sm">
-            <Button size="xs" onClick={() => act('release')} loading={resume.isPending}>
-              {t('forms.breaker.release')}
-            </Button>
-            <Button size="xs" variant="default" onClick={() => act('discard')} loading={resume.isPending}>
-              {t('forms.breaker.discard')}
-            </Button>
-          </Group>
-        ) : null}
-      </Stack>
-    </Alert>
-  );
 }
 
 export function FormsPage() {
@@ -102,7 +48,6 @@ export function FormsPage() {
         ) : null
       }
     >
-      <CaptureBanner />
       {forms.isPending ? (
         <Loading />
       ) : forms.isError ? (

@@ -2,6 +2,7 @@ import { AppShell, Burger, Group, ScrollArea } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useTranslation } from 'react-i18next';
 import { Link, Outlet } from 'react-router';
+import { CaptureBanner } from '../forms/capture-banner.js';
 import { LanguageMenu } from '../i18n/language-menu.js';
 import { WorkspaceSwitcher } from '../workspace/workspace-switcher.js';
 import { BrandMark } from './brand.js';
@@ -56,6 +57,9 @@ export function AppLayout() {
       </AppShell.Navbar>
       <AppShell.Main id={MAIN_CONTENT_ID} tabIndex={-1} className={classes.main}>
         <RouteAnnouncer />
+        <div className={classes.banners}>
+          <CaptureBanner />
+        </div>
         <Outlet />
       </AppShell.Main>
     </AppShell>
