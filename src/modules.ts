@@ -4,6 +4,7 @@ import { createConsentModule, getSendPermission } from './modules/consent/index.
 import { contactsModule, recordActivities } from './modules/contacts/index.js';
 import { identityModule } from './modules/identity/index.js';
 import { journeysModule } from './modules/journeys/index.js';
+import { scoringModule } from './modules/scoring/index.js';
 import { createMailModule } from './modules/mail/index.js';
 import { suppressionModule } from './modules/suppression/index.js';
 import { systemModule } from './modules/system/index.js';
@@ -22,4 +23,5 @@ export const MODULES: LeadwerkModule[] = [
   captureModule,
   createMailModule({ getSendPermission, recordActivities }),
   journeysModule,
+  scoringModule,
 ];

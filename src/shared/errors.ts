@@ -33,6 +33,21 @@ export const ERRORS = {
     de: 'Wählen Sie einen Arbeitsbereich (Header x-workspace-id).',
   },
   NOT_FOUND: { status: 404, en: 'Not found.', de: 'Nicht gefunden.' },
+  STAGE_TRANSITION_NOT_ALLOWED: {
+    status: 409,
+    en: 'This lifecycle stage cannot be reached from the current one (see the workspace lifecycle settings).',
+    de: 'Diese Lifecycle-Phase ist von der aktuellen aus nicht erreichbar (siehe Lifecycle-Einstellungen des Arbeitsbereichs).',
+  },
+  SQL_NOT_QUALIFIED: {
+    status: 409,
+    en: 'A contact becomes SQL only when need, budget and authority are confirmed, or by hand with a note.',
+    de: 'Ein Kontakt wird erst SQL, wenn Bedarf, Budget und Entscheidungsbefugnis bestätigt sind, oder von Hand mit einer Notiz.',
+  },
+  SCORING_RULE_INVALID: {
+    status: 400,
+    en: 'The scoring rule is incomplete or invalid.',
+    de: 'Die Scoring-Regel ist unvollständig oder ungültig.',
+  },
   ROUTE_NOT_FOUND: {
     status: 404,
     en: 'This address does not exist.',

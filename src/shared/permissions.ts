@@ -24,6 +24,8 @@ export const PERMISSIONS = [
   'privacy:manage',
   'sales:read',
   'sales:write',
+  'scoring:read',
+  'scoring:write',
   'reports:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
@@ -34,7 +36,7 @@ const READ: Permission[] = PERMISSIONS.filter((p) => p.endsWith(':read') && p !=
 
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   admin: new Set(PERMISSIONS),
-  marketing: new Set<Permission>([...READ, 'contacts:write', 'forms:write', 'mail:write', 'journeys:write']),
+  marketing: new Set<Permission>([...READ, 'contacts:write', 'forms:write', 'mail:write', 'journeys:write', 'scoring:write']),
   sales: new Set<Permission>([...READ, 'contacts:write', 'sales:write']),
   dpo: new Set<Permission>([...READ, 'audit:read', 'privacy:manage']),
   viewer: new Set<Permission>(READ),

@@ -270,6 +270,86 @@ export interface SuppressionsTable {
   created_at: TimestampDefault;
 }
 
+/** Scoring (src/modules/scoring): settings, rules, contributions, scores, history, BANT. */
+export interface ScoringSettingsTable {
+  workspace_id: string;
+  settings: JsonDefault<Record<string, unknown>>;
+  rules_version: ColumnType<number, number | undefined, number>;
+  updated_at: TimestampDefault;
+}
+export interface ScoringRulesTable {
+  id: string;
+  workspace_id: string;
+  kind: 'fit' | 'engagement';
+  name: string;
+  definition: ColumnType<Record<string, unknown>, string, string>;
+  points: number;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: TimestampDefault;
+  updated_at: TimestampDefault;
+}
+export interface ScoreEventsTable {
+  workspace_id: string;
+  contact_id: string;
+  rule_id: string;
+  activity_id: string;
+  occurred_at: Timestamp;
+  points: number;
+}
+export interface ContactScoresTable {
+  workspace_id: string;
+  contact_id: string;
+  fit: number;
+  engagement_static: number;
+  engagement_decaying: number;
+  computed_at: Timestamp;
+  temperature: 'cold' | 'warm' | 'hot';
+  temperature_reason: ColumnType<Record<string, unknown>, string, string>;
+  explanation: ColumnType<Record<string, unknown>, string, string>;
+  rules_version: number;
+}
+export interface ScoreHistoryTable {
+  id: Generated<string>;
+  workspace_id: string;
+  contact_id: string;
+  at: Timestamp;
+  fit: number;
+  engagement: number;
+}
+export interface StageHistoryTable {
+  id: Generated<string>;
+  workspace_id: string;
+  contact_id: string;
+  from_stage: string | null;
+  to_stage: string;
+  changed_at: Timestamp;
+  cause: string;
+  note: string | null;
+  activity_id: string | null;
+}
+export interface BantAnswersTable {
+  workspace_id: string;
+  contact_id: string;
+  field: 'need' | 'budget' | 'authority' | 'timeline';
+  value: ColumnType<Record<string, unknown>, string, string>;
+  source: 'form' | 'journey' | 'sales_call' | 'import' | 'api';
+  source_ref: string | null;
+  answered_at: Timestamp;
+  answered_by: string | null;
+}
+export interface ScoringRecomputesTable {
+  id: string;
+  workspace_id: string;
+  state: 'running' | 'done' | 'failed';
+  total: number;
+  done: ColumnType<number, number | undefined, number>;
+  parts: ColumnType<number, number | undefined, number>;
+  parts_done: ColumnType<number, number | undefined, number>;
+  rules_version: number;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
 export interface ActivitiesTable {
   id: Generated<string>;
   workspace_id: string;
@@ -922,6 +1002,14 @@ export interface Database {
   consent_mail_log: ConsentMailLogTable;
   suppressions: SuppressionsTable;
   activities: ActivitiesTable;
+  scoring_settings: ScoringSettingsTable;
+  scoring_rules: ScoringRulesTable;
+  score_events: ScoreEventsTable;
+  contact_scores: ContactScoresTable;
+  score_history: ScoreHistoryTable;
+  stage_history: StageHistoryTable;
+  bant_answers: BantAnswersTable;
+  scoring_recomputes: ScoringRecomputesTable;
   companies: CompaniesTable;
   company_domains: CompanyDomainsTable;
   custom_field_definitions: CustomFieldDefinitionsTable;
