@@ -35,11 +35,12 @@ describe.skipIf(!chromiumAvailable())('Mail pages', () => {
   let context: BrowserContext;
   let page: Page;
   let templateId: string;
+  let api: Awaited<ReturnType<typeof loginViaApi>>;
 
   beforeAll(async () => {
     ensureUiBuilt();
     server = await startTestServer({ worker: true });
-    const api = await loginViaApi(server.url, server.adminEmail, server.adminPassword);
+    api = await loginViaApi(server.url, server.adminEmail, server.adminPassword);
     const settings = await api.request(
       'PUT',
       '/api/v1/mail/settings',
@@ -160,13 +161,88 @@ describe.skipIf(!chromiumAvailable())('Mail pages', () => {
     }
   });
 
-  it('speaks German', async () => {
+  it('limits the rate for single receiving domains in the settings', async () => {
+    await page.getByRole('button', { name: 'Add a domain limit' }).click();
+    await page.getByRole('textbox', { name: 'Receiving domain', exact: true }).fill('gmx.de');
+    await page.getByRole('textbox', { name: 'Mails per minute for gmx.de', exact: true }).fill('60');
+    await expectAccessible(page, 'the mail settings with a domain limit');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Changes saved.').waitFor();
+    const saved = await api.request<{ settings: { domainRates: Record<string, number> } }>(
+      'GET',
+      '/api/v1/mail/settings',
+      undefined,
+      server.workspaceId,
+    );
+    expect(saved.body.settings.domainRates).toEqual({ 'gmx.de': 60 });
+  });
+
+  it('suppresses an address, shows the skipped mail with its reason in the log, and removes the entry', async () => {
+    await page.getByRole('tab', { name: 'Suppression list' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Suppression list' }).waitFor();
+    const add = page.getByRole('region', { name: 'Add an address' });
+    await add.getByLabel(/^E-mail address/).fill(server.adminEmail);
+    await add.getByLabel(/^Note/).fill('asked by phone, 23 Nov');
+    await add.getByRole('button', { name: 'Add to the list' }).click();
+    await page.getByText('Added to the suppression list.').waitFor();
+    const row = page.getByRole('row', { name: /asked by phone, 23 Nov/ });
+    await row.waitFor();
+    await expectAccessible(page, 'the suppression list with an entry');
+
+    // A mail to a suppressed address is not sent, and the log says why.
+    const test = await api.request<{ messageId: string }>(
+      'POST',
+      `/api/v1/mail/templates/${templateId}/test`,
+      { locale: 'de' },
+      server.workspaceId,
+    );
+    expect(test.status).toBe(202);
+    await page.getByRole('tab', { name: 'Message log' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Message log' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Message log' }).waitFor();
+    const skipped = page.getByRole('row', { name: /Address is on the suppression list/ });
+    await skipped.waitFor();
+    await skipped.getByRole('button', { name: server.adminEmail }).click();
+    const drawer = page.getByRole('dialog', { name: 'Message' });
+    await drawer.getByText('Address is on the suppression list').first().waitFor();
+    await expectAccessible(page, 'the message log with a skipped mail');
+    await page.keyboard.press('Escape');
+
+    await page.getByRole('tab', { name: 'Suppression list' }).click();
+    await row.getByRole('button', { name: 'Remove' }).click();
+    await page
+      .getByRole('dialog', { name: 'Remove this entry?' })
+      .getByRole('button', { name: 'Remove' })
+      .click();
+    await row.waitFor({ state: 'detached' });
+    const audit = await api.request<{ items: { action: string }[] }>(
+      'GET',
+      '/api/v1/audit-log',
+      undefined,
+      server.workspaceId,
+    );
+    const actions = audit.body.items.map((i) => i.action);
+    expect(actions).toContain('suppression.added');
+    expect(actions).toContain('suppression.removed');
+  });
+
+  it('speaks German on every mail page, accessibly', async () => {
     await page.getByRole('button', { name: /^Language:/ }).click();
     await page.getByRole('menuitem', { name: 'Deutsch' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Mail-Einstellungen' }).waitFor();
-    await page.getByRole('tab', { name: 'Postausgang' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Postausgang' }).waitFor();
-    await expectAccessible(page, 'the outbox (German)');
+    await page.getByRole('heading', { level: 1, name: 'Sperrliste' }).waitFor();
+    for (const [tab, heading] of [
+      ['Vorlagen', 'E-Mails'],
+      ['Postausgang', 'Postausgang'],
+      ['Versandprotokoll', 'Versandprotokoll'],
+      ['Sperrliste', 'Sperrliste'],
+      ['Absender-Domains', 'Absender-Domains'],
+      ['Einstellungen', 'Mail-Einstellungen'],
+    ] as const) {
+      await page.getByRole('tab', { name: tab }).click();
+      await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+      await expectAccessible(page, `the ${heading} page (German)`);
+    }
     await page.goto(`${server.url}/app/emails/templates/${templateId}`);
     await page.getByTitle(/Vorschau der Mail in Desktop-Breite/).waitFor();
     await expectAccessible(page, 'the template editor (German)');

@@ -58,6 +58,7 @@ export function createAppTheme(labels: ThemeLabels): MantineThemeOverride {
         },
       },
       Notification: { defaultProps: { closeButtonProps: { 'aria-label': labels.close } } },
+      Drawer: { defaultProps: { closeButtonProps: { 'aria-label': labels.close } } },
       // The placeholder is a role="presentation" element with tabindex inside role="menu", which axe
       // rejects (aria-required-children); without it the first item gets the focus, as WAI-ARIA advises.
       Menu: { defaultProps: { withInitialFocusPlaceholder: false } },

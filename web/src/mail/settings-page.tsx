@@ -1,4 +1,5 @@
 import {
+  ActionIcon,
   Alert,
   Button,
   ColorInput,
@@ -48,6 +49,8 @@ function SettingsForm({ settings }: { settings: MailSettings }) {
   const set = <K extends keyof MailSettings>(key: K, value: MailSettings[K]) =>
     setForm((f) => ({ ...f, [key]: value }));
   const error = (field: string) => fieldErrorsOf(save.error, t)[field];
+  const [domainRates, setDomainRates] = useState<DomainRate[]>(() => rowsOf(settings.domainRates));
+  useEffect(() => setDomainRates(rowsOf(settings.domainRates)), [settings]);
 
   return (
     <form
@@ -64,6 +67,11 @@ function SettingsForm({ settings }: { settings: MailSettings }) {
             trackingEnabled: form.trackingEnabled,
             ratePerMinute: form.ratePerMinute,
             domainRatePerMinute: form.domainRatePerMinute,
+            domainRates: Object.fromEntries(
+              domainRates
+                .filter((r) => r.domain.trim() && r.rate)
+                .map((r) => [r.domain.trim().toLowerCase(), r.rate!]),
+            ),
             softBounceLimit: form.softBounceLimit,
           },
           { onSuccess: () => notifications.show({ message: t('common.saved'), color: 'green' }) },
@@ -195,6 +203,7 @@ function SettingsForm({ settings }: { settings: MailSettings }) {
                 />
               </Grid.Col>
             </Grid>
+            <DomainRatesEditor rows={domainRates} onChange={setDomainRates} />
           </Paper>
         </Section>
         {save.isError ? (
@@ -209,5 +218,80 @@ function SettingsForm({ settings }: { settings: MailSettings }) {
         </Group>
       </Stack>
     </form>
+  );
+}
+
+interface DomainRate {
+  key: number;
+  domain: string;
+  rate: number | null;
+}
+
+let nextRowKey = 0;
+const rowsOf = (rates: Record<string, number>): DomainRate[] =>
+  Object.entries(rates).map(([domain, rate]) => ({ key: nextRowKey++, domain, rate }));
+
+/** Per-domain overrides (e.g. gmx.de and web.de throttle early): a domain and its mails per minute. */
+function DomainRatesEditor({
+  rows,
+  onChange,
+}: {
+  rows: DomainRate[];
+  onChange: (rows: DomainRate[]) => void;
+}) {
+  const { t } = useTranslation();
+  const update = (key: number, patch: Partial<DomainRate>) =>
+    onChange(rows.map((r) => (r.key === key ? { ...r, ...patch } : r)));
+  return (
+    <Stack gap="xs" mt="md" role="group" aria-labelledby="mail-domain-rates">
+      <Text size="sm" fw={500} id="mail-domain-rates">
+        {t('mail.settings.domainRates')}
+      </Text>
+      <Text size="xs" c="dimmed">
+        {t('mail.settings.domainRatesHelp')}
+      </Text>
+      {rows.length === 0 ? (
+        <Text size="sm" c="dimmed">
+          {t('mail.settings.domainRatesNone')}
+        </Text>
+      ) : null}
+      {rows.map((r, i) => {
+        const name = r.domain.trim() || `#${i + 1}`;
+        return (
+          <Group key={r.key} align="flex-end" wrap="nowrap">
+            <TextInput
+              label={t('mail.settings.domainRatesDomain')}
+              placeholder="gmx.de"
+              value={r.domain}
+              onChange={(e) => update(r.key, { domain: e.currentTarget.value })}
+            />
+            <NumberInput
+              label={t('mail.settings.domainRatesRate', { domain: name })}
+              min={1}
+              value={r.rate ?? ''}
+              onChange={(v) => update(r.key, { rate: typeof v === 'number' ? v : null })}
+            />
+            <ActionIcon
+              variant="subtle"
+              color="red"
+              size="lg"
+              aria-label={t('mail.settings.domainRatesRemove', { domain: name })}
+              onClick={() => onChange(rows.filter((x) => x.key !== r.key))}
+            >
+              ×
+            </ActionIcon>
+          </Group>
+        );
+      })}
+      <Group>
+        <Button
+          variant="default"
+          size="xs"
+          onClick={() => onChange([...rows, { key: nextRowKey++, domain: '', rate: null }])}
+        >
+          {t('mail.settings.domainRatesAdd')}
+        </Button>
+      </Group>
+    </Stack>
   );
 }
