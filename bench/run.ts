@@ -36,6 +36,7 @@ async function main(): Promise<number> {
   const bench = await load(name);
   if (args.includes('--help') || args.includes('-h')) {
     console.log(`${name}: ${bench.description}`);
+    if (bench.usage) console.log(`\n${bench.usage}`);
     return 0;
   }
   const result = await bench.run(args);

@@ -16,6 +16,8 @@ export interface BenchResult {
 
 export interface BenchModule {
   description: string;
+  /** Options and defaults, printed by `npm run bench -- <name> --help`. */
+  usage?: string;
   run(args: string[]): Promise<BenchResult>;
 }
 
