@@ -27,7 +27,8 @@ export const ConfigSchema = Type.Object({
   jobLeaseSeconds: Type.Integer({ minimum: 1 }),
   jobPollMs: Type.Integer({ minimum: 10 }),
   shutdownTimeoutMs: Type.Integer({ minimum: 0 }),
-  smtpUrl: Type.Optional(Type.String()),
+  // smtp:// or smtps://, user:password@ (percent-encoded) and port optional, `?tls=off|required`.
+  smtpUrl: Type.Optional(Type.String({ pattern: '^smtps?://[^\\s/?#]+/?(\\?tls=(off|required))?$' })),
   /** Connections per process in the SMTP pool. */
   smtpPoolSize: Type.Integer({ minimum: 1, maximum: 100 }),
   /** Sender when a workspace has not set its own (`name <address>` or an address). */
