@@ -10,10 +10,12 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../api/client.js';
+import { useCompanies } from '../companies/companies-api.js';
 import { useMembers } from '../members/members-api.js';
 import { fieldErrorsOf, messageOf } from '../ui/errors.js';
 import type { ContactSectionProps } from './contact-sections.js';
@@ -45,6 +47,7 @@ function draftOf(c: Contact) {
     lifecycleStage: c.lifecycleStage,
     stageReason: '',
     ownerUserId: c.ownerUserId,
+    companyId: c.companyId,
     sourceChannel: c.sourceChannel ?? '',
     tags: c.tags,
     customFields: c.customFields,
@@ -53,6 +56,7 @@ function draftOf(c: Contact) {
     lifecycleStage: string;
     stageReason: string;
     ownerUserId: string | null;
+    companyId: string | null;
     sourceChannel: string;
     tags: string[];
     customFields: Record<string, unknown>;
@@ -87,6 +91,7 @@ export function ProfileSection({ detail, canWrite }: ContactSectionProps) {
       if (draft.stageReason.trim()) body.stageReason = draft.stageReason.trim();
     }
     if (draft.ownerUserId !== c.ownerUserId) body.ownerUserId = draft.ownerUserId;
+    if (draft.companyId !== c.companyId) body.companyId = draft.companyId;
     if (draft.sourceChannel.trim() !== (c.sourceChannel ?? ''))
       body.sourceChannel = draft.sourceChannel.trim() || null;
     if (JSON.stringify(draft.tags) !== JSON.stringify(c.tags)) body.tags = draft.tags;
@@ -177,6 +182,12 @@ export function ProfileSection({ detail, canWrite }: ContactSectionProps) {
               searchable
               disabled={!canWrite}
             />
+            <CompanyPicker
+              current={detail.company}
+              value={draft.companyId}
+              onChange={(companyId) => set({ companyId })}
+              disabled={!canWrite}
+            />
             <TagsInput
               label={t('contacts.fields.tags')}
               value={draft.tags}
@@ -218,5 +229,39 @@ export function ProfileSection({ detail, canWrite }: ContactSectionProps) {
         ) : null}
       </Stack>
     </form>
+  );
+}
+
+/** The linked company, searched on the server as you type (never the whole company list). */
+function CompanyPicker({
+  current,
+  value,
+  onChange,
+  disabled,
+}: {
+  current: { id: string; name: string } | null;
+  value: string | null;
+  onChange: (id: string | null) => void;
+  disabled: boolean;
+}) {
+  const { t } = useTranslation();
+  const [search, setSearch] = useState('');
+  const [q] = useDebouncedValue(search, 300);
+  const companies = useCompanies(q);
+  const options = new Map<string, string>();
+  if (current) options.set(current.id, current.name);
+  for (const c of companies.data?.pages[0]?.items ?? []) options.set(c.id, c.name);
+  return (
+    <Select
+      label={t('contacts.fields.company')}
+      data={[...options].map(([id, name]) => ({ value: id, label: name }))}
+      value={value}
+      onChange={onChange}
+      searchable
+      onSearchChange={setSearch}
+      filter={({ options: o }) => o}
+      clearable
+      disabled={disabled}
+    />
   );
 }
