@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { Child } from './lib/child.js';
 import {
@@ -15,6 +16,7 @@ import {
   wallMs,
 } from './lib/common.js';
 import { createBenchDatabase } from './lib/db.js';
+import { cpuSeconds } from './lib/procstat.js';
 
 /*
  * Form submissions per second, end to end: POST /f/<form>/submit with a JSON body (validated,
@@ -40,6 +42,8 @@ interface Target {
 
 interface Sample {
   rps: number;
+  /** CPU microseconds per accepted submission: server process, plus its PostgreSQL backends. */
+  cpuUs: number;
   p50: number;
   p99: number;
   non2xx: number;
@@ -55,7 +59,7 @@ async function load(
   connections: number,
   seconds: number,
   sentAt?: Map<string, number>,
-): Promise<Sample> {
+): Promise<Omit<Sample, 'cpuUs'> & { ok: number }> {
   const prefix = `b${Date.now().toString(36)}`;
   const options = {
     url: target.url,
@@ -89,6 +93,7 @@ async function load(
   };
   const r = await autocannon(options as unknown as Parameters<typeof autocannon>[0]);
   return {
+    ok: r['2xx'],
     rps: r['2xx'] / r.duration,
     p50: r.latency.p50,
     p99: r.latency.p99,
@@ -148,12 +153,14 @@ export async function run(args: string[]): Promise<BenchResult> {
   const dirs = [tempDir('capture-pg'), tempDir('capture-pglite'), tempDir('capture-variant')];
   const sink = await startSink();
   const children: Child<Target>[] = [];
+  const poolsToClose = new Set<pg.Pool>();
   try {
-    const servers: Array<{ name: string; child: Child<Target>; mail: boolean }> = [
+    const servers: Array<{ name: string; child: Child<Target>; mail: boolean; dbUrl?: string }> = [
       {
         name: 'bare',
         child: new Child<Target>('bare fastify', 'capture-server.ts', ['bare', baseDb.url, opts.pool]),
         mail: false,
+        dbUrl: baseDb.url,
       },
       {
         name: 'ours_pg',
@@ -166,6 +173,7 @@ export async function run(args: string[]): Promise<BenchResult> {
           ...(opts['no-mail'] ? [] : [sink.url]),
         ]),
         mail: !opts['no-mail'],
+        dbUrl: oursDb.url,
       },
     ];
     if (variantDb) {
@@ -187,6 +195,7 @@ export async function run(args: string[]): Promise<BenchResult> {
           { env: { ...process.env, LW_BENCH_SRC: compare } },
         ),
         mail: !opts['no-mail'],
+        dbUrl: variantDb.url,
       });
     }
     if (!opts['no-pglite']) {
@@ -211,6 +220,25 @@ export async function run(args: string[]): Promise<BenchResult> {
     );
     if (warmup > 0) for (const t of targets) await load(t, connections, warmup);
 
+    // CPU seconds so far of a server process and, on PostgreSQL, of its database's backends: less
+    // distorted by other load on the machine than throughput.
+    const pools = new Map(
+      servers
+        .filter((s) => s.dbUrl)
+        .map((s) => [s.name, new pg.Pool({ connectionString: s.dbUrl, max: 1 })] as const),
+    );
+    const cpuOf = async (server: (typeof servers)[number]) => {
+      let total = cpuSeconds(server.child.pid);
+      const pool = pools.get(server.name);
+      if (pool) {
+        const { rows } = await pool.query<{ pid: number }>(
+          'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+        );
+        for (const r of rows) total += cpuSeconds(r.pid);
+      }
+      return total;
+    };
+    for (const p of pools.values()) poolsToClose.add(p);
     const samples = new Map<string, Sample[]>(servers.map((s) => [s.name, []]));
     const mailLatencies = new Map<string, number[]>(servers.map((s) => [s.name, []]));
     const mailCounts = new Map<string, { sent: number; arrived: number }>(
@@ -222,7 +250,9 @@ export async function run(args: string[]): Promise<BenchResult> {
         const server = servers[i]!;
         await sleep(300);
         const sentAt = server.mail ? new Map<string, number>() : undefined;
-        const s = await load(targets[i]!, connections, seconds, sentAt);
+        const cpuBefore = await cpuOf(server);
+        const l = await load(targets[i]!, connections, seconds, sentAt);
+        const s: Sample = { ...l, cpuUs: (((await cpuOf(server)) - cpuBefore) * 1e6) / Math.max(1, l.ok) };
         samples.get(server.name)!.push(s);
         let mailNote = '';
         if (sentAt) {
@@ -243,7 +273,7 @@ export async function run(args: string[]): Promise<BenchResult> {
           mailNote = `  mail p50 ${round(quantile(sorted, 0.5), 0)} ms p99 ${round(quantile(sorted, 0.99), 0)} ms (${counts.arrived}/${counts.sent})`;
         }
         log(
-          `round ${r + 1}/${rounds} ${server.name.padEnd(11)} ${s.rps.toFixed(0).padStart(6)} req/s  p50 ${s.p50} ms  p99 ${s.p99} ms` +
+          `round ${r + 1}/${rounds} ${server.name.padEnd(11)} ${s.rps.toFixed(0).padStart(6)} req/s  p50 ${s.p50} ms  p99 ${s.p99} ms  cpu ${s.cpuUs.toFixed(0)} µs/ok` +
             `${s.non2xx || s.errors ? `  non2xx ${s.non2xx} errors ${s.errors}` : ''}${mailNote}`,
         );
       }
@@ -276,6 +306,9 @@ export async function run(args: string[]): Promise<BenchResult> {
       p99_ms: med('ours_pg', 'p99'),
       baseline_p50_ms: med('bare', 'p50'),
       baseline_p99_ms: med('bare', 'p99'),
+      cpu_us_per_submission: round(med('ours_pg', 'cpuUs'), 0),
+      baseline_cpu_us: round(med('bare', 'cpuUs'), 0),
+      cpu_ratio: round(med('bare', 'cpuUs') / med('ours_pg', 'cpuUs'), 3),
       non2xx: (samples.get('ours_pg') ?? []).reduce((a, s) => a + s.non2xx + s.errors, 0),
       mail_p50_ms: pgMail.p50,
       mail_p99_ms: pgMail.p99,
@@ -294,6 +327,8 @@ export async function run(args: string[]): Promise<BenchResult> {
         variant_ratio: round(variant / bare, 3),
         variant_ratio_per_round_median: round(median(perRoundVariant), 3),
         ours_vs_variant: round(ours / variant, 2),
+        variant_cpu_us_per_submission: round(med('variant', 'cpuUs'), 0),
+        ours_vs_variant_cpu: round(med('variant', 'cpuUs') / med('ours_pg', 'cpuUs'), 2),
         variant_p50_ms: med('variant', 'p50'),
         variant_p99_ms: med('variant', 'p99'),
         variant_mail_p50_ms: m.p50,
@@ -327,6 +362,7 @@ export async function run(args: string[]): Promise<BenchResult> {
     return result;
   } finally {
     await Promise.all(children.map((c) => c.stop()));
+    await Promise.all([...poolsToClose].map((p) => p.end().catch(() => {})));
     for (const d of dirs) d.remove();
     await sink.stop();
     await baseDb.drop();

@@ -267,7 +267,7 @@ describe.skipIf(!chromiumAvailable())('capture in the browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { level: 1, name: /^Welcome/ }).waitFor();
     const banner = page.getByTestId('capture-breaker');
-    await banner.getByText('Confirmation mails are paused').waitFor();
+    await banner.getByText('Confirmation mails are paused', { exact: true }).waitFor();
     expect(await banner.textContent()).toContain('form-limit:e2e-wave');
     await expectNoAxeViolations(page, 'the dashboard with the paused-mails banner (English)');
     await page.getByRole('navigation').getByRole('link', { name: 'Contacts', exact: true }).click();
@@ -276,7 +276,7 @@ describe.skipIf(!chromiumAvailable())('capture in the browser', () => {
 
     await page.getByRole('button', { name: /^(Language|Sprache):/ }).click();
     await page.getByRole('menuitem', { name: 'Deutsch' }).click();
-    await banner.getByText('Bestätigungsmails sind pausiert').waitFor();
+    await banner.getByText('Bestätigungsmails sind pausiert', { exact: true }).waitFor();
     await expectNoAxeViolations(page, 'the contacts page with the paused-mails banner (German)');
     await banner.getByRole('button', { name: 'Fortsetzen und zurückgehaltene Bestätigungen senden' }).click();
     await banner.waitFor({ state: 'detached' });
