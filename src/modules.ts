@@ -2,6 +2,7 @@ import { auditModule } from './modules/audit/index.js';
 import { captureModule } from './modules/capture/index.js';
 import { createConsentModule, getSendPermission } from './modules/consent/index.js';
 import { contactsModule, recordActivities } from './modules/contacts/index.js';
+import { eventsModule } from './modules/events/index.js';
 import { identityModule } from './modules/identity/index.js';
 import { journeysModule } from './modules/journeys/index.js';
 import { scoringModule } from './modules/scoring/index.js';
@@ -23,5 +24,6 @@ export const MODULES: LeadwerkModule[] = [
   captureModule,
   createMailModule({ getSendPermission, recordActivities }),
   journeysModule,
+  eventsModule,
   scoringModule,
 ];

@@ -14,6 +14,7 @@ import * as jobsDueIndex from './2026-11-23-0591-jobs-due-index.js';
 import * as scoring from './2026-11-23-0601-scoring.js';
 import * as sales from './2026-11-23-0621-sales.js';
 import * as journeys from './2026-11-23-0701-journeys.js';
+import * as events from './2026-11-23-0702-events.js';
 
 /**
  * Every migration, in order. A landed migration is frozen (tests/unit/migrations-frozen.test.ts
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23-0601-scoring': scoring,
   '2026-11-23-0621-sales': sales,
   '2026-11-23-0701-journeys': journeys,
+  '2026-11-23-0702-events': events,
 };

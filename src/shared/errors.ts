@@ -287,6 +287,12 @@ export const ERRORS = {
     en: 'Contacts are waiting in steps the new version removes: choose a step for each of them.',
     de: 'In Schritten, die die neue Version entfernt, befinden sich Kontakte: Wählen Sie für jeden einen Schritt.',
   },
+  EVENT_NOT_FOUND: { status: 404, en: 'This event does not exist.', de: 'Diese Veranstaltung gibt es nicht.' },
+  EVENT_LINK_INVALID: {
+    status: 404,
+    en: 'This link is invalid or has expired.',
+    de: 'Dieser Link ist ungültig oder abgelaufen.',
+  },
   JOURNEY_NOT_ACTIVE: {
     status: 409,
     en: 'The journey is not active; contacts can only be added to an active journey.',

@@ -980,11 +980,44 @@ export interface SalesEventsTable {
   last_error: string | null;
 }
 
+export interface EventsTable {
+  id: string;
+  workspace_id: string;
+  title: string;
+  description: ColumnType<string, string | undefined, string>;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  time_zone: string;
+  location: string | null;
+  online_url: string | null;
+  capacity: number | null;
+  form_id: string | null;
+  status: ColumnType<'scheduled' | 'cancelled', 'scheduled' | 'cancelled' | undefined, 'scheduled' | 'cancelled'>;
+  created_by: string | null;
+  created_at: TimestampDefault;
+  updated_at: TimestampDefault;
+}
+
+export interface EventRegistrationsTable {
+  id: string;
+  workspace_id: string;
+  event_id: string;
+  contact_id: string;
+  status: 'registered' | 'waitlisted' | 'cancelled';
+  registered_at: Timestamp;
+  attended_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  attended_via: 'manual' | 'csv' | 'check-in' | null;
+  source: string | null;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   journeys: JourneysTable;
   journey_versions: JourneyVersionsTable;
   journey_enrollments: JourneyEnrollmentsTable;
   journey_step_runs: JourneyStepRunsTable;
+  events: EventsTable;
+  event_registrations: EventRegistrationsTable;
   workspaces: WorkspacesTable;
   users: UsersTable;
   memberships: MembershipsTable;

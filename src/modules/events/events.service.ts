@@ -1,0 +1,575 @@
+import { Type } from '@sinclair/typebox';
+import { parse } from 'csv-parse/sync';
+import { createEvent as createIcs, type EventAttributes } from 'ics';
+import { type Selectable, sql } from 'kysely';
+import type { Actor } from '../../shared/actor.js';
+import { hmac, safeEqual } from '../../shared/crypto.js';
+import type { Executor } from '../../shared/db/index.js';
+import type { EventRegistrationsTable, EventsTable } from '../../shared/db/schema.js';
+import { normalizeEmail } from '../../shared/email.js';
+import { AppError } from '../../shared/errors.js';
+import { escapeHtml } from '../../shared/http/public-page.js';
+import { newId } from '../../shared/ids.js';
+import { defineJob, type JobContext, PermanentJobError } from '../../shared/jobs/index.js';
+import type { AppDeps } from '../../shared/module.js';
+import { recordAudit } from '../audit/index.js';
+import { type ActivityInput, findContactById, recordActivities } from '../contacts/index.js';
+import { enqueueMessage } from '../mail/index.js';
+
+export type EventRow = Selectable<EventsTable>;
+export type RegistrationRow = Selectable<EventRegistrationsTable>;
+type Deps = Pick<AppDeps, 'db' | 'clock' | 'queue' | 'config'>;
+
+/** Reminders go out this long before the start. */
+export const REMINDER_BEFORE_MS = 24 * 3_600_000;
+
+export const SEND_REMINDER_JOB = defineJob({
+  name: 'events.send-reminder',
+  lane: 'default',
+  maxAttempts: 8,
+  schema: Type.Object({ registrationId: Type.String() }),
+  async handler() {
+    throw new PermanentJobError('events.send-reminder runs in the events module');
+  },
+});
+
+export interface EventInput {
+  title: string;
+  description?: string | undefined;
+  startsAt: string;
+  endsAt: string;
+  timeZone: string;
+  location?: string | null | undefined;
+  onlineUrl?: string | null | undefined;
+  capacity?: number | null | undefined;
+  formId?: string | null | undefined;
+}
+
+function checkInput(input: EventInput): void {
+  const problems: { field: string; message: string }[] = [];
+  if (!(Date.parse(input.endsAt) > Date.parse(input.startsAt)))
+    problems.push({ field: 'endsAt', message: 'must be after startsAt' });
+  if (!input.location && !input.onlineUrl)
+    problems.push({ field: 'location', message: 'give a place or an online link' });
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: input.timeZone });
+  } catch {
+    problems.push({ field: 'timeZone', message: 'not a known time zone' });
+  }
+  if (problems.length > 0) throw new AppError('VALIDATION_FAILED', { fields: problems });
+}
+
+export async function findEvent(
+  db: Executor,
+  workspaceId: string,
+  id: string,
+): Promise<EventRow | undefined> {
+  return db
+    .selectFrom('events')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+async function mustFindEvent(db: Executor, workspaceId: string, id: string, lock = false): Promise<EventRow> {
+  let q = db.selectFrom('events').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id);
+  if (lock) q = q.forUpdate();
+  const e = await q.executeTakeFirst();
+  if (!e) throw new AppError('EVENT_NOT_FOUND');
+  return e;
+}
+
+/** Creates an event (webinar or on-site). */
+export async function createEvent(
+  deps: Deps,
+  actor: Actor,
+  workspaceId: string,
+  input: EventInput,
+): Promise<EventRow> {
+  checkInput(input);
+  const now = deps.clock.now();
+  return deps.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto('events')
+      .values({
+        id: newId(),
+        workspace_id: workspaceId,
+        title: input.title.trim(),
+        description: input.description ?? '',
+        starts_at: new Date(input.startsAt),
+        ends_at: new Date(input.endsAt),
+        time_zone: input.timeZone,
+        location: input.location ?? null,
+        online_url: input.onlineUrl ?? null,
+        capacity: input.capacity ?? null,
+        form_id: input.formId ?? null,
+        created_by: actor.userId,
+        created_at: now,
+        updated_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await recordAudit(trx, actor, {
+      workspaceId,
+      action: 'events.created',
+      targetType: 'event',
+      targetId: row.id,
+    });
+    return row;
+  });
+}
+
+export async function listEvents(
+  db: Executor,
+  workspaceId: string,
+): Promise<(EventRow & { registered: number; waitlisted: number; attended: number })[]> {
+  const r = await sql<EventRow & { registered: string; waitlisted: string; attended: string }>`
+    SELECT e.*,
+      (SELECT count(*) FROM event_registrations r WHERE r.event_id = e.id AND r.status = 'registered') AS registered,
+      (SELECT count(*) FROM event_registrations r WHERE r.event_id = e.id AND r.status = 'waitlisted') AS waitlisted,
+      (SELECT count(*) FROM event_registrations r WHERE r.event_id = e.id AND r.attended_at IS NOT NULL) AS attended
+    FROM events e WHERE e.workspace_id = ${workspaceId} ORDER BY e.starts_at DESC LIMIT 500`.execute(db);
+  return r.rows.map((x) => ({
+    ...x,
+    registered: Number(x.registered),
+    waitlisted: Number(x.waitlisted),
+    attended: Number(x.attended),
+  }));
+}
+
+export async function listRegistrations(db: Executor, workspaceId: string, eventId: string) {
+  return db
+    .selectFrom('event_registrations as r')
+    .innerJoin('contacts as c', (j) =>
+      j.onRef('c.id', '=', 'r.contact_id').onRef('c.workspace_id', '=', 'r.workspace_id'),
+    )
+    .select([
+      'r.id',
+      'r.contact_id',
+      'c.email',
+      'r.status',
+      'r.registered_at',
+      'r.attended_at',
+      'r.attended_via',
+    ])
+    .where('r.workspace_id', '=', workspaceId)
+    .where('r.event_id', '=', eventId)
+    .orderBy('r.registered_at')
+    .limit(5000)
+    .execute();
+}
+
+/** A signed, per-registration link token (calendar file, check-in): no personal data in it. */
+export function registrationToken(secret: string, registrationId: string, use: 'ics' | 'checkin'): string {
+  return `${registrationId}.${hmac(`${secret}:events:${use}`, registrationId).slice(0, 32)}`;
+}
+
+export function openRegistrationToken(
+  secret: string,
+  token: string,
+  use: 'ics' | 'checkin',
+): string | undefined {
+  const [id, sig] = token.split('.');
+  if (!id || !sig || !/^[0-9a-f-]{36}$/.test(id)) return undefined;
+  return safeEqual(sig, hmac(`${secret}:events:${use}`, id).slice(0, 32)) ? id : undefined;
+}
+
+function activity(
+  ev: EventRow,
+  contactId: string,
+  type: string,
+  now: Date,
+  data: Record<string, unknown> = {},
+): ActivityInput {
+  return {
+    workspaceId: ev.workspace_id,
+    contactId,
+    type,
+    occurredAt: now,
+    data: { eventId: ev.id, title: ev.title, ...data },
+    source: `event:${ev.id}`,
+    ref: `event:${ev.id}`,
+  };
+}
+
+function when(ev: EventRow, locale: 'de' | 'en'): string {
+  return new Intl.DateTimeFormat(locale === 'de' ? 'de-DE' : 'en-GB', {
+    weekday: 'long',
+    year: 'numeric',
+    month: 'long',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone: ev.time_zone,
+    timeZoneName: 'short',
+  }).format(ev.starts_at);
+}
+
+function mailContent(
+  deps: Deps,
+  ev: EventRow,
+  reg: { id: string },
+  locale: 'de' | 'en',
+  kind: 'confirmation' | 'waitlist' | 'reminder',
+) {
+  const ics = `${deps.config.publicUrl}/e/ics?t=${registrationToken(deps.config.secretKey, reg.id, 'ics')}`;
+  const checkin = `${deps.config.publicUrl}/e/checkin?t=${registrationToken(deps.config.secretKey, reg.id, 'checkin')}`;
+  const where = ev.online_url ?? ev.location ?? '';
+  const de = locale === 'de';
+  const subject = {
+    confirmation: de ? `Anmeldung bestätigt: ${ev.title}` : `Registration confirmed: ${ev.title}`,
+    waitlist: de ? `Warteliste: ${ev.title}` : `Waiting list: ${ev.title}`,
+    reminder: de ? `Erinnerung: ${ev.title}` : `Reminder: ${ev.title}`,
+  }[kind];
+  const lead = {
+    confirmation: de ? 'Sie sind angemeldet.' : 'You are registered.',
+    waitlist: de
+      ? 'Die Veranstaltung ist ausgebucht; Sie stehen auf der Warteliste. Wird ein Platz frei, erhalten Sie eine Bestätigung.'
+      : 'The event is full; you are on the waiting list. If a place becomes free, you will get a confirmation.',
+    reminder: de ? 'Wir erinnern Sie an Ihre Anmeldung.' : 'A reminder of your registration.',
+  }[kind];
+  const lines = [lead, `${ev.title}`, when(ev, locale), where];
+  const links =
+    kind === 'waitlist'
+      ? []
+      : [
+          [de ? 'In den Kalender eintragen (ICS)' : 'Add to your calendar (ICS)', ics],
+          [de ? 'Teilnahme bestätigen (Check-in)' : 'Confirm attendance (check-in)', checkin],
+        ];
+  return {
+    subject,
+    text: [...lines, '', ...links.map(([label, url]) => `${label}: ${url}`)].join('\n'),
+    html: [
+      ...lines.map((l) => `<p>${escapeHtml(l)}</p>`),
+      ...links.map(([label, url]) => `<p><a href="${escapeHtml(url)}">${escapeHtml(label)}</a></p>`),
+    ].join(''),
+  };
+}
+
+async function sendMail(
+  trx: Executor,
+  deps: Deps,
+  ev: EventRow,
+  reg: RegistrationRow,
+  kind: 'confirmation' | 'waitlist' | 'reminder',
+) {
+  const contact = await findContactById(trx, reg.workspace_id, reg.contact_id);
+  if (!contact) return;
+  const locale = contact.locale ?? 'de';
+  // The person asked for this registration: service mail, not marketing.
+  await enqueueMessage(trx, deps, {
+    workspaceId: reg.workspace_id,
+    kind: 'transactional',
+    contactId: reg.contact_id,
+    to: contact.email,
+    locale,
+    content: mailContent(deps, ev, reg, locale, kind),
+    idempotencyKey: `event:${reg.id}:${kind}:${kind === 'reminder' ? ev.starts_at.getTime() : reg.status}`,
+    lane: kind === 'reminder' ? 'default' : 'critical',
+  });
+}
+
+async function scheduleReminder(trx: Executor, deps: Deps, ev: EventRow, reg: RegistrationRow) {
+  const at = new Date(ev.starts_at.getTime() - REMINDER_BEFORE_MS);
+  if (at.getTime() <= deps.clock.now().getTime()) return;
+  await deps.queue.enqueue(
+    trx,
+    SEND_REMINDER_JOB,
+    { registrationId: reg.id },
+    {
+      workspaceId: reg.workspace_id,
+      runAt: at,
+      idempotencyKey: `${reg.id}:${ev.starts_at.getTime()}`,
+    },
+  );
+}
+
+/**
+ * Registers a contact (in the caller's transaction): a place while there is capacity, the waiting
+ * list after; confirmation (or waiting-list) mail with calendar and check-in links, a reminder a day
+ * before, a timeline entry `events.registered` / `events.waitlisted` (ref `event:<id>`). Registering
+ * twice changes nothing.
+ */
+export async function registerForEvent(
+  trx: Executor,
+  deps: Deps,
+  input: { workspaceId: string; eventId: string; contactId: string; source: string },
+): Promise<RegistrationRow> {
+  const ev = await mustFindEvent(trx, input.workspaceId, input.eventId, true);
+  const existing = await trx
+    .selectFrom('event_registrations')
+    .selectAll()
+    .where('event_id', '=', ev.id)
+    .where('contact_id', '=', input.contactId)
+    .executeTakeFirst();
+  if (existing && existing.status !== 'cancelled') return existing;
+  if (ev.status === 'cancelled') throw new AppError('EVENT_NOT_FOUND');
+  const now = deps.clock.now();
+  const taken = await trx
+    .selectFrom('event_registrations')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('event_id', '=', ev.id)
+    .where('status', '=', 'registered')
+    .executeTakeFirstOrThrow();
+  const status = ev.capacity !== null && Number(taken.n) >= ev.capacity ? 'waitlisted' : 'registered';
+  const values = { status, registered_at: now, updated_at: now, source: input.source.slice(0, 200) } as const;
+  const reg = existing
+    ? await trx
+        .updateTable('event_registrations')
+        .set(values)
+        .where('id', '=', existing.id)
+        .returningAll()
+        .executeTakeFirstOrThrow()
+    : await trx
+        .insertInto('event_registrations')
+        .values({
+          id: newId(),
+          workspace_id: input.workspaceId,
+          event_id: ev.id,
+          contact_id: input.contactId,
+          ...values,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+  await recordActivities(trx, [
+    activity(ev, reg.contact_id, status === 'registered' ? 'events.registered' : 'events.waitlisted', now),
+  ]);
+  await sendMail(trx, deps, ev, reg, status === 'registered' ? 'confirmation' : 'waitlist');
+  if (status === 'registered') await scheduleReminder(trx, deps, ev, reg);
+  return reg;
+}
+
+/** Cancels a registration; the first on the waiting list gets the place (and a confirmation). */
+export async function cancelRegistration(
+  deps: Deps,
+  actor: Actor,
+  workspaceId: string,
+  eventId: string,
+  registrationId: string,
+) {
+  const now = deps.clock.now();
+  return deps.db.transaction().execute(async (trx) => {
+    const ev = await mustFindEvent(trx, workspaceId, eventId, true);
+    const before = await trx
+      .selectFrom('event_registrations')
+      .select('status')
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', registrationId)
+      .forUpdate()
+      .executeTakeFirst();
+    const reg = await trx
+      .updateTable('event_registrations')
+      .set({ status: 'cancelled', updated_at: now })
+      .where('workspace_id', '=', workspaceId)
+      .where('event_id', '=', eventId)
+      .where('id', '=', registrationId)
+      .where('status', '<>', 'cancelled')
+      .returningAll()
+      .executeTakeFirst();
+    if (!reg) throw new AppError('NOT_FOUND');
+    const events: ActivityInput[] = [activity(ev, reg.contact_id, 'events.cancelled', now)];
+    let promoted: RegistrationRow | undefined;
+    const next = await trx
+      .selectFrom('event_registrations')
+      .selectAll()
+      .where('event_id', '=', eventId)
+      .where('status', '=', 'waitlisted')
+      .orderBy('registered_at')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    // Only a freed place moves the waiting list up.
+    if (next && before?.status === 'registered') {
+      promoted = await trx
+        .updateTable('event_registrations')
+        .set({ status: 'registered', updated_at: now })
+        .where('id', '=', next.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      events.push(activity(ev, promoted.contact_id, 'events.registered', now, { fromWaitingList: true }));
+      await sendMail(trx, deps, ev, promoted, 'confirmation');
+      await scheduleReminder(trx, deps, ev, promoted);
+    }
+    await recordActivities(trx, events);
+    await recordAudit(trx, actor, {
+      workspaceId,
+      action: 'events.registration-cancelled',
+      targetType: 'event',
+      targetId: eventId,
+    });
+    return { cancelled: reg.id, promoted: promoted?.id ?? null };
+  });
+}
+
+/** Records attendance of contacts (by hand, CSV or check-in), once each; `events.attended` on the timeline. */
+export async function markAttended(
+  trx: Executor,
+  deps: Deps,
+  input: { workspaceId: string; eventId: string; contactIds: string[]; via: 'manual' | 'csv' | 'check-in' },
+): Promise<number> {
+  const ev = await mustFindEvent(trx, input.workspaceId, input.eventId);
+  if (input.contactIds.length === 0) return 0;
+  const now = deps.clock.now();
+  // A contact who attended without registering (e.g. joined the webinar by link) gets a registration.
+  await trx
+    .insertInto('event_registrations')
+    .values(
+      input.contactIds.map((contactId) => ({
+        id: newId(),
+        workspace_id: input.workspaceId,
+        event_id: ev.id,
+        contact_id: contactId,
+        status: 'registered' as const,
+        registered_at: now,
+        source: `attendance:${input.via}`,
+        updated_at: now,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['event_id', 'contact_id']).doNothing())
+    .execute();
+  const marked = await trx
+    .updateTable('event_registrations')
+    .set({ attended_at: now, attended_via: input.via, updated_at: now })
+    .where('workspace_id', '=', input.workspaceId)
+    .where('event_id', '=', ev.id)
+    .where('contact_id', 'in', input.contactIds)
+    .where('attended_at', 'is', null)
+    .returning('contact_id')
+    .execute();
+  await recordActivities(
+    trx,
+    marked.map((m) => activity(ev, m.contact_id, 'events.attended', now, { via: input.via })),
+  );
+  return marked.length;
+}
+
+/** Attendance from a webinar tool's CSV export: a column `email` (or `e-mail`); unknown addresses are reported. */
+export async function importAttendanceCsv(
+  deps: Deps,
+  actor: Actor,
+  workspaceId: string,
+  eventId: string,
+  csv: string,
+) {
+  let records: Record<string, string>[];
+  try {
+    records = parse(csv, {
+      columns: (h: string[]) => h.map((x) => x.trim().toLowerCase()),
+      skip_empty_lines: true,
+      bom: true,
+      delimiter: [',', ';', '\t'],
+    });
+  } catch {
+    throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'csv', message: 'not readable as CSV' }] });
+  }
+  const emails = [
+    ...new Set(
+      records.map((r) => normalizeEmail(r.email ?? r['e-mail'] ?? '')).filter((e): e is string => !!e),
+    ),
+  ];
+  return deps.db.transaction().execute(async (trx) => {
+    await mustFindEvent(trx, workspaceId, eventId);
+    const contacts =
+      emails.length === 0
+        ? []
+        : await trx
+            .selectFrom('contacts')
+            .select(['id', 'email_normalized'])
+            .where('workspace_id', '=', workspaceId)
+            .where('email_normalized', 'in', emails)
+            .where('merged_into_contact_id', 'is', null)
+            .execute();
+    const found = new Set(contacts.map((c) => c.email_normalized));
+    const marked = await markAttended(trx, deps, {
+      workspaceId,
+      eventId,
+      contactIds: contacts.map((c) => c.id),
+      via: 'csv',
+    });
+    await recordAudit(trx, actor, {
+      workspaceId,
+      action: 'events.attendance-imported',
+      targetType: 'event',
+      targetId: eventId,
+      details: { rows: records.length, marked },
+    });
+    return { rows: records.length, marked, unknown: emails.filter((e) => !found.has(e)).length };
+  });
+}
+
+/** Check-in by the signed link from the confirmation mail. */
+export async function checkIn(deps: Deps, token: string): Promise<EventRow> {
+  const id = openRegistrationToken(deps.config.secretKey, token, 'checkin');
+  if (!id) throw new AppError('EVENT_LINK_INVALID');
+  return deps.db.transaction().execute(async (trx) => {
+    const reg = await trx
+      .selectFrom('event_registrations')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!reg || reg.status === 'cancelled') throw new AppError('EVENT_LINK_INVALID');
+    const ev = await mustFindEvent(trx, reg.workspace_id, reg.event_id);
+    await markAttended(trx, deps, {
+      workspaceId: reg.workspace_id,
+      eventId: reg.event_id,
+      contactIds: [reg.contact_id],
+      via: 'check-in',
+    });
+    return ev;
+  });
+}
+
+/** The calendar file (RFC 5545, made by the `ics` package) for a registration's signed link. */
+export async function calendarFile(deps: Deps, token: string): Promise<{ ics: string; event: EventRow }> {
+  const id = openRegistrationToken(deps.config.secretKey, token, 'ics');
+  if (!id) throw new AppError('EVENT_LINK_INVALID');
+  const reg = await deps.db
+    .selectFrom('event_registrations')
+    .selectAll()
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!reg || reg.status !== 'registered') throw new AppError('EVENT_LINK_INVALID');
+  const ev = await mustFindEvent(deps.db, reg.workspace_id, reg.event_id);
+  return { ics: buildIcs(ev), event: ev };
+}
+
+export function buildIcs(ev: EventRow): string {
+  const attrs: EventAttributes = {
+    uid: `${ev.id}@leadwerk`,
+    title: ev.title,
+    description: ev.description || undefined,
+    start: ev.starts_at.getTime(),
+    startInputType: 'utc',
+    startOutputType: 'utc',
+    end: ev.ends_at.getTime(),
+    endInputType: 'utc',
+    endOutputType: 'utc',
+    ...(ev.location ? { location: ev.location } : {}),
+    ...(ev.online_url ? { url: ev.online_url } : {}),
+    status: ev.status === 'cancelled' ? 'CANCELLED' : 'CONFIRMED',
+    productId: 'leadwerk/events',
+  };
+  const { error, value } = createIcs(attrs);
+  if (error || !value) throw new Error(`calendar file: ${String(error)}`);
+  return value;
+}
+
+/** The reminder job: only for a registration that still stands, for the event time it was planned for. */
+export async function sendReminder(
+  deps: Deps,
+  payload: { registrationId: string },
+  ctx: JobContext,
+): Promise<void> {
+  await ctx.completeWith(async (trx) => {
+    const reg = await trx
+      .selectFrom('event_registrations')
+      .selectAll()
+      .where('id', '=', payload.registrationId)
+      .executeTakeFirst();
+    if (!reg || reg.status !== 'registered') return;
+    const ev = await mustFindEvent(trx, reg.workspace_id, reg.event_id).catch(() => undefined);
+    if (!ev || ev.status === 'cancelled' || ev.starts_at.getTime() <= deps.clock.now().getTime()) return;
+    await sendMail(trx, deps, ev, reg, 'reminder');
+  });
+}

@@ -1,0 +1,241 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordActivity } from '../../src/modules/contacts/index.js';
+import { upsertMailSettings } from '../../src/modules/mail/settings.repository.js';
+import { collectJobs } from '../../src/server.js';
+import { ManualClock } from '../../src/shared/clock.js';
+import { newId } from '../../src/shared/ids.js';
+import { JobWorker } from '../../src/shared/jobs/index.js';
+import { type Caller, createTestApp, type TestApp } from '../support/app.js';
+import { availableDbKinds } from '../support/deps.js';
+import { createConsentedContact, TEST_IMPRINT, until } from '../support/mail.js';
+import { SmtpSink } from '../support/smtp-sink.js';
+
+/*
+ * Events and webinars with the real mail module and SMTP: registration through a capture form's
+ * submission (the activity capture records), capacity and waiting list, confirmation with calendar
+ * and check-in links, the reminder a day before, cancellation moving the waiting list up, and
+ * attendance by hand, CSV and check-in — each on the timeline with ref event:<id>, where journeys
+ * see it (a journey waiting for the registration moves on).
+ */
+
+function decode(raw: string): string {
+  const soft = raw.replace(/=\r?\n/g, '');
+  return Buffer.from(
+    soft.replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16))),
+    'latin1',
+  ).toString('utf8');
+}
+
+describe.each(await availableDbKinds())('events on %s', (kind) => {
+  const clock = new ManualClock('2026-05-04T08:00:00Z');
+  const sink = new SmtpSink();
+  let t: TestApp;
+  let admin: Caller;
+  let ws: string;
+  let worker: JobWorker;
+
+  const mailsTo = (address: string) =>
+    sink.received.filter((m) => m.to.includes(address)).map((m) => decode(m.raw));
+  async function api(method: 'GET' | 'POST', url: string, payload?: unknown) {
+    const res = await t.app.inject({
+      method,
+      url,
+      headers: admin.headers(),
+      ...(payload ? { payload } : {}),
+    });
+    return { status: res.statusCode, body: res.json() as Record<string, unknown> };
+  }
+
+  beforeAll(async () => {
+    await sink.start();
+    t = await createTestApp(kind, {
+      clock,
+      config: { smtpUrl: sink.url, publicUrl: 'https://leads.acme.example' },
+    });
+    admin = await t.login();
+    ws = admin.workspaceId;
+    await upsertMailSettings(
+      t.deps.db,
+      ws,
+      { imprint: TEST_IMPRINT, from_email: 'events@acme.example', from_name: 'Acme Events' },
+      clock.now(),
+    );
+    worker = new JobWorker({
+      handle: t.deps.handle,
+      definitions: collectJobs(t.deps),
+      clock,
+      log: t.deps.log,
+      concurrency: { critical: 2, default: 2, bulk: 1 },
+      pollMs: 50,
+    });
+    await worker.start();
+  });
+  afterAll(async () => {
+    await worker?.stop(1000);
+    await t?.close();
+    await sink.stop();
+  });
+
+  it('registers through the form, fills up, keeps a waiting list, reminds, moves up and records attendance', async () => {
+    const formId = newId();
+    const created = await api('POST', '/api/v1/events', {
+      title: 'Webinar Instandhaltung 4.0',
+      description: 'Live-Demo und Fragen',
+      startsAt: '2026-05-12T14:00:00Z',
+      endsAt: '2026-05-12T15:00:00Z',
+      timeZone: 'Europe/Berlin',
+      onlineUrl: 'https://webinar.acme.example/r/4711',
+      capacity: 2,
+      formId,
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const eventId = (created.body.event as { id: string }).id;
+    const people = ['eva', 'fritz', 'gabi'];
+    const ids: string[] = [];
+    for (const p of people) ids.push(await createConsentedContact(t.deps.db, ws, `${p}@kunde.example`, []));
+
+    // A journey that waits for the registration (what "invite → registered" looks like).
+    const j = await api('POST', '/api/v1/journeys', {
+      name: 'Invite',
+      definition: {
+        trigger: { type: 'manual' },
+        timeZone: 'Europe/Berlin',
+        startStepId: 'reg',
+        steps: [
+          {
+            id: 'reg',
+            type: 'wait',
+            wait: {
+              kind: 'event',
+              activityType: 'events.registered',
+              ref: `event:${eventId}`,
+              timeout: { days: 14 },
+            },
+            next: 'tag',
+            timeoutNext: null,
+          },
+          { id: 'tag', type: 'update-contact', addTags: ['webinar-registered'], next: null },
+        ],
+        goals: [],
+        exitRules: [],
+        reentry: { policy: 'never' },
+      },
+    });
+    const journeyId = (j.body.journey as { id: string }).id;
+    await api('POST', `/api/v1/journeys/${journeyId}/activate`);
+    await api('POST', `/api/v1/journeys/${journeyId}/contacts`, { contactIds: [ids[0]] });
+    worker.wake();
+
+    // The capture form's submissions, as capture records them.
+    for (const id of ids) {
+      clock.advance(1000);
+      await recordActivity(t.deps.db, {
+        workspaceId: ws,
+        contactId: id,
+        type: 'capture.form-submitted',
+        occurredAt: clock.now(),
+        data: { formId },
+        source: `form:${formId}`,
+        ref: `form:${formId}`,
+      });
+    }
+    worker.wake();
+    const detail = await until('three registrations', async () => {
+      const d = await api('GET', `/api/v1/events/${eventId}`);
+      return (d.body.registrations as unknown[]).length === 3 ? d.body : undefined;
+    });
+    const regs = detail.registrations as { id: string; email: string; status: string }[];
+    expect(regs.map((r) => [r.email, r.status])).toEqual([
+      ['eva@kunde.example', 'registered'],
+      ['fritz@kunde.example', 'registered'],
+      ['gabi@kunde.example', 'waitlisted'],
+    ]);
+    await until('mails', () => people.every((p) => mailsTo(`${p}@kunde.example`).length === 1));
+    expect(mailsTo('gabi@kunde.example')[0]).toMatch(/Warteliste/);
+    const confirmation = mailsTo('eva@kunde.example')[0]!;
+    expect(confirmation).toMatch(/Sie sind angemeldet/);
+    const icsUrl = /https:\/\/leads\.acme\.example(\/e\/ics\?t=[A-Za-z0-9._~-]+)/.exec(confirmation)?.[1];
+    const checkinUrl = /https:\/\/leads\.acme\.example(\/e\/checkin\?t=[A-Za-z0-9._~-]+)/.exec(
+      confirmation,
+    )?.[1];
+    expect(icsUrl && checkinUrl).toBeTruthy();
+
+    // The journey waiting for Eva's registration moved on within seconds.
+    await until('journey moved on', async () => {
+      const c = await t.deps.db
+        .selectFrom('contacts')
+        .select('tags')
+        .where('id', '=', ids[0]!)
+        .executeTakeFirstOrThrow();
+      return c.tags.includes('webinar-registered');
+    });
+
+    const ics = await t.app.inject({ method: 'GET', url: icsUrl! });
+    expect(ics.statusCode).toBe(200);
+    expect(ics.headers['content-type']).toMatch(/text\/calendar/);
+    expect(ics.body).toMatch(/BEGIN:VEVENT/);
+    expect(ics.body).toMatch(/DTSTART:20260512T140000Z/);
+    expect(ics.body).toMatch(/SUMMARY:Webinar Instandhaltung 4.0/);
+    const forged = await t.app.inject({ method: 'GET', url: `${icsUrl!.slice(0, -3)}abc` });
+    expect(forged.statusCode).toBe(404);
+
+    // Fritz cancels: Gabi moves up and gets her confirmation.
+    const fritz = regs.find((r) => r.email === 'fritz@kunde.example')!;
+    const cancel = await api('POST', `/api/v1/events/${eventId}/registrations/${fritz.id}/cancel`);
+    expect(cancel.body).toMatchObject({ promoted: regs[2]!.id });
+    worker.wake();
+    await until('gabi confirmed', () => mailsTo('gabi@kunde.example').length === 2);
+    expect(mailsTo('gabi@kunde.example')[1]).toMatch(/Sie sind angemeldet/);
+
+    // A day before: the reminder, to those still registered only.
+    clock.set('2026-05-11T14:00:00Z');
+    worker.wake();
+    await until(
+      'reminders',
+      () => mailsTo('eva@kunde.example').length === 2 && mailsTo('gabi@kunde.example').length === 3,
+    );
+    expect(mailsTo('eva@kunde.example')[1]).toMatch(/Wir erinnern Sie/);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(mailsTo('fritz@kunde.example')).toHaveLength(1);
+
+    // Attendance: Eva checks in by her link (a page with a button, then POST), Gabi from the CSV.
+    clock.set('2026-05-12T14:05:00Z');
+    const page = await t.app.inject({ method: 'GET', url: checkinUrl! });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toMatch(/<button type="submit">/);
+    const checked = await t.app.inject({ method: 'POST', url: checkinUrl! });
+    expect(checked.statusCode).toBe(200);
+    const csv = await api('POST', `/api/v1/events/${eventId}/attendance/csv`, {
+      csv: 'Name;E-Mail;Dauer\nGabi;GABI@kunde.example;55\nNiemand;nobody@elsewhere.example;3\n',
+    });
+    expect(csv.body).toEqual({ rows: 2, marked: 1, unknown: 1 });
+    // Checking in twice records one attendance.
+    await t.app.inject({ method: 'POST', url: checkinUrl! });
+    const attended = await t.deps.db
+      .selectFrom('activities')
+      .select(['contact_id', 'ref', 'data'])
+      .where('type', '=', 'events.attended')
+      .where('workspace_id', '=', ws)
+      .execute();
+    expect(attended).toHaveLength(2);
+    expect(attended.every((a) => a.ref === `event:${eventId}`)).toBe(true);
+    const list = await api('GET', '/api/v1/events');
+    expect((list.body.items as { id: string }[]).find((e) => e.id === eventId)).toMatchObject({
+      registered: 2,
+      waitlisted: 0,
+      attended: 2,
+    });
+  });
+
+  it('refuses an event without place or link, and unknown check-in links', async () => {
+    const bad = await api('POST', '/api/v1/events', {
+      title: 'Nowhere',
+      startsAt: '2026-06-01T10:00:00Z',
+      endsAt: '2026-06-01T09:00:00Z',
+      timeZone: 'Europe/Berlin',
+    });
+    expect(bad.status).toBe(400);
+    const res = await t.app.inject({ method: 'POST', url: `/e/checkin?t=${newId()}.deadbeef` });
+    expect(res.statusCode).toBe(404);
+  });
+});
