@@ -1,14 +1,18 @@
 import { readFileSync } from 'node:fs';
+import { simpleParser } from 'mailparser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { recordActivities } from '../../src/modules/contacts/index.js';
 import { closeMailRuntime, enqueueMessage, processReport } from '../../src/modules/mail/index.js';
 import { SEND_MESSAGE_JOB } from '../../src/modules/mail/mail.jobs.js';
+import { upsertMailSettings } from '../../src/modules/mail/settings.repository.js';
+import { insertTemplate, upsertVariant } from '../../src/modules/mail/templates.repository.js';
 import { isSuppressed } from '../../src/modules/suppression/index.js';
 import { collectJobs } from '../../src/server.js';
 import { ManualClock } from '../../src/shared/clock.js';
+import { newId } from '../../src/shared/ids.js';
 import { JobWorker } from '../../src/shared/jobs/index.js';
 import { availableDbKinds, createTestDeps, type TestDeps } from '../support/deps.js';
-import { addTestSendingDomain, createMailWorkspace, until } from '../support/mail.js';
+import { addTestSendingDomain, createConsentedContact, createMailWorkspace, until } from '../support/mail.js';
 import { SmtpSink } from '../support/smtp-sink.js';
 
 /*
@@ -118,6 +122,76 @@ describe.each(kinds)('mail guarantees on %s', (kind) => {
     expect(ids[0]).toBe(row.message_id_header);
     expect(ids[1]).toBe(row.message_id_header);
     expect(await rowOf(row.id)).toMatchObject({ status: 'delivered', attempts: 2 });
+  });
+
+  it("renders the recipient's language variant inside the layout: logo, body, unsubscribe link, imprint", async () => {
+    const own = await createMailWorkspace(deps, { name: 'Nordlicht' });
+    await upsertMailSettings(
+      deps.db,
+      own,
+      { logo_url: 'https://cdn.nordlicht.example/logo.png' },
+      clock.now(),
+    );
+    const now = clock.now();
+    const template = await insertTemplate(deps.db, {
+      id: newId(),
+      workspace_id: own,
+      name: 'Herbst',
+      kind: 'marketing',
+      purpose: 'newsletter',
+      created_by: null,
+      created_at: now,
+    });
+    for (const [locale, hello] of [
+      ['de', 'Hallo'],
+      ['en', 'Hello'],
+    ] as const) {
+      await upsertVariant(deps.db, {
+        workspace_id: own,
+        template_id: template.id,
+        locale,
+        subject: `${hello} {{ contact.first_name | default: "…" }}`,
+        preheader: '',
+        body_mjml: `<mj-section><mj-column><mj-text>${hello} {{ contact.first_name }}</mj-text></mj-column></mj-section>`,
+        updated_at: now,
+      });
+    }
+    const sent = new Map<string, string>();
+    for (const [email, locale, name] of [
+      ['greta@kunde.example', 'de', 'Greta'],
+      ['grace@client.example', 'en', 'Grace'],
+    ] as const) {
+      const contactId = await createConsentedContact(deps.db, own, email, ['newsletter'], {
+        firstName: name,
+      });
+      const { messageId } = await deps.db.transaction().execute((trx) =>
+        enqueueMessage(trx, deps, {
+          workspaceId: own,
+          kind: 'marketing',
+          purpose: 'newsletter',
+          contactId,
+          to: email,
+          locale,
+          template: { id: template.id },
+        }),
+      );
+      worker.wake();
+      await until('delivered', async () => (await rowOf(messageId)).status === 'delivered');
+      sent.set(email, arrivedFor(email)[0]!.raw);
+    }
+    const de = await simpleParser(sent.get('greta@kunde.example')!);
+    const en = await simpleParser(sent.get('grace@client.example')!);
+    expect(de.subject).toBe('Hallo Greta');
+    expect(en.subject).toBe('Hello Grace');
+    for (const [mail, unsubscribe] of [
+      [de, 'Vom Empfang abmelden'],
+      [en, 'Unsubscribe'],
+    ] as const) {
+      expect(mail.html).toContain('src="https://cdn.nordlicht.example/logo.png"');
+      expect(mail.html).toContain('Musterstraße 1');
+      expect(mail.text).toContain(unsubscribe);
+    }
+    for (const raw of sent.values()) expect(raw).toMatch(/^List-Unsubscribe: <http[^>]+\/u\/[^>]+>/m);
   });
 
   it('suppresses an address after the third soft bounce in 30 days, not before', async () => {
