@@ -48,6 +48,8 @@ export interface FitProfile {
 export interface Contribution {
   ruleId: string;
   rule: string;
+  /** The activity that earned the points (engagement only). */
+  activityId?: string;
   /** Points the rule gave (after caps). */
   points: number;
   /** When the contributing activity happened (engagement only). */
@@ -223,6 +225,7 @@ export function evaluateEngagement(
     contributions.push({
       ruleId: rule.id,
       rule: rule.name,
+      activityId: e.activityId,
       points,
       at: e.occurredAt.toISOString(),
       decayed: Math.round(decayed * 100) / 100,

@@ -13,6 +13,7 @@ import { FormsPage } from '../forms/forms-page.js';
 import { JobsPage } from '../jobs/jobs-page.js';
 import { MailRoutes } from '../mail/mail-routes.js';
 import { MembersPage } from '../members/members-page.js';
+import { ScoringPage } from '../scoring/scoring-page.js';
 import { AppLayout } from '../shell/app-layout.js';
 import { ComingSoonPage } from '../shell/coming-soon-page.js';
 import { UPCOMING_MODULES } from '../shell/modules.js';
@@ -52,6 +53,7 @@ export function AppRoutes() {
             ).map((m) => (
               <Route key={m.key} path={m.path.slice(1)} element={<ComingSoonPage module={m.key} />} />
             ))}
+            <Route path="scoring" element={<ScoringPage />} />
             <Route path="privacy" element={<PrivacyPage />} />
             <Route path="settings">
               <Route index element={<Navigate to="members" replace />} />

@@ -1,5 +1,6 @@
 import type { TFunction } from 'i18next';
 import type { ComponentType } from 'react';
+import { ScoreSection } from '../scoring/score-section.js';
 import type { ContactDetail } from './contacts-api.js';
 import { ProfileSection } from './profile-section.js';
 import { ConsentsSection, QualitySection } from './quality-section.js';
@@ -28,6 +29,7 @@ export interface ContactSection {
 export const CONTACT_SECTIONS: ContactSection[] = [
   { id: 'profile', label: (t) => t('contacts.sections.profile'), order: 10, Component: ProfileSection },
   { id: 'timeline', label: (t) => t('contacts.sections.timeline'), order: 20, Component: TimelineSection },
+  { id: 'score', label: (t) => t('contacts.sections.score'), order: 25, Component: ScoreSection },
   { id: 'quality', label: (t) => t('contacts.sections.quality'), order: 30, Component: QualitySection },
   { id: 'consents', label: (t) => t('contacts.sections.consents'), order: 40, Component: ConsentsSection },
 ];

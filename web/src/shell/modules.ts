@@ -4,6 +4,7 @@ import {
   IconCalendarEvent,
   IconChartBar,
   IconForms,
+  IconGauge,
   IconHistory,
   IconInbox,
   IconKey,
@@ -27,6 +28,7 @@ export type NavKey =
   | 'journeys'
   | 'events'
   | 'leads'
+  | 'scoring'
   | 'reports'
   | 'privacy'
   | 'members'
@@ -92,7 +94,13 @@ export const NAV_SECTIONS: NavSection[] = [
   {
     id: 'marketing',
     label: 'nav.sectionMarketing',
-    items: [upcoming('forms'), upcoming('emails'), upcoming('journeys'), upcoming('events')],
+    items: [
+      upcoming('forms'),
+      upcoming('emails'),
+      upcoming('journeys'),
+      upcoming('events'),
+      { key: 'scoring', path: '/scoring', icon: IconGauge },
+    ],
   },
   { id: 'sales', label: 'nav.sectionSales', items: [upcoming('leads')] },
   { id: 'insights', label: 'nav.sectionInsights', items: [upcoming('reports'), upcoming('privacy')] },

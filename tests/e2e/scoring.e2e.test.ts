@@ -1,0 +1,143 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { type ApiSession, loginViaApi } from './api.js';
+import { axeViolations, chromiumAvailable, DESKTOP, launchChromium } from './browser.js';
+import { ensureUiBuilt } from './build-ui.js';
+
+/*
+ * Scoring in the admin UI: the rule editor with the MQL preview, and the contact page's "Score" tab
+ * ("Why 72?", temperature with reasons, the history chart, BANT editing) — axe-clean (WCAG 2.1 AA).
+ */
+
+async function expectAccessible(page: Page, where: string): Promise<void> {
+  const violations = await axeViolations(page);
+  expect(violations, `axe found WCAG 2.1 AA violations on ${where}:\n\n${violations.join('\n\n')}`).toEqual(
+    [],
+  );
+}
+
+const poll = <T>(fn: () => Promise<T> | T, timeout = 30_000) => expect.poll(fn, { timeout });
+
+describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
+  let server: TestServer;
+  let api: ApiSession;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let contactId = '';
+
+  beforeAll(async () => {
+    ensureUiBuilt();
+    server = await startTestServer();
+    api = await loginViaApi(server.url, server.adminEmail, server.adminPassword);
+    const ws = server.workspaceId;
+    const rule = await api.request(
+      'POST',
+      '/api/v1/scoring/rules',
+      {
+        kind: 'fit',
+        name: 'Head of',
+        points: 40,
+        definition: { field: 'job_title', op: 'contains', value: 'head' },
+      },
+      ws,
+    );
+    expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+    const created = await api.request<{ contact: { id: string } }>(
+      'POST',
+      '/api/v1/contacts',
+      { email: 'hanna.head@example.org', firstName: 'Hanna', lastName: 'Head', jobTitle: 'Developer' },
+      ws,
+    );
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    contactId = created.body.contact.id;
+    // Wait for the first score, then change the profile: the fit rises (a second history point).
+    await poll(
+      async () =>
+        (
+          await api.request<{ history: unknown[] }>(
+            'GET',
+            `/api/v1/scoring/contacts/${contactId}`,
+            undefined,
+            ws,
+          )
+        ).body.history.length,
+    ).toBe(1);
+    await api.request('PATCH', `/api/v1/contacts/${contactId}`, { jobTitle: 'Head of IT' }, ws);
+    await poll(
+      async () =>
+        (
+          await api.request<{ history: unknown[] }>(
+            'GET',
+            `/api/v1/scoring/contacts/${contactId}`,
+            undefined,
+            ws,
+          )
+        ).body.history.length,
+    ).toBe(2);
+
+    browser = await launchChromium();
+    context = await browser.newContext(DESKTOP);
+    page = await context.newPage();
+    await page.goto(`${server.url}/app/login`);
+    await page.getByLabel(/^E-mail address/).fill(server.adminEmail);
+    await page.getByLabel(/^Password/).fill(server.adminPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: /^Welcome/ }).waitFor();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('edits rules and previews the MQL rule on current data', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main navigation' })
+      .getByRole('link', { name: 'Scoring', exact: true })
+      .click();
+    await page.getByRole('heading', { level: 1, name: 'Scoring' }).waitFor();
+    await page.getByRole('cell', { name: 'Head of', exact: true }).waitFor();
+    await expectAccessible(page, 'the scoring page');
+
+    await page.getByLabel('Name').fill('White paper download');
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await page.getByRole('cell', { name: 'White paper download', exact: true }).waitFor();
+
+    await page.getByLabel('Engagement at least').fill('');
+    await page.getByLabel('Fit at least').fill('30');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await poll(() => page.getByTestId('mql-preview').textContent()).toBe(
+      'This rule would make 1 contacts MQL today.',
+    );
+    await page.getByLabel('Fit at least').fill('50');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await poll(() => page.getByTestId('mql-preview').textContent()).toBe(
+      'This rule would make 0 contacts MQL today.',
+    );
+    await expectAccessible(page, 'the scoring page with a preview');
+  });
+
+  it('explains the score on the contact page, charts its history and edits BANT', async () => {
+    await page.goto(`${server.url}/app/contacts/${contactId}?tab=score`);
+    await poll(() => page.getByTestId('fit-score').textContent()).toBe('40');
+    await page.getByRole('heading', { name: 'Why fit 40 and engagement 0?' }).waitFor();
+    await page.getByRole('cell', { name: 'Head of', exact: true }).waitFor();
+    await page.getByText('No own interest shown yet').waitFor();
+    expect(await page.locator('.recharts-wrapper').count()).toBe(1);
+    await expectAccessible(page, 'the contact score tab');
+
+    await page.getByRole('switch', { name: 'Concrete project (need)' }).check({ force: true });
+    await page.getByRole('switch', { name: 'Budget exists' }).check({ force: true });
+    await page.getByRole('textbox', { name: 'Authority' }).click();
+    await page.getByRole('option', { name: 'Decision maker' }).click();
+    await page.getByRole('button', { name: 'Save qualification' }).click();
+    await page.getByText('Qualified', { exact: true }).waitFor();
+    await page
+      .getByText(/^Sales call, /)
+      .first()
+      .waitFor();
+    await expectAccessible(page, 'the contact score tab after BANT');
+  });
+});

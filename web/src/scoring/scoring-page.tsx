@@ -1,0 +1,347 @@
+import {
+  Alert,
+  Button,
+  Checkbox,
+  Group,
+  NumberInput,
+  Paper,
+  Progress,
+  Select,
+  SimpleGrid,
+  Stack,
+  Switch,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { useMutation } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useApi } from '../api/context.js';
+import { messageOf } from '../ui/errors.js';
+import { Page } from '../ui/page.js';
+import {
+  type MqlRule,
+  useInvalidateScoring,
+  useRecomputeProgress,
+  useScoringRules,
+  useScoringSettings,
+} from './scoring-api.js';
+
+const FIT_FIELDS = ['job_title', 'company_size', 'industry', 'country', 'company_country'] as const;
+const FIT_OPS = ['contains', 'equals', 'in', 'gte', 'lte', 'exists'] as const;
+const ACTIVITY_TYPES = [
+  'mail.opened',
+  'mail.clicked',
+  'mail.bounced',
+  'capture.form-submitted',
+  'capture.asset-downloaded',
+  'capture.link-clicked',
+  'events.registered',
+  'events.attended',
+  'journeys.question-answered',
+  'tracking.page-viewed',
+];
+const MQL_STAGES = ['subscriber', 'engaged', 'recycled'];
+
+/** Scoring rules editor, MQL rule with preview on current data, and recompute progress. */
+export function ScoringPage() {
+  const { t } = useTranslation();
+  return (
+    <Page title={t('scoring.title')} description={t('scoring.description')}>
+      <RecomputeBar />
+      <MqlEditor />
+      <RulesEditor />
+    </Page>
+  );
+}
+
+function RecomputeBar() {
+  const { t } = useTranslation();
+  const progress = useRecomputeProgress();
+  const p = progress.data;
+  if (!p || p.state === 'none') return null;
+  const pct = p.total > 0 ? Math.round((p.done / p.total) * 100) : 100;
+  return (
+    <Paper withBorder p="md" aria-live="polite">
+      <Text size="sm">
+        {p.state === 'running'
+          ? t('scoring.recompute.running', { done: p.done, total: p.total })
+          : t('scoring.recompute.done', { total: p.total })}
+      </Text>
+      <Progress value={pct} mt="xs" aria-label={t('scoring.recompute.label')} />
+    </Paper>
+  );
+}
+
+function MqlEditor() {
+  const { t } = useTranslation();
+  const api = useApi();
+  const settings = useScoringSettings();
+  const invalidate = useInvalidateScoring();
+  const [rule, setRule] = useState<MqlRule | null>(null);
+  useEffect(() => {
+    if (settings.data && !rule) setRule(settings.data.mql);
+  }, [settings.data, rule]);
+  const preview = useMutation({
+    mutationFn: (r: MqlRule) =>
+      api.post<{ count: number; sample: { id: string; email: string }[] }>('/api/v1/scoring/mql-preview', r),
+  });
+  const save = useMutation({
+    mutationFn: (r: MqlRule) =>
+      api.request('PUT', '/api/v1/scoring/settings', { body: { ...settings.data, mql: r } }),
+    onSuccess: () => {
+      notifications.show({ color: 'green', message: t('scoring.mql.saved') });
+      invalidate();
+    },
+    onError: (err) => notifications.show({ color: 'red', message: messageOf(err, t) }),
+  });
+  if (!rule) return null;
+  return (
+    <Paper withBorder p="md">
+      <Stack gap="sm">
+        <Title order={2} size="h4">
+          {t('scoring.mql.title')}
+        </Title>
+        <SimpleGrid cols={{ base: 1, sm: 2 }}>
+          <NumberInput
+            label={t('scoring.mql.fitMin')}
+            value={rule.fitMin ?? ''}
+            onChange={(v) => setRule({ ...rule, fitMin: v === '' ? null : Number(v) })}
+          />
+          <NumberInput
+            label={t('scoring.mql.engagementMin')}
+            value={rule.engagementMin ?? ''}
+            onChange={(v) => setRule({ ...rule, engagementMin: v === '' ? null : Number(v) })}
+          />
+        </SimpleGrid>
+        <Switch
+          label={t('scoring.mql.handRaiser')}
+          checked={rule.handRaiser}
+          onChange={(e) => setRule({ ...rule, handRaiser: e.currentTarget.checked })}
+        />
+        <Checkbox.Group
+          label={t('scoring.mql.fromStages')}
+          value={rule.fromStages}
+          onChange={(v) => setRule({ ...rule, fromStages: v })}
+        >
+          <Group mt="xs">
+            {MQL_STAGES.map((s) => (
+              <Checkbox key={s} value={s} label={s} />
+            ))}
+          </Group>
+        </Checkbox.Group>
+        <Group>
+          <Button variant="default" onClick={() => preview.mutate(rule)} loading={preview.isPending}>
+            {t('scoring.mql.preview')}
+          </Button>
+          <Button onClick={() => save.mutate(rule)} loading={save.isPending}>
+            {t('common.save')}
+          </Button>
+        </Group>
+        {preview.data ? (
+          <Alert color="blue" role="status" data-testid="mql-preview">
+            {t('scoring.mql.wouldMake', { count: preview.data.count })}
+          </Alert>
+        ) : null}
+        {preview.error ? <Alert color="red">{messageOf(preview.error, t)}</Alert> : null}
+      </Stack>
+    </Paper>
+  );
+}
+
+function RulesEditor() {
+  const { t } = useTranslation();
+  const api = useApi();
+  const rules = useScoringRules();
+  const invalidate = useInvalidateScoring();
+  const [kind, setKind] = useState<'fit' | 'engagement'>('engagement');
+  const [name, setName] = useState('');
+  const [points, setPoints] = useState<number>(10);
+  const [field, setField] = useState<string>('job_title');
+  const [op, setOp] = useState<string>('contains');
+  const [value, setValue] = useState('');
+  const [activityType, setActivityType] = useState<string>('capture.asset-downloaded');
+  const [capPoints, setCapPoints] = useState<number | ''>('');
+  const [capDays, setCapDays] = useState<number>(30);
+  const [decays, setDecays] = useState(true);
+  const [signal, setSignal] = useState<string>('none');
+  const add = useMutation({
+    mutationFn: () =>
+      api.post('/api/v1/scoring/rules', {
+        kind,
+        name,
+        points,
+        definition:
+          kind === 'fit'
+            ? {
+                field,
+                op,
+                value: op === 'gte' || op === 'lte' ? Number(value) : op === 'in' ? value.split(',') : value,
+              }
+            : {
+                activityType,
+                decays,
+                signal: signal === 'none' ? null : signal,
+                handRaiser: signal === 'handRaiser',
+                cap: capPoints === '' ? null : { points: capPoints, periodDays: capDays },
+              },
+      }),
+    onSuccess: () => {
+      setName('');
+      invalidate();
+      notifications.show({ color: 'green', message: t('scoring.rules.added') });
+    },
+    onError: (err) => notifications.show({ color: 'red', message: messageOf(err, t) }),
+  });
+  const remove = useMutation({
+    mutationFn: (id: string) => api.delete(`/api/v1/scoring/rules/${id}`),
+    onSuccess: () => invalidate(),
+  });
+  return (
+    <Stack gap="md">
+      <Title order={2} size="h4">
+        {t('scoring.rules.title')}
+      </Title>
+      <Table striped>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>{t('scoring.rule')}</Table.Th>
+            <Table.Th>{t('scoring.kind')}</Table.Th>
+            <Table.Th>{t('scoring.rules.condition')}</Table.Th>
+            <Table.Th>{t('scoring.points')}</Table.Th>
+            <Table.Th>{t('common.actions')}</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {(rules.data?.items ?? []).map((r) => (
+            <Table.Tr key={r.id}>
+              <Table.Td>{r.name}</Table.Td>
+              <Table.Td>{r.kind === 'fit' ? t('scoring.fit') : t('scoring.engagement')}</Table.Td>
+              <Table.Td>
+                <Text size="sm" ff="monospace">
+                  {r.kind === 'fit'
+                    ? `${String(r.definition.field)} ${String(r.definition.op)} ${JSON.stringify(r.definition.value ?? '')}`
+                    : `${String(r.definition.activityType)}${r.definition.cap ? ` · ${t('scoring.rules.capShort', r.definition.cap as { points: number; periodDays: number })}` : ''}`}
+                </Text>
+              </Table.Td>
+              <Table.Td>{r.points}</Table.Td>
+              <Table.Td>
+                <Button
+                  size="xs"
+                  variant="subtle"
+                  color="red"
+                  onClick={() => remove.mutate(r.id)}
+                  aria-label={t('scoring.rules.deleteNamed', { name: r.name })}
+                >
+                  {t('common.delete')}
+                </Button>
+              </Table.Td>
+            </Table.Tr>
+          ))}
+          {rules.data && rules.data.items.length === 0 ? (
+            <Table.Tr>
+              <Table.Td colSpan={5}>{t('scoring.rules.empty')}</Table.Td>
+            </Table.Tr>
+          ) : null}
+        </Table.Tbody>
+      </Table>
+
+      <Paper withBorder p="md">
+        <Stack gap="sm">
+          <Title order={3} size="h5">
+            {t('scoring.rules.add')}
+          </Title>
+          <SimpleGrid cols={{ base: 1, sm: 3 }}>
+            <Select
+              label={t('scoring.kind')}
+              value={kind}
+              allowDeselect={false}
+              data={[
+                { value: 'fit', label: t('scoring.fit') },
+                { value: 'engagement', label: t('scoring.engagement') },
+              ]}
+              onChange={(v) => setKind((v ?? 'engagement') as 'fit' | 'engagement')}
+            />
+            <TextInput
+              label={t('scoring.rules.name')}
+              value={name}
+              onChange={(e) => setName(e.currentTarget.value)}
+              required
+            />
+            <NumberInput
+              label={t('scoring.points')}
+              value={points}
+              onChange={(v) => setPoints(Number(v) || 0)}
+            />
+          </SimpleGrid>
+          {kind === 'fit' ? (
+            <SimpleGrid cols={{ base: 1, sm: 3 }}>
+              <Select
+                label={t('scoring.rules.field')}
+                value={field}
+                allowDeselect={false}
+                data={FIT_FIELDS.map((f) => ({ value: f, label: t(`scoring.fields.${f}`) }))}
+                onChange={(v) => setField(v ?? 'job_title')}
+              />
+              <Select
+                label={t('scoring.rules.op')}
+                value={op}
+                allowDeselect={false}
+                data={FIT_OPS.map((o) => ({ value: o, label: t(`scoring.ops.${o}`) }))}
+                onChange={(v) => setOp(v ?? 'contains')}
+              />
+              <TextInput
+                label={t('scoring.rules.value')}
+                value={value}
+                onChange={(e) => setValue(e.currentTarget.value)}
+              />
+            </SimpleGrid>
+          ) : (
+            <SimpleGrid cols={{ base: 1, sm: 3 }}>
+              <Select
+                label={t('scoring.rules.activityType')}
+                value={activityType}
+                allowDeselect={false}
+                data={ACTIVITY_TYPES}
+                onChange={(v) => setActivityType(v ?? ACTIVITY_TYPES[0]!)}
+              />
+              <NumberInput
+                label={t('scoring.rules.capPoints')}
+                value={capPoints}
+                onChange={(v) => setCapPoints(v === '' ? '' : Number(v))}
+              />
+              <NumberInput
+                label={t('scoring.rules.capDays')}
+                value={capDays}
+                onChange={(v) => setCapDays(Number(v) || 1)}
+              />
+              <Select
+                label={t('scoring.rules.signal')}
+                value={signal}
+                allowDeselect={false}
+                data={(['none', 'warm', 'incentive', 'handRaiser'] as const).map((s) => ({
+                  value: s,
+                  label: t(`scoring.signals.${s}`),
+                }))}
+                onChange={(v) => setSignal(v ?? 'none')}
+              />
+              <Switch
+                label={t('scoring.rules.decays')}
+                checked={decays}
+                onChange={(e) => setDecays(e.currentTarget.checked)}
+              />
+            </SimpleGrid>
+          )}
+          <Group>
+            <Button onClick={() => add.mutate()} loading={add.isPending} disabled={name.trim() === ''}>
+              {t('scoring.rules.add')}
+            </Button>
+          </Group>
+        </Stack>
+      </Paper>
+    </Stack>
+  );
+}
