@@ -395,8 +395,26 @@ describe.each(kinds)('contacts, companies and segments API on %s', (kind) => {
       })
     ).json().company;
     const anna = (await call('GET', `/api/v1/contacts/${ids.anna}`)).json();
-    const merged = await call('POST', `/api/v1/companies/${anna.company.id}/merge`, { otherId: other.id });
+    const preview = await call('POST', `/api/v1/companies/${anna.company.id}/merge/preview`, {
+      otherId: other.id,
+    });
+    expect(preview.statusCode, preview.body).toBe(200);
+    expect(preview.json().contacts).toEqual({ winner: 2, loser: 0 });
+    expect(preview.json().fields.find((f: { field: string }) => f.field === 'industry')).toMatchObject({
+      winner: null,
+      loser: 'Maschinenbau',
+      proposed: 'loser',
+    });
+    expect(preview.json().fields.find((f: { field: string }) => f.field === 'name')).toMatchObject({
+      loser: 'Müller Maschinenbau AG',
+      proposed: 'winner',
+    });
+    const merged = await call('POST', `/api/v1/companies/${anna.company.id}/merge`, {
+      otherId: other.id,
+      choices: { name: 'loser' },
+    });
     expect(merged.statusCode, merged.body).toBe(200);
+    expect(merged.json().company.name).toBe('Müller Maschinenbau AG');
     expect(merged.json().company.domains.sort()).toEqual(['mueller-maschinenbau.de', 'mueller-mb.com']);
     expect(merged.json().company.industry).toBe('Maschinenbau');
     expect((await call('GET', `/api/v1/companies/${other.id}`)).statusCode).toBe(404);
@@ -426,6 +444,7 @@ describe.each(kinds)('contacts, companies and segments API on %s', (kind) => {
       ['PATCH', `/api/v1/companies/${companyId}`, { name: 'X' }],
       ['DELETE', `/api/v1/companies/${companyId}`],
       ['POST', `/api/v1/companies/${companyId}/merge`, { otherId: companyId }],
+      ['POST', `/api/v1/companies/${companyId}/merge/preview`, { otherId: companyId }],
       ['GET', `/api/v1/segments/${segs[0].id}`],
       ['PATCH', `/api/v1/segments/${segs[0].id}`, { name: 'X' }],
       ['DELETE', `/api/v1/segments/${segs[0].id}`],

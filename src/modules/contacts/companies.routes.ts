@@ -11,7 +11,14 @@ import {
   listCompaniesPage,
   listCompanyDomains,
 } from './companies.repository.js';
-import { createCompany, deleteCompany, mergeCompanies, updateCompany } from './companies.service.js';
+import {
+  COMPANY_MERGE_FIELDS,
+  createCompany,
+  deleteCompany,
+  mergeCompanies,
+  previewCompanyMerge,
+  updateCompany,
+} from './companies.service.js';
 import { ContactBody, toContactBody } from './contacts.routes.js';
 import { decodeCursor, encodeCursor, listContactsPage, selectionWhere } from './contacts-query.js';
 
@@ -239,6 +246,45 @@ export function registerCompanyRoutes(app: FastifyInstance, deps: AppDeps): void
   );
 
   r.post(
+    '/api/v1/companies/:id/merge/preview',
+    {
+      config: { permission: 'contacts:read' },
+      schema: {
+        tags,
+        summary: 'Preview merging another company into this one, field by field',
+        params: idParams,
+        body: Type.Object({ otherId: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            winner: CompanyBody,
+            loser: CompanyBody,
+            fields: Type.Array(
+              Type.Object({
+                field: Type.String(),
+                winner: Type.Union([Type.String(), Type.Null()]),
+                loser: Type.Union([Type.String(), Type.Null()]),
+                proposed: Type.Union([Type.Literal('winner'), Type.Literal('loser')]),
+                differs: Type.Boolean(),
+              }),
+            ),
+            contacts: Type.Object({ winner: Type.Number(), loser: Type.Number() }),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const ws = workspaceOf(request);
+      const p = await previewCompanyMerge(deps.db, ws, request.params.id, request.body.otherId);
+      const domains = await listCompanyDomains(deps.db, ws, [p.winner.id, p.loser.id]);
+      return {
+        ...p,
+        winner: toCompanyBody(p.winner, domains.get(p.winner.id) ?? []),
+        loser: toCompanyBody(p.loser, domains.get(p.loser.id) ?? []),
+      };
+    },
+  );
+
+  r.post(
     '/api/v1/companies/:id/merge',
     {
       config: { permission: 'contacts:write' },
@@ -246,7 +292,24 @@ export function registerCompanyRoutes(app: FastifyInstance, deps: AppDeps): void
         tags,
         summary: 'Merge another company into this one (contacts and domains move over)',
         params: idParams,
-        body: Type.Object({ otherId: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            otherId: Type.String({ format: 'uuid' }),
+            choices: Type.Optional(
+              Type.Partial(
+                Type.Object(
+                  Object.fromEntries(
+                    COMPANY_MERGE_FIELDS.map((f) => [
+                      f,
+                      Type.Union([Type.Literal('winner'), Type.Literal('loser')]),
+                    ]),
+                  ),
+                ),
+              ),
+            ),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Object({ company: CompanyBody }) },
       },
     },
@@ -259,6 +322,7 @@ export function registerCompanyRoutes(app: FastifyInstance, deps: AppDeps): void
         ws,
         request.params.id,
         request.body.otherId,
+        (request.body.choices ?? {}) as Record<string, 'winner' | 'loser'>,
       );
       const domains = await listCompanyDomains(deps.db, ws, [company.id]);
       return { company: toCompanyBody(company, domains.get(company.id) ?? []) };

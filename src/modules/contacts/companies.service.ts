@@ -1,6 +1,7 @@
+import { sql } from 'kysely';
 import type { Actor } from '../../shared/actor.js';
 import type { Clock } from '../../shared/clock.js';
-import type { Db } from '../../shared/db/index.js';
+import type { Db, Executor } from '../../shared/db/index.js';
 import type { Company } from '../../shared/db/schema.js';
 import { AppError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
@@ -166,6 +167,55 @@ export async function deleteCompany(db: Db, actor: Actor, workspaceId: string, i
  * the winner are filled from the loser, and the loser is deleted. Recorded in the audit log with
  * the loser as it was.
  */
+export const COMPANY_MERGE_FIELDS = [
+  'name',
+  'website',
+  'industry',
+  'size',
+  'country',
+  'city',
+  'phone',
+  'description',
+] as const;
+type CompanyMergeField = (typeof COMPANY_MERGE_FIELDS)[number];
+
+/** What merging company `loserId` into `winnerId` would do, field by field; changes nothing. */
+export async function previewCompanyMerge(
+  db: Executor,
+  workspaceId: string,
+  winnerId: string,
+  loserId: string,
+) {
+  if (winnerId === loserId) throw new AppError('MERGE_SAME_RECORD');
+  const winner = await findCompanyById(db, workspaceId, winnerId);
+  const loser = await findCompanyById(db, workspaceId, loserId);
+  if (!winner || !loser) throw new AppError('NOT_FOUND');
+  const contacts = await db
+    .selectFrom('contacts')
+    .select(['company_id', sql<string>`count(*)`.as('n')])
+    .where('workspace_id', '=', workspaceId)
+    .where('company_id', 'in', [winnerId, loserId])
+    .where('merged_into_contact_id', 'is', null)
+    .groupBy('company_id')
+    .execute();
+  const fields = COMPANY_MERGE_FIELDS.map((field) => ({
+    field,
+    winner: winner[field],
+    loser: loser[field],
+    proposed: (winner[field] === null && loser[field] !== null ? 'loser' : 'winner') as 'winner' | 'loser',
+    differs: winner[field] !== loser[field],
+  }));
+  return {
+    winner,
+    loser,
+    fields,
+    contacts: {
+      winner: Number(contacts.find((c) => c.company_id === winnerId)?.n ?? 0),
+      loser: Number(contacts.find((c) => c.company_id === loserId)?.n ?? 0),
+    },
+  };
+}
+
 export async function mergeCompanies(
   db: Db,
   clock: Clock,
@@ -173,6 +223,8 @@ export async function mergeCompanies(
   workspaceId: string,
   winnerId: string,
   loserId: string,
+  /** Per field, whose value the merged company keeps; by default the winner's, or the loser's where the winner has none. */
+  choices: Partial<Record<CompanyMergeField, 'winner' | 'loser'>> = {},
 ): Promise<Company> {
   if (winnerId === loserId) throw new AppError('MERGE_SAME_RECORD');
   const now = clock.now();
@@ -193,8 +245,10 @@ export async function mergeCompanies(
       .where('company_id', '=', loserId)
       .execute();
     const fill: Record<string, unknown> = {};
-    for (const key of ['website', 'industry', 'size', 'country', 'city', 'phone', 'description'] as const)
-      if (winner[key] === null && loser[key] !== null) fill[key] = loser[key];
+    for (const key of COMPANY_MERGE_FIELDS) {
+      const choice = choices[key] ?? (winner[key] === null && loser[key] !== null ? 'loser' : 'winner');
+      if (choice === 'loser' && loser[key] !== winner[key]) fill[key] = loser[key];
+    }
     const merged = await trx
       .updateTable('companies')
       .set({
@@ -211,7 +265,7 @@ export async function mergeCompanies(
       action: 'companies.merged',
       targetType: 'company',
       targetId: winnerId,
-      details: { loser, movedContacts: Number(moved.numUpdatedRows) },
+      details: { loser, choices, movedContacts: Number(moved.numUpdatedRows) },
     });
     return merged;
   });
