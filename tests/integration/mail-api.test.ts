@@ -194,6 +194,7 @@ describe.each(kinds)('mail API on %s', (kind) => {
       return m.status === 'sent' ? m : undefined;
     });
     expect(row.subject).toBe('Bitte bestätigen Sie');
+    expect(row.contentRedactedAt).not.toBeNull();
     // Transactional mail has no unsubscribe headers.
     const out = await t.deps.db
       .selectFrom('outbox_messages')

@@ -138,6 +138,7 @@ const MessageBody = Type.Object({
   clickedAt: Nullable(DateTime),
   openCount: Type.Integer(),
   clickCount: Type.Integer(),
+  contentRedactedAt: Nullable(DateTime),
 });
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
@@ -170,6 +171,7 @@ const toMessage = (m: Message & { template_name?: string | null }) => ({
   clickedAt: iso(m.clicked_at),
   openCount: m.open_count,
   clickCount: m.click_count,
+  contentRedactedAt: iso(m.content_redacted_at),
 });
 
 const SettingsBody = Type.Object({

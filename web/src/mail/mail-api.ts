@@ -76,6 +76,8 @@ export interface Message {
   clickedAt: string | null;
   openCount: number;
   clickCount: number;
+  /** When the stored copy's links were cut to their origin (the message was final). */
+  contentRedactedAt: string | null;
 }
 
 export interface MessageDetail {

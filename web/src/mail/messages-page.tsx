@@ -189,6 +189,11 @@ function MessageDrawer({ id, onClose }: { id: string | null; onClose: () => void
               ? ` · Message-ID <${detail.data.message.messageIdHeader}>`
               : ''}
           </Text>
+          {detail.data.message.contentRedactedAt ? (
+            <Text size="xs" c="dimmed">
+              {t('mail.messages.redacted', { date: dateTime(detail.data.message.contentRedactedAt) })}
+            </Text>
+          ) : null}
           {!detail.data.message.tracking ? (
             <Text size="xs" c="dimmed">
               {t('mail.messages.noTracking')}
