@@ -5,12 +5,16 @@ import { contactsModule, recordActivities } from './modules/contacts/index.js';
 import { eventsModule } from './modules/events/index.js';
 import { identityModule } from './modules/identity/index.js';
 import { journeysModule } from './modules/journeys/index.js';
-import { scoringModule } from './modules/scoring/index.js';
 import { createMailModule } from './modules/mail/index.js';
+import { createSalesModule } from './modules/sales/index.js';
+import { changeStage, describeQualification, scoringModule } from './modules/scoring/index.js';
 import { suppressionModule } from './modules/suppression/index.js';
 import { systemModule } from './modules/system/index.js';
 import { workspacesModule } from './modules/workspaces/index.js';
 import type { LeadwerkModule } from './shared/module.js';
+
+/** Sales gets scoring's stage moves passed in; scoring enqueues `sales.route-lead` by name (no cycle). */
+export const salesModule = createSalesModule({ changeStage, describeQualification });
 
 /** Every capability of Leadwerk. A new module is added here and nowhere else. */
 export const MODULES: LeadwerkModule[] = [
@@ -26,4 +30,5 @@ export const MODULES: LeadwerkModule[] = [
   journeysModule,
   eventsModule,
   scoringModule,
+  salesModule,
 ];

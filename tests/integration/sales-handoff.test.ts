@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { recordActivity, upsertContactByEmail } from '../../src/modules/contacts/index.js';
+import { upsertContactByEmail } from '../../src/modules/contacts/index.js';
 import { addMember } from '../../src/modules/identity/index.js';
 import {
   type ChangeStage,
@@ -24,30 +24,8 @@ const kinds = await availableDbKinds();
 const MIN = 60_000;
 const PASSWORD = 'a long enough password 123';
 
-/*
- * The stage move of the scoring module is wired in by src/modules.ts. Until scoring's
- * `changeStage` lands, these tests wire a real, minimal one: it writes the contact's stage and a
- * timeline entry in the caller's transaction, and records the moves so tests can check causes.
- */
-const moves: { contactId: string; to: string; cause: string; note?: string | undefined }[] = [];
-const changeStage: ChangeStage = async (trx, deps, input) => {
-  await trx
-    .updateTable('contacts')
-    .set({ lifecycle_stage: input.to })
-    .where('workspace_id', '=', input.workspaceId)
-    .where('id', '=', input.contactId)
-    .execute();
-  await recordActivity(trx, {
-    workspaceId: input.workspaceId,
-    contactId: input.contactId,
-    type: 'contacts.stage-changed',
-    occurredAt: deps.clock.now(),
-    data: { to: input.to, cause: input.cause },
-  });
-  moves.push({ contactId: input.contactId, to: input.to, cause: input.cause, note: input.note });
-};
-const sales = createSalesModule({ changeStage });
-const modules = [...MODULES, sales];
+// The real wiring of src/modules.ts: scoring's changeStage records every stage move in stage_history.
+const modules = MODULES;
 
 describe.each(kinds)('sales hand-off on %s', (kind) => {
   let t: TestApp;
@@ -152,7 +130,7 @@ describe.each(kinds)('sales hand-off on %s', (kind) => {
       workingHours: {},
       webhookUrl: null,
     });
-    moves.length = 0;
+    await t.deps.db.deleteFrom('stage_history').execute();
     received.length = 0;
   }
 
@@ -190,6 +168,17 @@ describe.each(kinds)('sales hand-off on %s', (kind) => {
     clock.set('2026-01-05T09:00:00Z');
     await resetSales();
   });
+
+  /** Stage moves recorded by scoring's changeStage, oldest first. */
+  const stageMoves = async () =>
+    (
+      await t.deps.db
+        .selectFrom('stage_history')
+        .select(['contact_id', 'to_stage', 'cause', 'note'])
+        .where('workspace_id', '=', t.workspaceId)
+        .orderBy('id')
+        .execute()
+    ).map((m) => ({ contactId: m.contact_id, to: m.to_stage, cause: m.cause, note: m.note ?? undefined }));
 
   const leadsOf = () =>
     t.deps.db.selectFrom('sales_leads').selectAll().where('workspace_id', '=', t.workspaceId).execute();
@@ -237,7 +226,7 @@ describe.each(kinds)('sales hand-off on %s', (kind) => {
       adminNotes.json().items.filter((n: { kind: string }) => n.kind === 'lead.unassigned'),
     ).toHaveLength(2);
     // The route job ran with cause rule:mql and did not move stages (the contacts were MQL already).
-    expect(moves).toHaveLength(0);
+    expect(await stageMoves()).toHaveLength(0);
   });
 
   it('hands off now by API: moves an engaged contact to MQL, routes once, and a second call changes nothing', async () => {
@@ -250,7 +239,7 @@ describe.each(kinds)('sales hand-off on %s', (kind) => {
     const first = await api(admin, 'POST', '/api/v1/sales/hand-off', { contactId });
     expect(first.statusCode, first.body).toBe(200);
     expect(first.json()).toMatchObject({ created: true, status: 'assigned' });
-    expect(moves).toEqual([
+    expect(await stageMoves()).toEqual([
       { contactId, to: 'mql', cause: expect.stringMatching(/^user:/), note: undefined },
     ]);
     const second = await api(admin, 'POST', '/api/v1/sales/hand-off', { contactId });
@@ -305,7 +294,7 @@ describe.each(kinds)('sales hand-off on %s', (kind) => {
     expect(denied.json().error.code).toBe('SALES_NOT_YOUR_LEAD');
     const ok = await api(owner.caller, 'POST', `/api/v1/sales/leads/${leadId}/accept`);
     expect(ok.statusCode, ok.body).toBe(204);
-    expect(moves.at(-1)).toMatchObject({ contactId, to: 'sal', cause: `user:${owner.id}` });
+    expect((await stageMoves()).at(-1)).toMatchObject({ contactId, to: 'sal', cause: `user:${owner.id}` });
     const again = await api(owner.caller, 'POST', `/api/v1/sales/leads/${leadId}/accept`);
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe('SALES_LEAD_NOT_OPEN');
@@ -346,7 +335,7 @@ describe.each(kinds)('sales hand-off on %s', (kind) => {
         })
       ).statusCode,
     ).toBe(204);
-    expect(moves.slice(-2)).toMatchObject([
+    expect((await stageMoves()).slice(-2)).toMatchObject([
       { contactId: a, to: 'recycled' },
       { contactId: b, to: 'disqualified', note: 'student project' },
     ]);
@@ -375,7 +364,7 @@ describe.each(kinds)('sales hand-off on %s', (kind) => {
       note: 'Budget confirmed on call',
     });
     expect(ok.statusCode, ok.body).toBe(204);
-    expect(moves.slice(-2).map((m) => m.to)).toEqual(['sql', 'opportunity']);
+    expect((await stageMoves()).slice(-2).map((m) => m.to)).toEqual(['sql', 'opportunity']);
     const event = await t.deps.db
       .selectFrom('sales_events')
       .selectAll()

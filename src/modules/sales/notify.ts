@@ -171,7 +171,7 @@ export async function notifyUsers(
       data: { leadId: input.leadId, contactId: input.contactId, who: who(input.summary) },
     })),
   );
-  const link = `${deps.config.publicUrl}/app/sales?lead=${input.leadId}`;
+  const link = `${deps.config.publicUrl}/app/leads?lead=${input.leadId}`;
   for (const userId of userIds) {
     const user = await findUser(trx, userId);
     if (!user || user.disabled_at) continue;

@@ -13,6 +13,7 @@ import { FormsPage } from '../forms/forms-page.js';
 import { JobsPage } from '../jobs/jobs-page.js';
 import { MailRoutes } from '../mail/mail-routes.js';
 import { MembersPage } from '../members/members-page.js';
+import { SalesRoutes } from '../sales/sales-routes.js';
 import { ScoringPage } from '../scoring/scoring-page.js';
 import { AppLayout } from '../shell/app-layout.js';
 import { ComingSoonPage } from '../shell/coming-soon-page.js';
@@ -49,11 +50,13 @@ export function AppRoutes() {
                 m.key !== 'forms' &&
                 m.key !== 'privacy' &&
                 m.key !== 'contacts' &&
-                m.key !== 'companies',
+                m.key !== 'companies' &&
+                m.key !== 'leads',
             ).map((m) => (
               <Route key={m.key} path={m.path.slice(1)} element={<ComingSoonPage module={m.key} />} />
             ))}
             <Route path="scoring" element={<ScoringPage />} />
+            <Route path="leads/*" element={<SalesRoutes />} />
             <Route path="privacy" element={<PrivacyPage />} />
             <Route path="settings">
               <Route index element={<Navigate to="members" replace />} />

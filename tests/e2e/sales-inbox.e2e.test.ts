@@ -1,0 +1,146 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { type ApiSession, loginViaApi } from './api.js';
+import { axeViolations, chromiumAvailable, DESKTOP, launchChromium } from './browser.js';
+import { ensureUiBuilt } from './build-ui.js';
+
+/*
+ * The sales inbox (web/src/sales/): leads handed to sales show up with their summary and SLA
+ * countdown; the rep accepts one and rejects another with a reason — axe-clean in English and German.
+ */
+
+async function expectAccessible(page: Page, where: string): Promise<void> {
+  const violations = await axeViolations(page);
+  expect(violations, `axe found WCAG 2.1 AA violations on ${where}:\n\n${violations.join('\n\n')}`).toEqual(
+    [],
+  );
+}
+
+describe.skipIf(!chromiumAvailable())('Sales inbox', () => {
+  let server: TestServer;
+  let api: ApiSession;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const leadIds: Record<string, string> = {};
+
+  beforeAll(async () => {
+    ensureUiBuilt();
+    server = await startTestServer({ worker: false });
+    api = await loginViaApi(server.url, server.adminEmail, server.adminPassword);
+    const admin = await server.db
+      .selectFrom('users')
+      .select('id')
+      .where('email', '=', server.adminEmail)
+      .executeTakeFirstOrThrow();
+    const rep = await api.request(
+      'PUT',
+      `/api/v1/sales/reps/${admin.id}`,
+      { active: true, isManager: true, weight: 1, capacity: 10, timezone: 'Europe/Berlin', workingHours: {} },
+      server.workspaceId,
+    );
+    expect(rep.status, JSON.stringify(rep.body)).toBe(204);
+    for (const [email, firstName] of [
+      ['marta@kunde.example', 'Marta'],
+      ['jonas@kunde.example', 'Jonas'],
+    ] as const) {
+      const created = await api.request<{ contact: { id: string } }>(
+        'POST',
+        '/api/v1/contacts',
+        { email, firstName, lastName: 'Beispiel' },
+        server.workspaceId,
+      );
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const handed = await api.request<{ leadId: string; status: string }>(
+        'POST',
+        '/api/v1/sales/hand-off',
+        { contactId: created.body.contact.id },
+        server.workspaceId,
+      );
+      expect(handed.body.status).toBe('assigned');
+      leadIds[firstName] = handed.body.leadId;
+    }
+    browser = await launchChromium();
+    context = await browser.newContext(DESKTOP);
+    page = await context.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function leadStatus(id: string) {
+    return server.db
+      .selectFrom('sales_leads')
+      .select(['status', 'reject_reason', 'reject_outcome'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+  }
+
+  it('accepts one lead and rejects another with a reason, accessibly (English)', async () => {
+    await page.goto(`${server.url}/app/login`);
+    await page.getByLabel(/^E-mail address/).fill(server.adminEmail);
+    await page.getByLabel(/^Password/).fill(server.adminPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: /^Welcome/ }).waitFor();
+
+    await page.goto(`${server.url}/app/leads`);
+    await page.getByRole('heading', { level: 1, name: 'Leads' }).waitFor();
+    await page.getByRole('heading', { level: 3, name: 'Marta Beispiel' }).waitFor();
+    await page.getByText('no consent to phone contact').first().waitFor();
+    await page
+      .getByText(/^Due in /)
+      .first()
+      .waitFor();
+    await expectAccessible(page, 'the sales inbox (English)');
+
+    const marta = page.getByRole('article', { name: 'Marta Beispiel' });
+    await marta.getByRole('button', { name: 'Accept' }).click();
+    await page.getByText('Marta Beispiel accepted.').waitFor();
+    expect((await leadStatus(leadIds.Marta!)).status).toBe('accepted');
+
+    const jonas = page.getByRole('article', { name: 'Jonas Beispiel' });
+    await jonas.getByRole('button', { name: 'Reject…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Reject Jonas Beispiel' });
+    await dialog.waitFor();
+    await dialog.getByLabel('Reason').selectOption('other');
+    // "Other" needs a note: the button stays disabled until there is one.
+    expect(await dialog.getByRole('button', { name: 'Reject lead' }).isDisabled()).toBe(true);
+    await dialog.getByLabel('Reason').selectOption('no_budget');
+    await dialog.getByLabel('Note').fill('Budget frozen until Q3');
+    await dialog.getByLabel('Back to nurturing (recycled)').check();
+    await expectAccessible(page, 'the reject dialog (English)');
+    await dialog.getByRole('button', { name: 'Reject lead' }).click();
+    await page.getByText('Jonas Beispiel rejected.').waitFor();
+    expect(await leadStatus(leadIds.Jonas!)).toEqual({
+      status: 'rejected',
+      reject_reason: 'no_budget',
+      reject_outcome: 'recycled',
+    });
+    await page.getByText(/Rejected because:/).waitFor();
+  });
+
+  it('speaks German on every sales page, accessibly', async () => {
+    await page.getByRole('button', { name: /^Language:/ }).click();
+    await page.getByRole('menuitem', { name: 'Deutsch' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Leads' }).waitFor();
+    await page.getByText('Abgelehnt wegen:').waitFor();
+    await expectAccessible(page, 'the sales inbox (German)');
+    for (const [tab, heading] of [
+      ['Team', 'Vertriebsteam'],
+      ['Gebiete', 'Gebiete'],
+      ['SLA & Webhook', 'SLA & Webhook'],
+      ['Eingang', 'Leads'],
+    ] as const) {
+      await page.getByRole('tab', { name: tab }).click();
+      await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+      await expectAccessible(page, `the ${heading} page (German)`);
+    }
+    await page.getByRole('tab', { name: 'Team' }).click();
+    await page.getByRole('button', { name: 'Bearbeiten' }).first().click();
+    await page.getByRole('dialog').waitFor();
+    await expectAccessible(page, 'the rep settings dialog (German)');
+  });
+});
