@@ -47,9 +47,9 @@ describe('loadConfig', () => {
       }
       throw new Error('expected an error');
     };
-    expect(attempt({ PORT: 'eighty' })).toMatchObject({ code: 'CONFIG_INVALID', details: { field: 'port' } });
-    expect(attempt({ DATABASE_URL: 'mysql://x' }).details?.field).toBe('databaseUrl');
-    expect(attempt({ LOG_LEVEL: 'loud' }).details?.field).toBe('logLevel');
+    expect(attempt({ PORT: 'eighty' })).toMatchObject({ code: 'CONFIG_INVALID', details: { field: 'PORT' } });
+    expect(attempt({ DATABASE_URL: 'mysql://x' }).details?.field).toBe('DATABASE_URL');
+    expect(attempt({ LOG_LEVEL: 'loud' }).details?.field).toBe('LOG_LEVEL');
     expect(attempt({ SECRET_KEY: 'short' }).details?.field).toBe('SECRET_KEY');
   });
 

@@ -122,7 +122,11 @@ export function loadConfig(env: Env = process.env): Config {
   };
   const firstError = [...Value.Errors(ConfigSchema, { ...raw, secretKey: 'x'.repeat(32) })][0];
   if (firstError) {
-    throw new AppError('CONFIG_INVALID', { field: firstError.path.slice(1), reason: firstError.message });
+    // Name the environment variable the operator set (databaseUrl → DATABASE_URL): every key of
+    // Config is its variable in camel case.
+    const key = firstError.path.split('/')[1] ?? '';
+    const field = key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+    throw new AppError('CONFIG_INVALID', { field, reason: firstError.message });
   }
   raw.secretKey = resolveSecret(env, dataDir, databaseUrl !== undefined);
   if (raw.secretKey.length < 32) {
