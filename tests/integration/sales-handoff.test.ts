@@ -4,12 +4,7 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { upsertContactByEmail } from '../../src/modules/contacts/index.js';
 import { addMember } from '../../src/modules/identity/index.js';
-import {
-  type ChangeStage,
-  createSalesModule,
-  ROUTE_LEAD_JOB,
-  signWebhook,
-} from '../../src/modules/sales/index.js';
+import { ROUTE_LEAD_JOB, signWebhook } from '../../src/modules/sales/index.js';
 import { createWorkspaceIn } from '../../src/modules/workspaces/index.js';
 import { MODULES } from '../../src/modules.js';
 import { collectJobs } from '../../src/server.js';
