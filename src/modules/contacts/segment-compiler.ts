@@ -111,6 +111,7 @@ function compare(
   what: string,
   ctx: CompileContext,
   listIsJsonb = false,
+  canonical?: 'lower' | 'upper',
 ): Bool {
   checkOperator(kind, op, what);
   if (op === 'is_empty') {
@@ -131,24 +132,27 @@ function compare(
     case 'text':
     case 'choice': {
       // Text matches ignore case; `neq` and `not_*` keep contacts without a value (SQL's NULL would drop them).
-      const lower = sql`lower(${expr})`;
+      // A column stored in one case (country codes, stages, addresses) is compared as it is, so that
+      // PostgreSQL uses its statistics and indexes; any other text through lower().
+      const lower = canonical ? expr : sql`lower(${expr})`;
+      const norm = (s: string) => (canonical === 'upper' ? s.toUpperCase() : s.toLowerCase());
       switch (op) {
         case 'eq':
-          return sql`${lower} = ${asString(value, what).toLowerCase()}`;
+          return sql`${lower} = ${norm(asString(value, what))}`;
         case 'neq':
-          return sql`${lower} IS DISTINCT FROM ${asString(value, what).toLowerCase()}`;
+          return sql`${lower} IS DISTINCT FROM ${norm(asString(value, what))}`;
         case 'contains':
-          return sql`${lower} LIKE ${`%${escapeLike(asString(value, what).toLowerCase())}%`}`;
+          return sql`${lower} LIKE ${`%${escapeLike(norm(asString(value, what)))}%`}`;
         case 'not_contains':
-          return sql`coalesce(${lower}, '') NOT LIKE ${`%${escapeLike(asString(value, what).toLowerCase())}%`}`;
+          return sql`coalesce(${lower}, '') NOT LIKE ${`%${escapeLike(norm(asString(value, what)))}%`}`;
         case 'starts_with':
-          return sql`${lower} LIKE ${`${escapeLike(asString(value, what).toLowerCase())}%`}`;
+          return sql`${lower} LIKE ${`${escapeLike(norm(asString(value, what)))}%`}`;
         case 'ends_with':
-          return sql`${lower} LIKE ${`%${escapeLike(asString(value, what).toLowerCase())}`}`;
+          return sql`${lower} LIKE ${`%${escapeLike(norm(asString(value, what)))}`}`;
         case 'in':
-          return sql`${lower} = ANY(${asStrings(value, what).map((s) => s.toLowerCase())}::text[])`;
+          return sql`${lower} = ANY(${asStrings(value, what).map(norm)}::text[])`;
         case 'not_in':
-          return sql`NOT coalesce(${lower} = ANY(${asStrings(value, what).map((s) => s.toLowerCase())}::text[]), false)`;
+          return sql`NOT coalesce(${lower} = ANY(${asStrings(value, what).map(norm)}::text[]), false)`;
       }
       break;
     }
@@ -244,6 +248,17 @@ const CONTACT_EXPR: Record<keyof typeof CONTACT_FIELDS, Bool> = {
   company_id: sql`c.company_id::text`,
 };
 
+/** Contact columns whose values are stored in one case (checked or normalised on write). */
+const CANONICAL_CASE: Partial<Record<keyof typeof CONTACT_FIELDS, 'lower' | 'upper'>> = {
+  email: 'lower',
+  email_domain: 'lower',
+  country: 'upper',
+  locale: 'lower',
+  lifecycle_stage: 'lower',
+  owner_user_id: 'lower',
+  company_id: 'lower',
+};
+
 /** A typed SQL expression for a custom value stored in a jsonb column. */
 function customExpr(
   column: Bool,
@@ -300,6 +315,8 @@ function compileCondition(node: Condition, ctx: CompileContext, depth: number): 
         node.value,
         node.field,
         ctx,
+        false,
+        CANONICAL_CASE[node.field as keyof typeof CONTACT_FIELDS],
       );
     }
     case 'custom': {
@@ -355,10 +372,16 @@ function compileCondition(node: Condition, ctx: CompileContext, depth: number): 
       if (node.to !== undefined) parts.push(sql`a.occurred_at < ${new Date(node.to)}`);
       const where = sql.join(parts, sql` AND `);
       const min = node.minCount ?? 1;
+      // With a minimum count the subquery must not refer to the outer row (it would run once per
+      // contact): it is one aggregate over the workspace's matching activities, joined by id.
+      const uncorrelated = sql.join(
+        [sql`a.workspace_id = ${ctx.workspaceId}`, ...parts.slice(1)],
+        sql` AND `,
+      );
       const exists =
         min <= 1
           ? sql`EXISTS (SELECT 1 FROM activities a WHERE a.contact_id = c.id AND ${where})`
-          : sql`EXISTS (SELECT 1 FROM (SELECT a.contact_id FROM activities a WHERE a.workspace_id = ${ctx.workspaceId} AND ${where} GROUP BY a.contact_id HAVING count(*) >= ${min}) n WHERE n.contact_id = c.id)`;
+          : sql`c.id IN (SELECT a.contact_id FROM activities a WHERE ${uncorrelated} GROUP BY a.contact_id HAVING count(*) >= ${min})`;
       return node.negate ? sql`NOT ${exists}` : exists;
     }
     case 'quality': {
