@@ -8,9 +8,11 @@ import { CompanyPage } from '../companies/company-page.js';
 import { PrivacyPage } from '../consent/privacy-page.js';
 import { ContactsRoutes } from '../contacts/contacts-routes.js';
 import { DashboardPage } from '../dashboard/dashboard-page.js';
+import { EventsPage } from '../events/events-page.js';
 import { FormBuilderPage } from '../forms/form-builder-page.js';
 import { FormsPage } from '../forms/forms-page.js';
 import { JobsPage } from '../jobs/jobs-page.js';
+import { JourneysRoutes } from '../journeys/journeys-page.js';
 import { MailRoutes } from '../mail/mail-routes.js';
 import { MembersPage } from '../members/members-page.js';
 import { SalesRoutes } from '../sales/sales-routes.js';
@@ -51,11 +53,15 @@ export function AppRoutes() {
                 m.key !== 'privacy' &&
                 m.key !== 'contacts' &&
                 m.key !== 'companies' &&
+                m.key !== 'journeys' &&
+                m.key !== 'events' &&
                 m.key !== 'leads',
             ).map((m) => (
               <Route key={m.key} path={m.path.slice(1)} element={<ComingSoonPage module={m.key} />} />
             ))}
             <Route path="scoring" element={<ScoringPage />} />
+            <Route path="journeys/*" element={<JourneysRoutes />} />
+            <Route path="events" element={<EventsPage />} />
             <Route path="leads/*" element={<SalesRoutes />} />
             <Route path="privacy" element={<PrivacyPage />} />
             <Route path="settings">

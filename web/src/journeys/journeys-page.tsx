@@ -1,0 +1,230 @@
+import { Anchor, Badge, Button, Group, Paper, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, Route, Routes, useParams } from 'react-router';
+import { ErrorState } from '../ui/error-state.js';
+import { messageOf } from '../ui/errors.js';
+import { Loading } from '../ui/loading.js';
+import { Page } from '../ui/page.js';
+import { useCurrentWorkspace } from '../workspace/current-workspace.js';
+import { JourneyGraph } from './journey-graph.js';
+import {
+  useCreateJourney,
+  useJourney,
+  useJourneyAction,
+  useJourneyStats,
+  useJourneys,
+  useSimulation,
+} from './journeys-api.js';
+
+export function JourneysRoutes() {
+  return (
+    <Routes>
+      <Route index element={<JourneysPage />} />
+      <Route path=":id" element={<JourneyPage />} />
+    </Routes>
+  );
+}
+
+function useCanWrite(): boolean {
+  const { role, canManage } = useCurrentWorkspace();
+  return canManage || role === 'marketing';
+}
+
+export function JourneysPage() {
+  const { t } = useTranslation();
+  const journeys = useJourneys();
+  const create = useCreateJourney();
+  const canWrite = useCanWrite();
+  const [name, setName] = useState('');
+  return (
+    <Page title={t('journeys.title')} description={t('journeys.description')}>
+      {canWrite ? (
+        <Group align="flex-end">
+          <TextInput
+            label={t('journeys.newName')}
+            value={name}
+            onChange={(e) => setName(e.currentTarget.value)}
+          />
+          <Button
+            disabled={!name.trim()}
+            loading={create.isPending}
+            onClick={() => create.mutate(name, { onSuccess: () => setName('') })}
+          >
+            {t('journeys.create')}
+          </Button>
+        </Group>
+      ) : null}
+      {journeys.isPending ? (
+        <Loading />
+      ) : journeys.isError ? (
+        <ErrorState error={journeys.error} onRetry={() => void journeys.refetch()} />
+      ) : journeys.data.length === 0 ? (
+        <Text c="dimmed">{t('journeys.empty')}</Text>
+      ) : (
+        <Table striped>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>{t('journeys.name')}</Table.Th>
+              <Table.Th>{t('journeys.status')}</Table.Th>
+              <Table.Th>{t('journeys.trigger')}</Table.Th>
+              <Table.Th>{t('journeys.version')}</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {journeys.data.map((j) => (
+              <Table.Tr key={j.id}>
+                <Table.Td>
+                  <Anchor component={Link} to={j.id}>
+                    {j.name}
+                  </Anchor>
+                </Table.Td>
+                <Table.Td>
+                  <Badge variant="light" color={j.status === 'active' ? 'green' : 'gray'}>
+                    {t(`journeys.statuses.${j.status}`)}
+                  </Badge>
+                </Table.Td>
+                <Table.Td>
+                  {j.triggerType
+                    ? t(`journeys.triggers.${j.triggerType}`, { defaultValue: j.triggerType })
+                    : '–'}
+                </Table.Td>
+                <Table.Td>{j.liveVersion ?? '–'}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+    </Page>
+  );
+}
+
+export function JourneyPage() {
+  const { t } = useTranslation();
+  const { id = '' } = useParams();
+  const journey = useJourney(id);
+  const stats = useJourneyStats(id);
+  const action = useJourneyAction(id);
+  const simulation = useSimulation(id);
+  const canWrite = useCanWrite();
+  const [contactId, setContactId] = useState('');
+  if (journey.isPending) return <Loading />;
+  if (journey.isError) return <ErrorState error={journey.error} onRetry={() => void journey.refetch()} />;
+  const { journey: j, draft, live } = journey.data;
+  const definition = live ?? draft;
+  return (
+    <Page
+      title={j.name}
+      description={t(`journeys.statuses.${j.status}`)}
+      actions={
+        canWrite ? (
+          <>
+            {j.status === 'draft' || j.status === 'paused' ? (
+              <Button
+                loading={action.isPending}
+                onClick={() => action.mutate(j.status === 'paused' ? 'resume' : 'activate')}
+              >
+                {j.status === 'paused' ? t('journeys.resume') : t('journeys.activate')}
+              </Button>
+            ) : null}
+            {j.status === 'active' ? (
+              <Button variant="default" loading={action.isPending} onClick={() => action.mutate('pause')}>
+                {t('journeys.pause')}
+              </Button>
+            ) : null}
+          </>
+        ) : null
+      }
+    >
+      {action.isError ? <Text c="red">{messageOf(action.error, t)}</Text> : null}
+      {stats.data ? (
+        <Text>
+          {t('journeys.totals', {
+            entered: stats.data.totals.entered,
+            inside: stats.data.totals.inside,
+            completed: stats.data.totals.completed,
+            goal: stats.data.totals.goal,
+          })}
+        </Text>
+      ) : null}
+      <section aria-label={t('journeys.diagram')}>
+        <JourneyGraph definition={definition} counters={stats.data?.steps ?? []} />
+      </section>
+      <Table aria-label={t('journeys.perStep')}>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>{t('journeys.step')}</Table.Th>
+            <Table.Th>{t('journeys.entered')}</Table.Th>
+            <Table.Th>{t('journeys.waiting')}</Table.Th>
+            <Table.Th>{t('journeys.completed')}</Table.Th>
+            <Table.Th>{t('journeys.exited')}</Table.Th>
+            <Table.Th>{t('journeys.goal')}</Table.Th>
+            <Table.Th>{t('journeys.conversion')}</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {definition.steps.map((s) => {
+            const c = stats.data?.steps.find((x) => x.stepId === s.id);
+            return (
+              <Table.Tr key={s.id}>
+                <Table.Td>{s.label ?? s.id}</Table.Td>
+                <Table.Td>{c?.entered ?? 0}</Table.Td>
+                <Table.Td>{c?.waiting ?? 0}</Table.Td>
+                <Table.Td>{c?.completed ?? 0}</Table.Td>
+                <Table.Td>{c?.exited ?? 0}</Table.Td>
+                <Table.Td>{c?.goal ?? 0}</Table.Td>
+                <Table.Td>
+                  {c?.conversion === null || c === undefined ? '–' : `${Math.round(c.conversion * 100)} %`}
+                </Table.Td>
+              </Table.Tr>
+            );
+          })}
+        </Table.Tbody>
+      </Table>
+      <Paper withBorder p="md">
+        <Stack>
+          <Title order={2} size="h3">
+            {t('journeys.testRun')}
+          </Title>
+          <Text size="sm">{t('journeys.testRunHelp')}</Text>
+          <Group align="flex-end">
+            <TextInput
+              label={t('journeys.testContact')}
+              value={contactId}
+              onChange={(e) => setContactId(e.currentTarget.value)}
+            />
+            <Button
+              disabled={!contactId.trim()}
+              loading={simulation.isPending}
+              onClick={() => simulation.mutate({ contactId: contactId.trim(), days: 30 })}
+            >
+              {t('journeys.simulate')}
+            </Button>
+          </Group>
+          {simulation.isError ? <Text c="red">{messageOf(simulation.error, t)}</Text> : null}
+          {simulation.data ? (
+            <Table aria-label={t('journeys.testRun')}>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>{t('journeys.when')}</Table.Th>
+                  <Table.Th>{t('journeys.step')}</Table.Th>
+                  <Table.Th>{t('journeys.what')}</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {simulation.data.entries.map((e, i) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: entries are a fixed list
+                  <Table.Tr key={i}>
+                    <Table.Td>{new Date(e.at).toLocaleString()}</Table.Td>
+                    <Table.Td>{e.stepId ?? '–'}</Table.Td>
+                    <Table.Td>{t(`journeys.kinds.${e.kind}`, { defaultValue: e.kind })}</Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          ) : null}
+        </Stack>
+      </Paper>
+    </Page>
+  );
+}
