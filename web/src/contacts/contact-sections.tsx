@@ -2,6 +2,7 @@ import type { TFunction } from 'i18next';
 import type { ComponentType } from 'react';
 import { ScoreSection } from '../scoring/score-section.js';
 import type { ContactDetail } from './contacts-api.js';
+import { MergesSection } from './merges-section.js';
 import { ProfileSection } from './profile-section.js';
 import { ConsentsSection, QualitySection } from './quality-section.js';
 import { TimelineSection } from './timeline-section.js';
@@ -32,4 +33,5 @@ export const CONTACT_SECTIONS: ContactSection[] = [
   { id: 'score', label: (t) => t('contacts.sections.score'), order: 25, Component: ScoreSection },
   { id: 'quality', label: (t) => t('contacts.sections.quality'), order: 30, Component: QualitySection },
   { id: 'consents', label: (t) => t('contacts.sections.consents'), order: 40, Component: ConsentsSection },
+  { id: 'duplicates', label: (t) => t('contacts.sections.duplicates'), order: 50, Component: MergesSection },
 ];

@@ -333,6 +333,26 @@ export async function downloadCsv(api: ApiClient, path: string, fallbackName: st
   saveBlob(await response.blob(), fileName);
 }
 
+/** Posts a JSON body and saves the CSV answer (export of a hand-picked selection). */
+export async function downloadCsvPost(
+  api: ApiClient,
+  path: string,
+  body: unknown,
+  fallbackName: string,
+): Promise<void> {
+  const headers = rawHeaders(api, { 'content-type': 'application/json' });
+  if (api.state.csrfToken) headers['x-csrf-token'] = api.state.csrfToken;
+  const response = await fetch(path, {
+    method: 'POST',
+    headers,
+    credentials: 'same-origin',
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw await rawError(response);
+  const disposition = response.headers.get('content-disposition') ?? '';
+  saveBlob(await response.blob(), /filename="([^"]+)"/.exec(disposition)?.[1] ?? fallbackName);
+}
+
 /** Reads a CSV as text (the import wizard shows the first rows of the error report). */
 export async function fetchText(api: ApiClient, path: string): Promise<string> {
   const response = await fetch(path, { headers: rawHeaders(api), credentials: 'same-origin' });

@@ -60,6 +60,7 @@ import {
   type CustomFieldDef,
   displayName,
   downloadCsv,
+  downloadCsvPost,
   exportPath,
   LIFECYCLE_STAGES,
   type Selection,
@@ -219,6 +220,7 @@ export function ContactsPage() {
       {bulkSelection ? (
         <BulkBar
           selection={bulkSelection}
+          columns={exportColumnsOf(columns, defs.data ?? [])}
           count={bulkCount}
           canWrite={canWrite}
           onDone={() => {
@@ -622,11 +624,13 @@ function Cell({
 
 function BulkBar({
   selection,
+  columns,
   count,
   canWrite,
   onDone,
 }: {
   selection: Selection;
+  columns: string[];
   count: number;
   canWrite: boolean;
   onDone: () => void;
@@ -641,6 +645,8 @@ function BulkBar({
   const [deleting, deleteModal] = useDisclosure(false);
   const [tags, setTags] = useState<string[]>([]);
   const [segmentId, setSegmentId] = useState<string | null>(null);
+  const api = useApi();
+  const [exporting, setExporting] = useState(false);
   const done = (message: string) => {
     notifications.show({ color: 'brand', message });
     onDone();
@@ -652,6 +658,29 @@ function BulkBar({
         <Text size="sm" fw={600}>
           {t('contacts.bulk.selected', { count })}
         </Text>
+        <Button
+          size="xs"
+          variant="default"
+          loading={exporting}
+          leftSection={<IconDownload size={14} aria-hidden />}
+          onClick={async () => {
+            setExporting(true);
+            try {
+              await downloadCsvPost(
+                api,
+                '/api/v1/contacts/bulk/export',
+                { selection, columns: columns.join(',') },
+                'contacts.csv',
+              );
+            } catch (error) {
+              failed(error);
+            } finally {
+              setExporting(false);
+            }
+          }}
+        >
+          {t('contacts.bulk.export')}
+        </Button>
         {canWrite ? (
           <>
             <Button size="xs" variant="default" onClick={tagModal.open}>
