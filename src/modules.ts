@@ -5,6 +5,7 @@ import { contactsModule, recordActivities } from './modules/contacts/index.js';
 import { eventsModule } from './modules/events/index.js';
 import { identityModule } from './modules/identity/index.js';
 import { journeysModule } from './modules/journeys/index.js';
+import { createJourneysModule } from './modules/journeys/index.js';
 import { createMailModule } from './modules/mail/index.js';
 import { createSalesModule } from './modules/sales/index.js';
 import { changeStage, describeQualification, scoringModule } from './modules/scoring/index.js';
@@ -27,6 +28,7 @@ export const MODULES: LeadwerkModule[] = [
   createConsentModule({ recordActivities }),
   captureModule,
   createMailModule({ getSendPermission, recordActivities }),
+  createJourneysModule({ handOffToSales: salesModule.handOffToSales }),
   journeysModule,
   eventsModule,
   scoringModule,

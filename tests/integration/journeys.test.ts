@@ -591,6 +591,46 @@ describe.each(await availableDbKinds())('journeys on %s', (kind) => {
     expect(e.version).toBe(3);
   });
 
+  it('hands a contact off to sales from a journey step (wired to the sales module)', async () => {
+    const contactId = await createConsentedContact(t.deps.db, ws, 'handoff@kunde.example', ['newsletter']);
+    const id = await journey('Hand-off', {
+      trigger: { type: 'manual' },
+      timeZone: 'Europe/Berlin',
+      startStepId: 'sales',
+      steps: [
+        { id: 'sales', type: 'hand-off', next: 'again' },
+        // A second hand-off finds an open lead and creates none.
+        { id: 'again', type: 'hand-off', next: null },
+      ],
+      goals: [],
+      exitRules: [],
+      reentry: { policy: 'never' },
+    });
+    await api('POST', `/api/v1/journeys/${id}/contacts`, { contactIds: [contactId] });
+    wake();
+    await until('completed', async () => (await enrollment(id, contactId)).status === 'completed');
+    const leads = await t.deps.db
+      .selectFrom('sales_leads')
+      .selectAll()
+      .where('contact_id', '=', contactId)
+      .execute();
+    expect(leads).toHaveLength(1);
+    const contact = await t.deps.db
+      .selectFrom('contacts')
+      .select('lifecycle_stage')
+      .where('id', '=', contactId)
+      .executeTakeFirstOrThrow();
+    expect(contact.lifecycle_stage).toBe('mql');
+    const runs = await t.deps.db
+      .selectFrom('journey_step_runs')
+      .select(['step_id', 'detail'])
+      .where('journey_id', '=', id)
+      .orderBy('seq')
+      .execute();
+    expect(runs[0]!.detail).toMatchObject({ created: true });
+    expect(runs[1]!.detail).toMatchObject({ created: false });
+  });
+
   it('simulates a journey for a test contact over 30 days without sending anything', async () => {
     const contactId = await createConsentedContact(t.deps.db, ws, 'sim@kunde.example', ['newsletter']);
     const created = await api('POST', '/api/v1/journeys', {

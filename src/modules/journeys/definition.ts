@@ -138,6 +138,8 @@ export const StepSchema = Type.Union([
   }),
   step('notify-owner', { message: Type.String({ minLength: 1, maxLength: 2000 }), next: Next }),
   step('webhook', { url: Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2000 }), next: Next }),
+  /** Hand the contact to sales now (sales module's handOffToSales: MQL, routing, SLA). */
+  step('hand-off', { next: Next }),
   step('exit', {}),
 ]);
 export type Step = Static<typeof StepSchema>;

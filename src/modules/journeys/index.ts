@@ -1,23 +1,28 @@
 import type { JobDefinition } from '../../shared/jobs/index.js';
 import type { LeadwerkModule } from '../../shared/module.js';
-import { runStepJob } from './journey-runner.js';
+import { type JourneyWiring, runStepJob } from './journey-runner.js';
 import { journeyActivityHandlers } from './journeys.activity-handler.js';
 import { registerJourneyRoutes } from './journeys.routes.js';
 import { ENROLL_SEGMENT_JOB, enrollSegmentPage } from './journeys.service.js';
 
-export { enrollContacts, exitContactFromJourney } from './journey-runner.js';
+export { enrollContacts, exitContactFromJourney, type JourneyWiring } from './journey-runner.js';
 
 /** Nurture journeys: definitions, versions, the event-driven runner on the job queue. */
-export const journeysModule: LeadwerkModule = {
-  name: 'journeys',
-  routes: registerJourneyRoutes,
-  activityHandlers: () => journeyActivityHandlers(),
-  jobs: (deps) =>
-    [
-      runStepJob(deps),
-      {
-        ...ENROLL_SEGMENT_JOB,
-        handler: (payload, ctx) => enrollSegmentPage(deps, payload, ctx),
-      } satisfies typeof ENROLL_SEGMENT_JOB,
-    ] as JobDefinition[],
-};
+export function createJourneysModule(wiring: JourneyWiring = {}): LeadwerkModule {
+  return {
+    name: 'journeys',
+    routes: registerJourneyRoutes,
+    activityHandlers: () => journeyActivityHandlers(),
+    jobs: (deps) =>
+      [
+        runStepJob(deps, wiring),
+        {
+          ...ENROLL_SEGMENT_JOB,
+          handler: (payload, ctx) => enrollSegmentPage(deps, payload, ctx),
+        } satisfies typeof ENROLL_SEGMENT_JOB,
+      ] as JobDefinition[],
+  };
+}
+
+/** Without wiring (tests, tools): the hand-off step is skipped. */
+export const journeysModule: LeadwerkModule = createJourneysModule();

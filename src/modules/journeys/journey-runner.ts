@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { sql } from 'kysely';
 import type { Executor, Trx } from '../../shared/db/index.js';
+import { AppError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { defineJob, type JobContext, PermanentJobError } from '../../shared/jobs/index.js';
 import type { AppDeps } from '../../shared/module.js';
@@ -46,6 +47,18 @@ export const RUN_STEP_JOB = defineJob({
 const STEPS_PER_JOB = 25;
 
 export type RunnerDeps = Pick<AppDeps, 'clock' | 'queue' | 'config' | 'log'>;
+
+/** What other modules give journeys (wired in src/modules.ts; journeys imports neither). */
+export interface JourneyWiring {
+  /** The sales module's "hand off now" (docs/contracts.md, sales); without it the step is skipped. */
+  handOffToSales?:
+    | ((
+        trx: Trx,
+        deps: Pick<AppDeps, 'clock' | 'queue' | 'config'>,
+        input: { workspaceId: string; contactId: string; cause: string },
+      ) => Promise<{ leadId: string; created: boolean; status: string }>)
+    | undefined;
+}
 
 function enqueueStep(
   trx: Executor,
@@ -393,6 +406,7 @@ export async function runStep(
   deps: RunnerDeps,
   payload: { enrollmentId: string; seq: number },
   ctx: JobContext,
+  wiring: JourneyWiring = {},
 ): Promise<void> {
   const e = await findEnrollment(ctx.db, payload.enrollmentId);
   if (!e || e.seq !== payload.seq || !(OPEN_STATUSES as readonly string[]).includes(e.status)) return;
@@ -414,7 +428,7 @@ export async function runStep(
       }
     }
   }
-  await ctx.completeWith((trx) => advance(trx, deps, payload, webhook));
+  await ctx.completeWith((trx) => advance(trx, deps, payload, webhook, wiring));
 }
 
 async function advance(
@@ -422,6 +436,7 @@ async function advance(
   deps: RunnerDeps,
   payload: { enrollmentId: string; seq: number },
   webhook: WebhookResult | undefined,
+  wiring: JourneyWiring,
 ): Promise<void> {
   const locked = await lockEnrollment(trx, payload.enrollmentId);
   if (!locked || locked.seq !== payload.seq || !(OPEN_STATUSES as readonly string[]).includes(locked.status))
@@ -539,7 +554,7 @@ async function advance(
           await enqueueStep(trx, deps, e, e.seq, 'webhook');
           return;
         }
-        const detail = await perform(trx, deps, d.step, e, contact, webhook);
+        const detail = await perform(trx, deps, d.step, e, contact, webhook, wiring);
         await finishRun(trx, e, detail.skipped ? 'skipped' : 'completed', null, detail, now);
         if (d.step.type === 'update-contact') {
           const fresh = await loadContact(trx, e.workspace_id, e.contact_id);
@@ -562,6 +577,7 @@ async function perform(
   e: EnrollmentRow,
   contact: ContactRow,
   webhook: WebhookResult | undefined,
+  wiring: JourneyWiring,
 ): Promise<Record<string, unknown>> {
   const locale = contact.locale ?? 'de';
   const idempotencyKey = `journey:${e.id}:${e.seq}`;
@@ -621,6 +637,22 @@ async function perform(
     }
     case 'notify-owner':
       return notifyOwner(trx, deps, step, e, contact);
+    case 'hand-off': {
+      if (!wiring.handOffToSales) return { skipped: 'sales_not_available' };
+      try {
+        const r = await wiring.handOffToSales(trx, deps, {
+          workspaceId: e.workspace_id,
+          contactId: e.contact_id,
+          cause: `journey:${e.journey_id}`,
+        });
+        return { leadId: r.leadId, created: r.created, status: r.status };
+      } catch (err) {
+        // Already with sales or a customer: nothing to hand off; the journey goes on.
+        if (err instanceof AppError && err.code === 'SALES_HANDOFF_NOT_POSSIBLE')
+          return { skipped: 'already_with_sales' };
+        throw err;
+      }
+    }
     case 'webhook':
       return webhook?.error
         ? { skipped: 'webhook_failed', error: webhook.error }
@@ -720,9 +752,10 @@ function escapeHtml(s: string): string {
 }
 
 /** The job definition with its handler (registered by the module). */
-export function runStepJob(deps: RunnerDeps) {
+export function runStepJob(deps: RunnerDeps, wiring: JourneyWiring = {}) {
   return {
     ...RUN_STEP_JOB,
-    handler: (payload: { enrollmentId: string; seq: number }, ctx: JobContext) => runStep(deps, payload, ctx),
+    handler: (payload: { enrollmentId: string; seq: number }, ctx: JobContext) =>
+      runStep(deps, payload, ctx, wiring),
   };
 }

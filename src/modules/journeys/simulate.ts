@@ -52,6 +52,8 @@ function actionDetail(step: Step): Record<string, unknown> {
       return { action: 'notify-owner' };
     case 'webhook':
       return { action: 'webhook', url: step.url };
+    case 'hand-off':
+      return { action: 'hand-off' };
     default:
       return { action: step.type };
   }
