@@ -4,7 +4,6 @@ import { createConsentModule, getSendPermission } from './modules/consent/index.
 import { contactsModule, recordActivities } from './modules/contacts/index.js';
 import { eventsModule } from './modules/events/index.js';
 import { identityModule } from './modules/identity/index.js';
-import { journeysModule } from './modules/journeys/index.js';
 import { createJourneysModule } from './modules/journeys/index.js';
 import { createMailModule } from './modules/mail/index.js';
 import { createSalesModule } from './modules/sales/index.js';
@@ -29,7 +28,6 @@ export const MODULES: LeadwerkModule[] = [
   captureModule,
   createMailModule({ getSendPermission, recordActivities }),
   createJourneysModule({ handOffToSales: salesModule.handOffToSales }),
-  journeysModule,
   eventsModule,
   scoringModule,
   salesModule,
