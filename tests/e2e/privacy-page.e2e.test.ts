@@ -94,6 +94,17 @@ describe.skipIf(!chromiumAvailable())('Privacy page', () => {
       .getByText(/Chain intact: 2 entries checked/)
       .nth(1)
       .waitFor();
+
+    // One click gives the evidence as a PDF document.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download PDF' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^consent-evidence-.*\.pdf$/);
+    const stream = await download.createReadStream();
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).subarray(0, 5).toString()).toBe('%PDF-');
   });
 
   it('opens a ledger directly from a link with ?contact=<id>', async () => {
