@@ -392,6 +392,18 @@ export function SalesInboxPage() {
     (l) => !['unassigned', 'assigned', 'accepted'].includes(l.status),
   );
 
+  const card = (lead: Lead) => (
+    <LeadCard
+      key={lead.id}
+      lead={lead}
+      now={now}
+      manager={manager}
+      onReject={setRejecting}
+      onConvert={setConverting}
+      onAssign={setAssigning}
+    />
+  );
+
   return (
     <Page title={t('sales.inbox.title')} description={t('sales.inbox.description')}>
       <SalesTabs />
@@ -421,33 +433,13 @@ export function SalesInboxPage() {
           <Title order={2} size="h3">
             {t('sales.inbox.open', { count: open.length })}
           </Title>
-          {open.map((lead) => (
-            <LeadCard
-              key={lead.id}
-              lead={lead}
-              now={now}
-              manager={manager}
-              onReject={setRejecting}
-              onConvert={setConverting}
-              onAssign={setAssigning}
-            />
-          ))}
+          {open.map(card)}
           {done.length > 0 ? (
             <>
               <Title order={2} size="h3">
                 {t('sales.inbox.closed', { count: done.length })}
               </Title>
-              {done.map((lead) => (
-                <LeadCard
-                  key={lead.id}
-                  lead={lead}
-                  now={now}
-                  manager={manager}
-                  onReject={setRejecting}
-                  onConvert={setConverting}
-                  onAssign={setAssigning}
-                />
-              ))}
+              {done.map(card)}
             </>
           ) : null}
         </Stack>
