@@ -19,6 +19,15 @@ async function expectAccessible(page: Page, where: string): Promise<void> {
 
 const poll = <T>(fn: () => Promise<T> | T, timeout = 30_000) => expect.poll(fn, { timeout });
 
+/** Waits in a hook (expect.poll works only inside tests). */
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
   let server: TestServer;
   let api: ApiSession;
@@ -52,30 +61,19 @@ describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
     );
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     contactId = created.body.contact.id;
+    const history = async () =>
+      (
+        await api.request<{ history: unknown[] }>(
+          'GET',
+          `/api/v1/scoring/contacts/${contactId}`,
+          undefined,
+          ws,
+        )
+      ).body.history.length;
     // Wait for the first score, then change the profile: the fit rises (a second history point).
-    await poll(
-      async () =>
-        (
-          await api.request<{ history: unknown[] }>(
-            'GET',
-            `/api/v1/scoring/contacts/${contactId}`,
-            undefined,
-            ws,
-          )
-        ).body.history.length,
-    ).toBe(1);
+    await waitFor('score history 1', async () => (await history()) === 1);
     await api.request('PATCH', `/api/v1/contacts/${contactId}`, { jobTitle: 'Head of IT' }, ws);
-    await poll(
-      async () =>
-        (
-          await api.request<{ history: unknown[] }>(
-            'GET',
-            `/api/v1/scoring/contacts/${contactId}`,
-            undefined,
-            ws,
-          )
-        ).body.history.length,
-    ).toBe(2);
+    await waitFor('score history 2', async () => (await history()) === 2);
 
     browser = await launchChromium();
     context = await browser.newContext(DESKTOP);
@@ -128,11 +126,28 @@ describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
     expect(await page.locator('.recharts-wrapper').count()).toBe(1);
     await expectAccessible(page, 'the contact score tab');
 
-    await page.getByRole('switch', { name: 'Concrete project (need)' }).check({ force: true });
-    await page.getByRole('switch', { name: 'Budget exists' }).check({ force: true });
-    await page.getByRole('textbox', { name: 'Authority' }).click();
+    await page.getByRole('switch', { name: 'Concrete project (need)' }).click({ force: true });
+    expect(await page.getByRole('switch', { name: 'Concrete project (need)' }).isChecked()).toBe(true);
+    await page.getByRole('switch', { name: 'Budget exists' }).click({ force: true });
+    await page.getByRole('combobox', { name: 'Authority' }).click({ force: true });
     await page.getByRole('option', { name: 'Decision maker' }).click();
     await page.getByRole('button', { name: 'Save qualification' }).click();
+    await page
+      .getByText(/Qualification saved\.|\w+.*/)
+      .first()
+      .waitFor();
+    await page.getByText('Qualification saved.').waitFor();
+    const bant = await api.request<{ answers: Record<string, unknown> }>(
+      'GET',
+      `/api/v1/scoring/contacts/${contactId}/bant`,
+      undefined,
+      server.workspaceId,
+    );
+    expect(bant.body.answers).toMatchObject({
+      need: { exists: true },
+      budget: { exists: true },
+      authority: { role: 'decision_maker' },
+    });
     await page.getByText('Qualified', { exact: true }).waitFor();
     await page
       .getByText(/^Sales call, /)

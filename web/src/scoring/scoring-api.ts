@@ -104,7 +104,8 @@ export function useSaveBant(contactId: string) {
       api.request<BantState>('PUT', `/api/v1/scoring/contacts/${encodeURIComponent(contactId)}/bant`, {
         body: { answers, source: 'sales_call' },
       }),
-    onSuccess: () => qc.invalidateQueries({ queryKey: ['scoring'], exact: false }),
+    // Query keys start with the workspace (useWorkspaceKey): match on the 'scoring' part.
+    onSuccess: () => qc.invalidateQueries({ predicate: (q) => q.queryKey.includes('scoring') }),
   });
 }
 
