@@ -171,17 +171,15 @@ export async function run(args: string[]): Promise<BenchResult> {
       for (;;) {
         const i = next++;
         if (i >= E) return;
-        await db
-          .transaction()
-          .execute((trx) =>
-            recordActivity(trx, {
-              workspaceId: ws,
-              contactId: pick(i),
-              type: 'mail.clicked',
-              occurredAt: deps.clock.now(),
-              data: {},
-            }),
-          );
+        await db.transaction().execute((trx) =>
+          recordActivity(trx, {
+            workspaceId: ws,
+            contactId: pick(i),
+            type: 'mail.clicked',
+            occurredAt: deps.clock.now(),
+            data: {},
+          }),
+        );
       }
     };
     await Promise.all([producer(), producer()]);

@@ -58,13 +58,7 @@ describe.each(kinds)('scoring on %s', (kind) => {
   }
 
   async function newContact(email: string, jobTitle: string | null, workspaceId = t.workspaceId) {
-    const { contact } = await upsertContactByEmail(
-      t.deps.db,
-      workspaceId,
-      email,
-      { jobTitle },
-      clock.now(),
-    );
+    const { contact } = await upsertContactByEmail(t.deps.db, workspaceId, email, { jobTitle }, clock.now());
     return contact.id;
   }
 
@@ -180,7 +174,12 @@ describe.each(kinds)('scoring on %s', (kind) => {
   it('explains every point with date and decay, and keeps a history', async () => {
     const contactId = await newContact('why@example.com', 'Developer');
     // One half-life ago.
-    await record(contactId, 'capture.asset-downloaded', 'asset:1', new Date(clock.now().getTime() - 30 * DAY));
+    await record(
+      contactId,
+      'capture.asset-downloaded',
+      'asset:1',
+      new Date(clock.now().getTime() - 30 * DAY),
+    );
     await startWorkers(1);
     await until('scored', async () => (await scoreOf(contactId)) !== undefined && (await idle()));
     const why = await api('GET', `/api/v1/scoring/contacts/${contactId}`);
@@ -204,16 +203,14 @@ describe.each(kinds)('scoring on %s', (kind) => {
 
   it('previews the MQL rule on current data', async () => {
     const contactId = await newContact('fit-only@example.com', 'Head of Sales');
-    await t.deps.db
-      .transaction()
-      .execute((trx) =>
-        recordBantAnswers(trx, t.deps, {
-          workspaceId: t.workspaceId,
-          contactId,
-          answers: { timeline: { when: 'Q3' } },
-          source: 'import',
-        }),
-      );
+    await t.deps.db.transaction().execute((trx) =>
+      recordBantAnswers(trx, t.deps, {
+        workspaceId: t.workspaceId,
+        contactId,
+        answers: { timeline: { when: 'Q3' } },
+        source: 'import',
+      }),
+    );
     const none = await api('POST', '/api/v1/scoring/mql-preview', {
       fitMin: 30,
       engagementMin: 30,
@@ -329,16 +326,14 @@ describe.each(kinds)('scoring on %s', (kind) => {
         .statusCode,
     ).toBe(404);
     await expect(
-      t.deps.db
-        .transaction()
-        .execute((trx) =>
-          changeStage(trx, t.deps, {
-            workspaceId: t.workspaceId,
-            contactId: foreign,
-            to: 'mql',
-            cause: 'api',
-          }),
-        ),
+      t.deps.db.transaction().execute((trx) =>
+        changeStage(trx, t.deps, {
+          workspaceId: t.workspaceId,
+          contactId: foreign,
+          to: 'mql',
+          cause: 'api',
+        }),
+      ),
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
