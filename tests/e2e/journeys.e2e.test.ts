@@ -137,6 +137,28 @@ describe.skipIf(!chromiumAvailable())('Journey pages', () => {
     await expectAccessible(page, 'the journey page with a test run');
   });
 
+  it('builds a new journey in the editor: adds steps, sees them in the diagram, activates it', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main navigation' })
+      .getByRole('link', { name: 'Journeys', exact: true })
+      .click();
+    await page.getByLabel('Name of the new journey').fill('Built in the editor');
+    await page.getByRole('button', { name: 'Create journey' }).click();
+    await page.getByRole('link', { name: 'Built in the editor' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Built in the editor' }).waitFor();
+    await page.getByLabel('Days').fill('2');
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.getByText('Wait 2 days').first().waitFor();
+    await page.getByLabel('Step', { exact: true }).first().click();
+    await page.getByRole('option', { name: 'Add tag' }).click();
+    await page.getByRole('textbox', { name: 'Add tag' }).fill('nurtured');
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.getByText('Tag nurtured').first().waitFor();
+    await expectAccessible(page, 'the editor with added steps');
+    await page.getByRole('button', { name: 'Activate' }).click();
+    await page.getByRole('button', { name: 'Pause' }).waitFor();
+  });
+
   it('lists events with their registrations', async () => {
     await page
       .getByRole('navigation', { name: 'Main navigation' })

@@ -16,6 +16,7 @@ import {
   useJourneys,
   useSimulation,
 } from './journeys-api.js';
+import { StepBuilder } from './step-builder.js';
 
 export function JourneysRoutes() {
   return (
@@ -150,6 +151,7 @@ export function JourneyPage() {
       <section aria-label={t('journeys.diagram')}>
         <JourneyGraph definition={definition} counters={stats.data?.steps ?? []} />
       </section>
+      {canWrite && j.status !== 'archived' ? <StepBuilder journeyId={j.id} draft={draft} /> : null}
       <Table aria-label={t('journeys.perStep')}>
         <Table.Thead>
           <Table.Tr>
