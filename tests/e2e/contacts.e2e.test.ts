@@ -19,6 +19,23 @@ async function expectAccessible(page: Page, where: string): Promise<void> {
   );
 }
 
+/**
+ * Loads an app page and waits for its h1. Other test files rebuild the shared dist/web when web/
+ * changed (Vite empties it first); a page loaded in that window is blank, so this tries again.
+ */
+async function openPage(page: Page, url: string, heading: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await page.goto(url);
+    try {
+      await page.getByRole('heading', { level: 1, name: heading }).waitFor({ timeout: 15_000 });
+      return;
+    } catch (error) {
+      if (attempt >= 6) throw error;
+      await page.waitForTimeout(10_000);
+    }
+  }
+}
+
 const PEOPLE = 55;
 /** The machine is shared and slow; a debounced search plus a request can take seconds. */
 const poll = <T>(fn: () => Promise<T> | T, timeout = 20_000) => expect.poll(fn, { timeout });
@@ -84,7 +101,7 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
     page = await context.newPage();
     // Script errors in the page end up in the test output (a blank page is otherwise a mystery).
     page.on('pageerror', (error) => console.error(`[page error] ${error.message}`));
-    await page.goto(`${server.url}/app/login`);
+    await openPage(page, `${server.url}/app/login`, 'Sign in to Leadwerk');
     await page.getByLabel(/^E-mail address/).fill(server.adminEmail);
     await page.getByLabel(/^Password/).fill(server.adminPassword);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -209,8 +226,7 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
   });
 
   it('builds a segment and shows a live count', async () => {
-    await page.goto(`${server.url}/app/contacts/segments`);
-    await page.getByRole('heading', { level: 1, name: 'Segments' }).waitFor();
+    await openPage(page, `${server.url}/app/contacts/segments`, 'Segments');
     await page.getByRole('link', { name: 'New segment' }).click();
     await page.getByRole('heading', { level: 1, name: 'New segment' }).waitFor();
     const live = () => page.getByTestId('segment-count').textContent();
@@ -260,8 +276,7 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
   });
 
   it('imports a small CSV with a column mapping and shows progress and the row report', async () => {
-    await page.goto(`${server.url}/app/contacts/imports`);
-    await page.getByRole('heading', { level: 1, name: 'Import contacts' }).waitFor();
+    await openPage(page, `${server.url}/app/contacts/imports`, 'Import contacts');
     await expectAccessible(page, 'the import page (English)');
     const csv = [
       'E-Mail;Vorname;Nachname;Firma',
@@ -332,7 +347,7 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
       server.workspaceId,
     );
     expect(dup.status, JSON.stringify(dup.body)).toBe(201);
-    await page.goto(`${server.url}/app/contacts/${zoeId}?tab=duplicates`);
+    await openPage(page, `${server.url}/app/contacts/${zoeId}?tab=duplicates`, 'Zoe Zimmer');
     const duplicates = page.getByRole('table', { name: 'Possible duplicates' });
     await duplicates.getByText('z.zimmer@example.com').waitFor();
     await duplicates.getByText('Same name and company').waitFor();
@@ -355,8 +370,7 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
   });
 
   it('is accessible in German on every page', async () => {
-    await page.goto(`${server.url}/app/contacts/fields`);
-    await page.getByRole('heading', { level: 1, name: 'Custom fields' }).waitFor();
+    await openPage(page, `${server.url}/app/contacts/fields`, 'Custom fields');
     await expectAccessible(page, 'the custom fields (English)');
     await page.getByRole('button', { name: /^(Language|Sprache):/ }).click();
     await page.getByRole('menuitem', { name: 'Deutsch' }).click();
@@ -378,12 +392,11 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
       [`/app/companies/${companyId}`, 'Zimmer Maschinenbau GmbH'],
     ];
     for (const [path, heading] of pages) {
-      await page.goto(`${server.url}${path}`);
-      await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+      await openPage(page, `${server.url}${path}`, heading);
       await page.getByRole('status').filter({ hasText: 'Wird geladen' }).waitFor({ state: 'detached' });
       await expectAccessible(page, `${path} (German)`);
     }
-    await page.goto(`${server.url}/app/contacts/segments/new`);
+    await openPage(page, `${server.url}/app/contacts/segments/new`, 'Neues Segment');
     await page.getByRole('button', { name: 'Bedingung hinzufügen' }).click();
     await poll(() => page.getByTestId('segment-count').textContent()).toBe('1 Kontakt passt');
     await expectAccessible(page, 'the segment builder with a condition (German)');
