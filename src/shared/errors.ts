@@ -287,7 +287,11 @@ export const ERRORS = {
     en: 'Contacts are waiting in steps the new version removes: choose a step for each of them.',
     de: 'In Schritten, die die neue Version entfernt, befinden sich Kontakte: Wählen Sie für jeden einen Schritt.',
   },
-  EVENT_NOT_FOUND: { status: 404, en: 'This event does not exist.', de: 'Diese Veranstaltung gibt es nicht.' },
+  EVENT_NOT_FOUND: {
+    status: 404,
+    en: 'This event does not exist.',
+    de: 'Diese Veranstaltung gibt es nicht.',
+  },
   EVENT_LINK_INVALID: {
     status: 404,
     en: 'This link is invalid or has expired.',

@@ -36,7 +36,14 @@ const READ: Permission[] = PERMISSIONS.filter((p) => p.endsWith(':read') && p !=
 
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   admin: new Set(PERMISSIONS),
-  marketing: new Set<Permission>([...READ, 'contacts:write', 'forms:write', 'mail:write', 'journeys:write', 'scoring:write']),
+  marketing: new Set<Permission>([
+    ...READ,
+    'contacts:write',
+    'forms:write',
+    'mail:write',
+    'journeys:write',
+    'scoring:write',
+  ]),
   sales: new Set<Permission>([...READ, 'contacts:write', 'sales:write']),
   dpo: new Set<Permission>([...READ, 'audit:read', 'privacy:manage']),
   viewer: new Set<Permission>(READ),

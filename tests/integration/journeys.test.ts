@@ -95,6 +95,7 @@ describe.each(await availableDbKinds())('journeys on %s', (kind) => {
       headers: admin.headers(),
       ...(payload ? { payload } : {}),
     });
+    // biome-ignore lint/suspicious/noExplicitAny: the tests read many response shapes
     return { status: res.statusCode, body: res.json() as Record<string, any> };
   }
 

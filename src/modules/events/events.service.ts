@@ -529,7 +529,7 @@ export async function calendarFile(deps: Deps, token: string): Promise<{ ics: st
     .selectAll()
     .where('id', '=', id)
     .executeTakeFirst();
-  if (!reg || reg.status !== 'registered') throw new AppError('EVENT_LINK_INVALID');
+  if (reg?.status !== 'registered') throw new AppError('EVENT_LINK_INVALID');
   const ev = await mustFindEvent(deps.db, reg.workspace_id, reg.event_id);
   return { ics: buildIcs(ev), event: ev };
 }
@@ -567,7 +567,7 @@ export async function sendReminder(
       .selectAll()
       .where('id', '=', payload.registrationId)
       .executeTakeFirst();
-    if (!reg || reg.status !== 'registered') return;
+    if (reg?.status !== 'registered') return;
     const ev = await mustFindEvent(trx, reg.workspace_id, reg.event_id).catch(() => undefined);
     if (!ev || ev.status === 'cancelled' || ev.starts_at.getTime() <= deps.clock.now().getTime()) return;
     await sendMail(trx, deps, ev, reg, 'reminder');

@@ -992,7 +992,11 @@ export interface EventsTable {
   online_url: string | null;
   capacity: number | null;
   form_id: string | null;
-  status: ColumnType<'scheduled' | 'cancelled', 'scheduled' | 'cancelled' | undefined, 'scheduled' | 'cancelled'>;
+  status: ColumnType<
+    'scheduled' | 'cancelled',
+    'scheduled' | 'cancelled' | undefined,
+    'scheduled' | 'cancelled'
+  >;
   created_by: string | null;
   created_at: TimestampDefault;
   updated_at: TimestampDefault;

@@ -1,7 +1,5 @@
-import type { TFunction } from 'i18next';
-import type { ComponentType } from 'react';
 import { ScoreSection } from '../scoring/score-section.js';
-import type { ContactDetail } from './contacts-api.js';
+import type { ContactSection } from './contact-section.js';
 import { MergesSection } from './merges-section.js';
 import { ProfileSection } from './profile-section.js';
 import { ConsentsSection, QualitySection } from './quality-section.js';
@@ -12,20 +10,6 @@ import { TimelineSection } from './timeline-section.js';
  * appending one entry here: an id (also the ?tab= value), a translated label, an order and a
  * component that gets the loaded contact. See docs/ui.md ("Contact page sections").
  */
-
-export interface ContactSectionProps {
-  detail: ContactDetail;
-  /** The user may change contacts (admin, marketing, sales). */
-  canWrite: boolean;
-}
-
-export interface ContactSection {
-  id: string;
-  label: (t: TFunction) => string;
-  /** Lower comes first; built-in sections use 10, 20, 30 …, leave gaps for others. */
-  order: number;
-  Component: ComponentType<ContactSectionProps>;
-}
 
 export const CONTACT_SECTIONS: ContactSection[] = [
   { id: 'profile', label: (t) => t('contacts.sections.profile'), order: 10, Component: ProfileSection },

@@ -23,7 +23,7 @@ import { messageOf } from '../ui/errors.js';
 import { useFormatters } from '../ui/format.js';
 import { Loading } from '../ui/loading.js';
 import { useWorkspaceKey } from '../workspace/current-workspace.js';
-import type { ContactSectionProps } from './contact-sections.js';
+import type { ContactSectionProps } from './contact-section.js';
 import { type Contact, displayName, useInvalidateContacts } from './contacts-api.js';
 
 /* Dedupe on the contact page: proposed duplicates, merge field by field with a preview, undo. */

@@ -18,7 +18,7 @@ import { ApiError } from '../api/client.js';
 import { useCompanies } from '../companies/companies-api.js';
 import { useMembers } from '../members/members-api.js';
 import { fieldErrorsOf, messageOf } from '../ui/errors.js';
-import type { ContactSectionProps } from './contact-sections.js';
+import type { ContactSectionProps } from './contact-section.js';
 import {
   type Contact,
   LIFECYCLE_STAGES,

@@ -18,7 +18,7 @@ import { Link } from 'react-router';
 import { useApi } from '../api/context.js';
 import { messageOf } from '../ui/errors.js';
 import { useFormatters } from '../ui/format.js';
-import type { ContactSectionProps } from './contact-sections.js';
+import type { ContactSectionProps } from './contact-section.js';
 import { useInvalidateContacts } from './contacts-api.js';
 
 /** A quality finding in words: "Role address (email)". Unknown codes show as they are. */

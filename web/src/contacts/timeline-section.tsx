@@ -21,7 +21,7 @@ import { messageOf } from '../ui/errors.js';
 import { useFormatters } from '../ui/format.js';
 import { Loading } from '../ui/loading.js';
 import { useWorkspaceKey } from '../workspace/current-workspace.js';
-import type { ContactSectionProps } from './contact-sections.js';
+import type { ContactSectionProps } from './contact-section.js';
 import { type Activity, useAddNote } from './contacts-api.js';
 
 /** Filter groups offered above the timeline; each is a module prefix the API understands (`mail.*`). */

@@ -17,7 +17,7 @@ import {
 import { notifications } from '@mantine/notifications';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { ContactSectionProps } from '../contacts/contact-sections.js';
+import type { ContactSectionProps } from '../contacts/contact-section.js';
 import { messageOf } from '../ui/errors.js';
 import { useFormatters } from '../ui/format.js';
 import {
