@@ -366,8 +366,11 @@ function NotificationsPanel() {
       <Stack gap={4} component="ul" style={{ listStyle: 'none', padding: 0, margin: 0 }}>
         {list.data.items.slice(0, 8).map((n) => (
           <Text component="li" key={n.id} size="sm" fw={n.readAt ? 400 : 600}>
-            {t(`sales.notifications.kinds.${n.kind.replace('.', '_')}`, { defaultValue: n.kind, who: n.data.who ?? '' })} ·{' '}
-            {dateTime(n.createdAt)}
+            {t(`sales.notifications.kinds.${n.kind.replace('.', '_')}`, {
+              defaultValue: n.kind,
+              who: n.data.who ?? '',
+            })}{' '}
+            · {dateTime(n.createdAt)}
           </Text>
         ))}
       </Stack>
