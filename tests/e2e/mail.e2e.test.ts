@@ -166,8 +166,13 @@ describe.skipIf(!chromiumAvailable())('Mail pages', () => {
     await page.getByRole('textbox', { name: 'Receiving domain', exact: true }).fill('gmx.de');
     await page.getByRole('textbox', { name: 'Mails per minute for gmx.de', exact: true }).fill('60');
     await expectAccessible(page, 'the mail settings with a domain limit');
+    // Wait for this save's answer: an earlier test's "Changes saved." may still be on screen.
+    const answer = page.waitForResponse(
+      (r) => r.url().endsWith('/api/v1/mail/settings') && r.request().method() === 'PUT',
+    );
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByText('Changes saved.').waitFor();
+    expect((await answer).status()).toBe(200);
+    await page.getByText('Changes saved.').last().waitFor();
     const saved = await api.request<{ settings: { domainRates: Record<string, number> } }>(
       'GET',
       '/api/v1/mail/settings',
