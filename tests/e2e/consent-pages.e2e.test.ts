@@ -7,7 +7,7 @@ import { createUnsubscribeToken } from '../../src/modules/mail/index.js';
 import { type RunningLeadwerk, startLeadwerk } from '../../src/server.js';
 import { testConfig } from '../support/deps.js';
 import { until } from '../support/mail.js';
-import { SmtpSink } from '../support/smtp-sink.js';
+import { decodeMail, SmtpSink } from '../support/smtp-sink.js';
 import { axeViolations, chromiumAvailable, DESKTOP, launchChromium } from './browser.js';
 
 /*
@@ -15,14 +15,6 @@ import { axeViolations, chromiumAvailable, DESKTOP, launchChromium } from './bro
  * thank-you, preference center, unsubscribe, expired and invalid links — each axe-clean (WCAG 2.1
  * AA) in German and English, and working under the pages' own strict CSP.
  */
-
-function decodeMail(raw: string): string {
-  const soft = raw.replace(/=\r?\n/g, '');
-  const bytes = soft.replace(/=([0-9A-F]{2})/g, (_m, hex: string) =>
-    String.fromCharCode(Number.parseInt(hex, 16)),
-  );
-  return Buffer.from(bytes, 'latin1').toString('utf8');
-}
 
 async function expectAccessible(page: Page, where: string): Promise<void> {
   const violations = await axeViolations(page);

@@ -3,7 +3,7 @@ import { collectJobs } from '../../src/server.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { JobWorker } from '../../src/shared/jobs/index.js';
 import { availableDbKinds } from '../support/deps.js';
-import { SmtpSink } from '../support/smtp-sink.js';
+import { decodeMail, SmtpSink } from '../support/smtp-sink.js';
 import {
   type CaptureTestApp,
   createCaptureTestApp,
@@ -17,14 +17,6 @@ import {
  * submit → confirmation mail received by a real SMTP server → confirm by POST → the asset link on
  * the confirmation page → download recorded → the form's confirmation rate.
  */
-
-function decodeMail(raw: string): string {
-  const soft = raw.replace(/=\r?\n/g, '');
-  const bytes = soft.replace(/=([0-9A-F]{2})/g, (_m, hex: string) =>
-    String.fromCharCode(Number.parseInt(hex, 16)),
-  );
-  return Buffer.from(bytes, 'latin1').toString('utf8');
-}
 
 async function until<T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;

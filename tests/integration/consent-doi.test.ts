@@ -10,21 +10,12 @@ import { JobWorker } from '../../src/shared/jobs/index.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { availableDbKinds } from '../support/deps.js';
 import { until } from '../support/mail.js';
-import { SmtpSink } from '../support/smtp-sink.js';
+import { decodeMail, SmtpSink } from '../support/smtp-sink.js';
 
 const kinds = await availableDbKinds();
 const HOUR = 3_600_000;
 const FORM_ID = '01a209aa-0000-7000-8000-0000000000f1';
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) confirm-test';
-
-/** The body of a MIME message with quoted-printable soft breaks and escapes undone. */
-function decodeMail(raw: string): string {
-  const soft = raw.replace(/=\r?\n/g, '');
-  const bytes = soft.replace(/=([0-9A-F]{2})/g, (_m, hex: string) =>
-    String.fromCharCode(Number.parseInt(hex, 16)),
-  );
-  return Buffer.from(bytes, 'latin1').toString('utf8');
-}
 
 function linkIn(raw: string, path: 'c' | 'p'): string {
   const match = new RegExp(`https?://[^\\s"<>]+/${path}/([A-Za-z0-9_.-]+)`).exec(decodeMail(raw));

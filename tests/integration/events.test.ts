@@ -8,7 +8,7 @@ import { JobWorker } from '../../src/shared/jobs/index.js';
 import { type Caller, createTestApp, type TestApp } from '../support/app.js';
 import { availableDbKinds } from '../support/deps.js';
 import { createConsentedContact, TEST_IMPRINT, until } from '../support/mail.js';
-import { SmtpSink } from '../support/smtp-sink.js';
+import { decodeMail, SmtpSink } from '../support/smtp-sink.js';
 
 /*
  * Events and webinars with the real mail module and SMTP: registration through a capture form's
@@ -17,14 +17,6 @@ import { SmtpSink } from '../support/smtp-sink.js';
  * attendance by hand, CSV and check-in — each on the timeline with ref event:<id>, where journeys
  * see it (a journey waiting for the registration moves on).
  */
-
-function decode(raw: string): string {
-  const soft = raw.replace(/=\r?\n/g, '');
-  return Buffer.from(
-    soft.replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16))),
-    'latin1',
-  ).toString('utf8');
-}
 
 describe.each(await availableDbKinds())('events on %s', (kind) => {
   const clock = new ManualClock('2026-05-04T08:00:00Z');
@@ -35,7 +27,7 @@ describe.each(await availableDbKinds())('events on %s', (kind) => {
   let worker: JobWorker;
 
   const mailsTo = (address: string) =>
-    sink.received.filter((m) => m.to.includes(address)).map((m) => decode(m.raw));
+    sink.received.filter((m) => m.to.includes(address)).map((m) => decodeMail(m.raw));
   async function api(method: 'GET' | 'POST', url: string, payload?: unknown) {
     const res = await t.app.inject({
       method,

@@ -11,7 +11,7 @@ import { JobWorker } from '../../src/shared/jobs/index.js';
 import { type Caller, createTestApp, type TestApp } from '../support/app.js';
 import { availableDbKinds } from '../support/deps.js';
 import { createConsentedContact, setConsentStatus, TEST_IMPRINT, until } from '../support/mail.js';
-import { SmtpSink } from '../support/smtp-sink.js';
+import { decodeMail, SmtpSink } from '../support/smtp-sink.js';
 
 /*
  * Journeys on the real job queue with the real mail module and a real SMTP server: a nurture path
@@ -21,14 +21,6 @@ import { SmtpSink } from '../support/smtp-sink.js';
  */
 
 const DAY = 86_400_000;
-
-function decode(raw: string): string {
-  const soft = raw.replace(/=\r?\n/g, '');
-  return Buffer.from(
-    soft.replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16))),
-    'latin1',
-  ).toString('utf8');
-}
 
 describe.each(await availableDbKinds())('journeys on %s', (kind) => {
   const clock = new ManualClock('2026-03-02T08:00:00Z');
@@ -248,7 +240,7 @@ describe.each(await availableDbKinds())('journeys on %s', (kind) => {
     clock.advance(60_000);
     wake();
     await until('offer mail', () => mailsTo('nina@kunde.example').length === 2);
-    const offer = decode(mailsTo('nina@kunde.example')[1]!.raw);
+    const offer = decodeMail(mailsTo('nina@kunde.example')[1]!.raw);
     const link = /https:\/\/leads\.acme\.example\/d\?t=[A-Za-z0-9._~%-]+/.exec(offer)?.[0];
     expect(link).toBeTruthy();
 

@@ -86,3 +86,12 @@ export class SmtpSink {
     });
   }
 }
+
+/** A received message as text: quoted-printable soft breaks and escapes undone, read as UTF-8. */
+export function decodeMail(raw: string): string {
+  const soft = raw.replace(/=\r?\n/g, '');
+  const bytes = soft.replace(/=([0-9A-F]{2})/g, (_m, hex: string) =>
+    String.fromCharCode(Number.parseInt(hex, 16)),
+  );
+  return Buffer.from(bytes, 'latin1').toString('utf8');
+}
