@@ -117,8 +117,12 @@ describe.skipIf(!chromiumAvailable())('Mail pages', () => {
     expect((await page.getByTitle(mobile).boundingBox())?.width).toBe(375);
     await expectAccessible(page, 'the template editor');
 
+    const answer = page.waitForResponse(
+      (r) => r.url().includes('/api/v1/mail/templates/') && r.request().method() === 'PATCH',
+    );
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByText('Changes saved.').waitFor();
+    expect((await answer).status()).toBe(200);
+    await page.getByText('Changes saved.').last().waitFor();
   });
 
   it('sends a test mail to the user and shows it in the outbox like a mail client', async () => {
