@@ -20,7 +20,7 @@ import {
   recordOutcomes,
   SENDABLE_STATUSES,
 } from './messages.repository.js';
-import { type Address, buildMessage } from './mime/build-message.js';
+import { type Address, type Attachment, buildMessage } from './mime/build-message.js';
 import type { DkimKey } from './mime/dkim.js';
 import { reserveSendQuota } from './rate-limits.js';
 import { type CompiledMail, type RenderedMail, templateScope } from './render/renderer.js';
@@ -67,6 +67,31 @@ export function parseAddress(value: string): Address {
   return m ? { name: m[1]?.trim() || undefined, address: m[2]!.trim() } : { address: value.trim() };
 }
 
+/** The From of a workspace's mail: its mail settings, else the configured MAIL_FROM (named after the workspace). */
+export function senderAddress(
+  settings: Pick<MailSettings, 'from_email' | 'from_name'>,
+  workspaceName: string | undefined,
+  mailFrom: string,
+): Address {
+  const fallback = parseAddress(mailFrom);
+  const address = settings.from_email ?? fallback.address;
+  const name = settings.from_name || (settings.from_email ? '' : fallback.name) || workspaceName || '';
+  return { name: name || undefined, address };
+}
+
+/** The address a workspace's mail comes from (e.g. the organiser of an event's calendar entry). */
+export async function findMailSender(
+  db: Executor,
+  config: Pick<AppDeps['config'], 'mailFrom'>,
+  workspaceId: string,
+): Promise<Address> {
+  const [workspace, settings] = await Promise.all([
+    findWorkspaceById(db, workspaceId),
+    findMailSettings(db, workspaceId),
+  ]);
+  return senderAddress(settings, workspace?.name, config.mailFrom);
+}
+
 interface WorkspaceContext {
   workspaceId: string;
   workspaceName: string;
@@ -89,9 +114,7 @@ async function loadWorkspace(
     findWorkspaceById(db, workspaceId),
     findMailSettings(db, workspaceId),
   ]);
-  const fallback = parseAddress(deps.config.mailFrom);
-  const address = settings.from_email ?? fallback.address;
-  const name = settings.from_name || (settings.from_email ? '' : fallback.name) || workspace?.name || '';
+  const { address, name } = senderAddress(settings, workspace?.name, deps.config.mailFrom);
   const domain = (address.split('@')[1] ?? 'localhost').toLowerCase();
   const sendingDomain = await findSendingDomainByName(db, workspaceId, domain);
   let dkim: DkimKey | undefined;
@@ -116,7 +139,7 @@ async function loadWorkspace(
     workspaceId,
     workspaceName: workspace?.name ?? '',
     settings,
-    from: { name: name || undefined, address },
+    from: { name, address },
     replyTo: settings.reply_to,
     domain,
     sendingDomain,
@@ -245,6 +268,30 @@ interface Result {
   result: SendResult;
 }
 
+/** The stored attachments of the messages that have any (one query, none when no message has one). */
+async function loadAttachments(db: Executor, messages: Message[]): Promise<Map<string, Attachment[]>> {
+  const ids = messages.filter((m) => m.attachment_count > 0).map((m) => m.id);
+  const out = new Map<string, Attachment[]>();
+  if (ids.length === 0) return out;
+  const rows = await db
+    .selectFrom('message_attachments')
+    .select(['message_id', 'filename', 'content_type', 'content_base64'])
+    .where('message_id', 'in', ids)
+    .orderBy('message_id')
+    .orderBy('position')
+    .execute();
+  for (const r of rows) {
+    const list = out.get(r.message_id) ?? [];
+    list.push({
+      filename: r.filename,
+      contentType: r.content_type,
+      content: Buffer.from(r.content_base64, 'base64'),
+    });
+    out.set(r.message_id, list);
+  }
+  return out;
+}
+
 async function loadContacts(db: Executor, messages: Message[]): Promise<Map<string, Contact>> {
   const ids = [...new Set(messages.map((m) => m.contact_id).filter((id): id is string => !!id))];
   if (ids.length === 0) return new Map();
@@ -294,6 +341,7 @@ export async function deliverMessages(
   if (messages.length === 0) return;
   const now = ctx.clock.now();
   const contacts = await loadContacts(db, messages);
+  const attachments = await loadAttachments(db, messages);
   const workspaces = new Map<string, WorkspaceContext>();
   const templates = new Map<
     string,
@@ -487,6 +535,7 @@ export async function deliverMessages(
         messageId: `${m.id}@${p.ws.domain}`,
         headers,
         dkim: p.ws.dkim,
+        attachments: attachments.get(m.id),
       });
       const result = await rt.transport.send({ from: envelopeFrom, to: m.to_email }, built.raw);
       return { prepared: p, rendered, raw: built.raw, envelopeFrom, result };

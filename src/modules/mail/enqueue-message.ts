@@ -31,6 +31,48 @@ export interface EnqueueMessageInput {
   headers?: Record<string, string> | undefined;
   /** A test send from the admin UI (to the user, not a contact): no consent check, marked as test. */
   isTest?: boolean | undefined;
+  /**
+   * Files sent with the message (e.g. a calendar file): stored with it now, so the send job still
+   * carries only the message id and every attempt sends the same bytes.
+   */
+  attachments?: readonly MessageAttachmentInput[] | undefined;
+}
+
+export interface MessageAttachmentInput {
+  filename: string;
+  /** A MIME type, optionally with parameters: `text/calendar; charset=utf-8; method=REQUEST`. */
+  contentType: string;
+  content: string | Buffer;
+}
+
+/** At most this many attachments per message, together at most this many bytes. */
+export const MAX_ATTACHMENTS = 10;
+export const MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024;
+const CONTENT_TYPE =
+  /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*(?:;\s*[a-z0-9-]+=(?:[a-z0-9!#$&^_.+-]+|"[^"\r\n\\]*"))*$/i;
+
+function checkAttachments(list: readonly MessageAttachmentInput[] | undefined) {
+  const out: { filename: string; contentType: string; content: Buffer }[] = [];
+  let total = 0;
+  for (const [i, a] of (list ?? []).entries()) {
+    const filename = a.filename.trim();
+    if (!filename || filename.length > 200 || /[\r\n\0"\\/]/.test(filename))
+      throw new AppError('VALIDATION_FAILED', {
+        fields: [{ field: `attachments.${i}.filename`, message: 'a file name of 1–200 characters' }],
+      });
+    if (!CONTENT_TYPE.test(a.contentType) || a.contentType.length > 200)
+      throw new AppError('VALIDATION_FAILED', {
+        fields: [{ field: `attachments.${i}.contentType`, message: 'not a MIME type' }],
+      });
+    const content = typeof a.content === 'string' ? Buffer.from(a.content, 'utf8') : a.content;
+    total += content.length;
+    out.push({ filename, contentType: a.contentType, content });
+  }
+  if (out.length > MAX_ATTACHMENTS || total > MAX_ATTACHMENT_BYTES)
+    throw new AppError('VALIDATION_FAILED', {
+      fields: [{ field: 'attachments', message: `at most ${MAX_ATTACHMENTS} files, 5 MB together` }],
+    });
+  return out;
 }
 
 export interface EnqueueMessageResult {
@@ -101,6 +143,7 @@ export async function enqueueMessage(
   if (/[\r\n\s<>,;"]/.test(to) || !normalizeEmail(to))
     throw new AppError('MAIL_RECIPIENT_INVALID', { field: 'to' });
   const headers = checkHeaders(input.headers);
+  const attachments = checkAttachments(input.attachments);
   if (input.content && !input.content.subject.trim()) {
     throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'content.subject', message: 'required' }] });
   }
@@ -146,6 +189,7 @@ export async function enqueueMessage(
       lane,
       idempotency_key: input.idempotencyKey ?? null,
       is_test: input.isTest ?? false,
+      attachment_count: attachments.length,
       status: suppressed ? 'skipped' : 'queued',
       status_reason: suppressed ? 'suppressed' : null,
       queued_at: now,
@@ -164,6 +208,21 @@ export async function enqueueMessage(
       messageId: existing!.id,
       ...(existing!.status === 'skipped' ? { skipped: existing!.status_reason ?? 'skipped' } : {}),
     };
+  }
+  if (attachments.length > 0) {
+    await trx
+      .insertInto('message_attachments')
+      .values(
+        attachments.map((a, position) => ({
+          message_id: id,
+          workspace_id: input.workspaceId,
+          position,
+          filename: a.filename,
+          content_type: a.contentType,
+          content_base64: a.content.toString('base64'),
+        })),
+      )
+      .execute();
   }
   await insertMessageEvents(trx, [
     {

@@ -19,7 +19,14 @@ import { registerTrackingRoutes } from './tracking.routes.js';
 
 export { processReport, type ReportOutcome } from './bounces/bounce.service.js';
 export { type MailSend, startBulkSend } from './bulk-send.service.js';
-export { type EnqueueMessageInput, type EnqueueMessageResult, enqueueMessage } from './enqueue-message.js';
+export { findMailSender } from './delivery.service.js';
+export {
+  type EnqueueMessageInput,
+  type EnqueueMessageResult,
+  enqueueMessage,
+  type MessageAttachmentInput,
+} from './enqueue-message.js';
+export type { Address } from './mime/build-message.js';
 export { closeMailRuntime, type MailWiring } from './runtime.js';
 export type { RecordActivities, SendPermissionCheck } from './send-permission.js';
 export {

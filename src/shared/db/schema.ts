@@ -731,6 +731,8 @@ export interface MessagesTable {
   click_count: ColumnType<number, number | undefined, number>;
   /** When the links in `content` and `variables` were cut to their origin (the message was final). */
   content_redacted_at: Timestamp | null;
+  /** How many `message_attachments` rows the message has (0: the send path does not look). */
+  attachment_count: ColumnType<number, number | undefined, number>;
   created_at: TimestampDefault;
   updated_at: TimestampDefault;
 }
@@ -992,6 +994,10 @@ export interface EventsTable {
   online_url: string | null;
   capacity: number | null;
   form_id: string | null;
+  /** RFC 5545 SEQUENCE of the calendar entry: raised by every change people should see. */
+  sequence: ColumnType<number, number | undefined, number>;
+  /** Reminder schedule: minutes before the start. */
+  reminder_minutes: JsonDefault<number[]>;
   status: ColumnType<
     'scheduled' | 'cancelled',
     'scheduled' | 'cancelled' | undefined,
@@ -1015,6 +1021,15 @@ export interface EventRegistrationsTable {
   updated_at: Timestamp;
 }
 
+export interface MessageAttachmentsTable {
+  message_id: string;
+  workspace_id: string;
+  position: number;
+  filename: string;
+  content_type: string;
+  content_base64: string;
+}
+
 export interface Database {
   journeys: JourneysTable;
   journey_versions: JourneyVersionsTable;
@@ -1022,6 +1037,7 @@ export interface Database {
   journey_step_runs: JourneyStepRunsTable;
   events: EventsTable;
   event_registrations: EventRegistrationsTable;
+  message_attachments: MessageAttachmentsTable;
   workspaces: WorkspacesTable;
   users: UsersTable;
   memberships: MembershipsTable;

@@ -180,7 +180,25 @@ export class JobQueue {
         : await insert(executor).execute();
     return inserted.map((r) => r.id);
   }
-}
+
+  /**
+   * Withdraws jobs of one kind that have not started yet, by their idempotency keys (e.g. the
+   * reminders of a cancelled registration); returns how many. A job already running finishes.
+   */
+  async cancel<S extends TSchema>(
+    executor: Executor,
+    def: JobDefinition<S>,
+    idempotencyKeys: readonly string[],
+  ): Promise<number> {
+    if (idempotencyKeys.length === 0) return 0;
+    const r = await executor
+      .deleteFrom('jobs')
+      .where('name', '=', def.name)
+      .where('state', '=', 'queued')
+      .where('idempotency_key', 'in', [...idempotencyKeys])
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }}
 
 /**
  * "Has this lane a job due at `now`?", answered by `jobs_due_idx` (lane, run_at) WHERE state =

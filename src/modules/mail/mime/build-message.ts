@@ -5,7 +5,8 @@ import { encodeQuotedPrintable } from './quoted-printable.js';
 
 /*
  * Builds the raw RFC 5322 message: multipart/alternative with a text/plain and a text/html part
- * (UTF-8, quoted-printable), the headers we set, and — with a key — a DKIM signature that covers
+ * (UTF-8, quoted-printable) — inside a multipart/mixed with base64 attachment parts when there
+ * are attachments —, the headers we set, and — with a key — a DKIM signature that covers
  * From, To, Subject, Date, Message-ID, the MIME headers and the List-Unsubscribe pair.
  */
 
@@ -27,6 +28,16 @@ export interface MessageInput {
   /** Extra headers in order (List-Unsubscribe, Feedback-ID, …); names and values already checked. */
   headers?: readonly (readonly [string, string])[];
   dkim?: DkimKey | undefined;
+  attachments?: readonly Attachment[] | undefined;
+}
+
+/** A file sent with the message (e.g. an event's calendar file). */
+export interface Attachment {
+  /** Shown to the recipient; checked by the caller (no line breaks or quotes). */
+  filename: string;
+  /** A MIME type with optional parameters, e.g. `text/calendar; charset=utf-8; method=REQUEST`. */
+  contentType: string;
+  content: Buffer;
 }
 
 export interface BuiltMessage {
@@ -76,9 +87,26 @@ function headerLine(name: string, value: string): string {
   return line.length <= 78 ? line : foldLines(line, 76, true);
 }
 
+/** RFC 2231 filename parameter: quoted when ASCII, percent-encoded UTF-8 otherwise. */
+function filenameParam(name: string, param: 'filename' | 'name'): string {
+  if (/^[\x20-\x7e]*$/.test(name) && !/["\\]/.test(name)) return `${param}="${name}"`;
+  return `${param}*=utf-8''${encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
+}
+
+function attachmentPart(boundary: string, a: Attachment): string {
+  const base64 = a.content.toString('base64').replace(/.{1,76}/g, '$&\r\n');
+  return (
+    `--${boundary}\r\n${headerLine('Content-Type', `${a.contentType}; ${filenameParam(a.filename, 'name')}`)}\r\n` +
+    `${headerLine('Content-Disposition', `attachment; ${filenameParam(a.filename, 'filename')}`)}\r\n` +
+    `Content-Transfer-Encoding: base64\r\n\r\n${base64}`
+  );
+}
+
 /** Builds (and signs) one message. */
 export function buildMessage(input: MessageInput): BuiltMessage {
   const boundary = `--lw_${randomBytes(12).toString('hex')}`;
+  const attachments = input.attachments ?? [];
+  const mixed = attachments.length > 0 ? `--lw_${randomBytes(12).toString('hex')}` : undefined;
   const headers: [string, string][] = [
     ['From', formatAddress(input.from)],
     ['To', input.to],
@@ -88,14 +116,22 @@ export function buildMessage(input: MessageInput): BuiltMessage {
     ['Message-ID', `<${input.messageId}>`],
     ...((input.headers ?? []) as [string, string][]),
     ['MIME-Version', '1.0'],
-    ['Content-Type', `multipart/alternative; boundary="${boundary}"`],
+    [
+      'Content-Type',
+      mixed ? `multipart/mixed; boundary="${mixed}"` : `multipart/alternative; boundary="${boundary}"`,
+    ],
   ];
-  const body =
+  const alternative =
     `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n` +
     `${encodeQuotedPrintable(input.text)}\r\n` +
     `--${boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n` +
     `${encodeQuotedPrintable(input.html)}\r\n` +
     `--${boundary}--\r\n`;
+  const body = mixed
+    ? `--${mixed}\r\nContent-Type: multipart/alternative; boundary="${boundary}"\r\n\r\n${alternative}` +
+      attachments.map((a) => attachmentPart(mixed, a)).join('') +
+      `--${mixed}--\r\n`
+    : alternative;
   // Headers as they go on the wire (folded); the signature is computed over exactly these.
   const wire: [string, string][] = headers.map(([n, v]) => [n, headerLine(n, v).slice(n.length + 2)]);
   if (input.dkim) {
