@@ -1,7 +1,9 @@
 import type { AppDeps, LeadwerkModule } from '../../shared/module.js';
+import { registerScoreSource } from '../contacts/index.js';
 import { recomputeBatchJob } from './recompute.service.js';
 import { updateScoresForActivities } from './scores.service.js';
 import { registerScoringRoutes } from './scoring.routes.js';
+import { loadScoreSource } from './segment-source.js';
 import { trackStageChanges } from './stages.service.js';
 
 export { type BantAnswerInput, getBant, qualifyAsSql, recordBantAnswers } from './bant.service.js';
@@ -22,6 +24,9 @@ export const SCORED_ACTIVITY_TYPES = [
   'journeys.question-answered',
   'tracking.page-viewed',
 ] as const;
+
+// Segments may filter on fit, engagement and temperature (contacts reads them through this source).
+registerScoreSource(loadScoreSource);
 
 // One recompute job definition per set of dependencies: routes enqueue the one the worker runs.
 const jobs = new WeakMap<AppDeps, ReturnType<typeof recomputeBatchJob>>();

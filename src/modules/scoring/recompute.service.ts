@@ -4,10 +4,10 @@ import type { Db, Executor } from '../../shared/db/index.js';
 import { newId } from '../../shared/ids.js';
 import { defineJob, type JobDefinition } from '../../shared/jobs/index.js';
 import type { AppDeps } from '../../shared/module.js';
-import { loadScoringContext, rebuildScoreEvents, rescoreContacts } from './scores.service.js';
+import { loadScoringContext, rebuildScoreEvents, rescoreRange } from './scores.service.js';
 
 /** Contacts per transaction of a recompute; parts of the workspace run in parallel on several workers. */
-export const RECOMPUTE_BATCH = 500;
+export const RECOMPUTE_BATCH = 2000;
 /** How many key ranges a recompute is split into (one chain of batch jobs each). */
 export const RECOMPUTE_PARTS = 8;
 
@@ -17,8 +17,15 @@ const Payload = Type.Object({
   /** The part's range: contacts with from <= id < to (to null: to the end). */
   from: Type.String(),
   to: Type.Union([Type.String(), Type.Null()]),
-  /** The last contact id done in this part (exclusive start of the next batch). */
+  /** Where the next batch of this part starts (inclusive; null: at `from`). */
   after: Type.Union([Type.String(), Type.Null()]),
+  /**
+   * Engagement rules whose matching changed (new, other activity type or ref prefix, enabled
+   * again): their contributions are rebuilt from the timeline; 'all' rebuilds every rule's (the
+   * manual recompute). Missing or empty: the contributions stand (points, caps, decay, fit rules
+   * and settings apply when rescoring).
+   */
+  rematch: Type.Optional(Type.Union([Type.Literal('all'), Type.Array(Type.String(), { maxItems: 1000 })])),
 });
 
 /** The recompute batch job (its payload type stays inside this file). */
@@ -51,30 +58,34 @@ export function recomputeBatchJob(deps: AppDeps): RecomputeJob {
         );
         return;
       }
+      const start = payload.after ?? payload.from;
+      // The batch is [start, next): next is the first contact of the following batch.
       let q = ctx.db
         .selectFrom('contacts')
         .select('id')
         .where('workspace_id', '=', workspaceId)
         .where('merged_into_contact_id', 'is', null)
-        .where('id', payload.after ? '>' : '>=', payload.after ?? payload.from);
+        .where('id', '>=', start);
       if (payload.to) q = q.where('id', '<', payload.to);
-      const ids = (await q.orderBy('id').limit(RECOMPUTE_BATCH).execute()).map((r) => r.id);
+      const next = (await q.orderBy('id').offset(RECOMPUTE_BATCH).limit(1).executeTakeFirst())?.id ?? null;
+      const end = next ?? payload.to;
       await ctx.completeWith(async (trx) => {
-        if (ids.length > 0) {
-          await rebuildScoreEvents(trx, scoring, workspaceId, ids);
-          await rescoreContacts(trx, deps, scoring, workspaceId, ids);
-        }
-        const last = ids.length === RECOMPUTE_BATCH ? ids[ids.length - 1]! : null;
+        await rebuildScoreEvents(trx, scoring, workspaceId, { from: start, to: end }, payload.rematch ?? []);
+        const { count } = await rescoreRange(trx, deps, scoring, workspaceId, {
+          from: start,
+          to: end,
+          limit: RECOMPUTE_BATCH + 1,
+        });
         const updated = await trx
           .updateTable('scoring_recomputes')
           .set((eb) => ({
-            done: eb('done', '+', ids.length),
-            ...(last ? {} : { parts_done: eb('parts_done', '+', 1) }),
+            done: eb('done', '+', count),
+            ...(next ? {} : { parts_done: eb('parts_done', '+', 1) }),
           }))
           .where('id', '=', recomputeId)
           .returning(['parts', 'parts_done'])
           .executeTakeFirstOrThrow();
-        if (last) await deps.queue.enqueue(trx, job, { ...payload, after: last }, { workspaceId });
+        if (next) await deps.queue.enqueue(trx, job, { ...payload, after: next }, { workspaceId });
         else if (updated.parts_done >= updated.parts)
           await trx
             .updateTable('scoring_recomputes')
@@ -97,6 +108,7 @@ export async function startRecompute(
   job: JobDefinition<typeof Payload>,
   workspaceId: string,
   rulesVersion: number,
+  rematch: readonly string[] | 'all' = [],
 ): Promise<string> {
   const now = deps.clock.now();
   const bounds = await sql<{ id: string; n: string }>`
@@ -130,7 +142,14 @@ export async function startRecompute(
   await deps.queue.enqueueMany(
     trx,
     job,
-    starts.map((from, i) => ({ workspaceId, recomputeId: id, from, to: starts[i + 1] ?? null, after: null })),
+    starts.map((from, i) => ({
+      workspaceId,
+      recomputeId: id,
+      from,
+      to: starts[i + 1] ?? null,
+      after: null,
+      rematch: rematch === 'all' ? 'all' : [...rematch],
+    })),
     { workspaceId },
   );
   return id;

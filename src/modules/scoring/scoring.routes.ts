@@ -279,7 +279,7 @@ export function registerScoringRoutes(app: FastifyInstance, deps: AppDeps, recom
       const ws = workspaceOf(request);
       const recomputeId = await deps.db.transaction().execute(async (trx) => {
         const { rulesVersion } = await loadSettings(trx, ws);
-        return startRecompute(trx, deps, recomputeJob, ws, rulesVersion);
+        return startRecompute(trx, deps, recomputeJob, ws, rulesVersion, 'all');
       });
       return reply.code(202).send({ recomputeId });
     },

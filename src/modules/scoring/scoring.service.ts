@@ -17,7 +17,7 @@ import {
   type ScoreEvent,
 } from './rules.js';
 import { listRules, type StoredRule } from './rules.repository.js';
-import { loadScoringContext } from './scores.service.js';
+import { forgetScoringContext, loadScoringContext } from './scores.service.js';
 import { loadSettings, type ScoringSettings, saveSettings, validateSettings } from './settings.js';
 import { getStageHistory } from './stages.service.js';
 
@@ -68,9 +68,23 @@ async function afterRuleChange(
   job: RecomputeJob,
   workspaceId: string,
   settings: ScoringSettings | null,
+  rematch: readonly string[] = [],
 ) {
   const version = await saveSettings(trx, workspaceId, settings, deps.clock.now(), true);
-  return startRecompute(trx, deps, job, workspaceId, version);
+  forgetScoringContext(deps.db, workspaceId);
+  return startRecompute(trx, deps, job, workspaceId, version, rematch);
+}
+
+/** Whether an engagement rule's contributions must be rebuilt: it matches other activities now. */
+function matchingChanged(
+  before: { enabled: boolean; definition: Record<string, unknown> } | undefined,
+  after: { enabled: boolean; definition: Record<string, unknown> },
+): boolean {
+  if (!before || (!before.enabled && after.enabled)) return true;
+  return (
+    before.definition.activityType !== after.definition.activityType ||
+    (before.definition.refPrefix ?? null) !== (after.definition.refPrefix ?? null)
+  );
 }
 
 /** Creates (no id) or replaces a rule and starts the background recompute. */
@@ -87,6 +101,14 @@ export async function saveRule(
   const now = deps.clock.now();
   return db.transaction().execute(async (trx) => {
     let ruleId = id;
+    const before = ruleId
+      ? await trx
+          .selectFrom('scoring_rules')
+          .select(['enabled', 'definition'])
+          .where('workspace_id', '=', workspaceId)
+          .where('id', '=', ruleId)
+          .executeTakeFirst()
+      : undefined;
     if (ruleId) {
       const updated = await trx
         .updateTable('scoring_rules')
@@ -126,7 +148,11 @@ export async function saveRule(
       targetId: ruleId,
       details: { name: input.name, points: input.points, kind: input.kind },
     });
-    const recomputeId = await afterRuleChange(trx, deps, job, workspaceId, null);
+    const rematch =
+      input.kind === 'engagement' && matchingChanged(before, { enabled: input.enabled ?? true, definition })
+        ? [ruleId]
+        : [];
+    const recomputeId = await afterRuleChange(trx, deps, job, workspaceId, null, rematch);
     const rule = (await listRules(trx, workspaceId)).find((r) => r.id === ruleId)!;
     return { rule, recomputeId };
   });

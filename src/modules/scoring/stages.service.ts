@@ -1,9 +1,10 @@
 import { Type } from '@sinclair/typebox';
+import { sql } from 'kysely';
 import type { Executor, Trx } from '../../shared/db/index.js';
 import { AppError } from '../../shared/errors.js';
 import { defineJob } from '../../shared/jobs/index.js';
 import type { ActivityRow, AppDeps } from '../../shared/module.js';
-import { recordActivity } from '../contacts/index.js';
+import { recordActivities, recordActivity } from '../contacts/index.js';
 import { isTransitionAllowed, STAGES, type Stage, timeInStages } from './rules.js';
 import { loadSettings } from './settings.js';
 
@@ -107,6 +108,66 @@ export async function changeStage(
   });
   if (input.to === 'mql') await enqueueRouting(trx, deps, input.workspaceId, input.contactId, history.id);
   return { changed: true, from, to: input.to };
+}
+
+/**
+ * The rules' moves (engaged, MQL) for contacts the caller has locked and whose current stage it
+ * read, in a handful of statements however many contacts move (a recompute moves thousands): one
+ * UPDATE, one history INSERT, one timeline INSERT (with its deliveries), one routing enqueue per
+ * MQL entry. The caller has checked the allowed moves. Returns the moves made.
+ */
+export async function moveStagesByRule(
+  trx: Executor,
+  deps: Pick<AppDeps, 'clock' | 'queue'>,
+  workspaceId: string,
+  moves: readonly { contactId: string; from: string; to: Stage; cause: StageCause }[],
+): Promise<{ contactId: string; to: Stage }[]> {
+  const todo = moves.filter((m) => m.from !== m.to);
+  if (todo.length === 0) return [];
+  const now = deps.clock.now();
+  const data = JSON.stringify(todo.map((m) => ({ c: m.contactId, t: m.to, f: m.from, k: m.cause })));
+  const history = await sql<{ id: string; contact_id: string }>`
+    WITH moved AS (
+      UPDATE contacts c SET lifecycle_stage = x.t, updated_at = ${now}
+        FROM jsonb_to_recordset(${data}::jsonb) AS x(c uuid, t text, f text, k text)
+       WHERE c.workspace_id = ${workspaceId} AND c.id = x.c AND c.lifecycle_stage = x.f
+      RETURNING c.id, x.t, x.f, x.k
+    )
+    INSERT INTO stage_history (workspace_id, contact_id, from_stage, to_stage, changed_at, cause)
+    SELECT ${workspaceId}, id, f, t, ${now}, k FROM moved
+    RETURNING id, contact_id`.execute(trx);
+  const historyOf = new Map(history.rows.map((r) => [r.contact_id, String(r.id)]));
+  const done = todo.filter((m) => historyOf.has(m.contactId));
+  await recordActivities(
+    trx,
+    done.map((m) => ({
+      workspaceId,
+      contactId: m.contactId,
+      type: 'contacts.stage-changed',
+      occurredAt: now,
+      data: {
+        from: m.from,
+        to: m.to,
+        reason: null,
+        cause: causeKind(m.cause),
+        by: m.cause,
+        historyId: historyOf.get(m.contactId)!,
+      },
+      source: 'scoring',
+    })),
+  );
+  const mql = done.filter((m) => m.to === 'mql');
+  if (mql.length > 0)
+    await deps.queue.enqueueMany(
+      trx,
+      routeLeadJob,
+      mql.map((m) => ({ workspaceId, contactId: m.contactId })),
+      {
+        workspaceId,
+        idempotencyKeys: mql.map((m) => `sales.route-lead:${m.contactId}:${historyOf.get(m.contactId)}`),
+      },
+    );
+  return done.map((m) => ({ contactId: m.contactId, to: m.to }));
 }
 
 async function enqueueRouting(
