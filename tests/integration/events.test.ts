@@ -1,3 +1,4 @@
+import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordActivity } from '../../src/modules/contacts/index.js';
 import { upsertMailSettings } from '../../src/modules/mail/settings.repository.js';
@@ -28,7 +29,14 @@ describe.each(await availableDbKinds())('events on %s', (kind) => {
 
   const mailsTo = (address: string) =>
     sink.received.filter((m) => m.to.includes(address)).map((m) => decodeMail(m.raw));
-  async function api(method: 'GET' | 'POST', url: string, payload?: unknown) {
+  const parsedTo = (address: string) =>
+    Promise.all(sink.received.filter((m) => m.to.includes(address)).map((m) => simpleParser(m.raw)));
+  /** The calendar file attached to a mail (unfolded lines). */
+  const calendarOf = (mail: Awaited<ReturnType<typeof simpleParser>>) => {
+    const a = mail.attachments.find((x) => x.contentType === 'text/calendar');
+    return a?.content.toString('utf8').replace(/\r\n[ \t]/g, '');
+  };
+  async function api(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) {
     const res = await t.app.inject({
       method,
       url,
@@ -151,6 +159,19 @@ describe.each(await availableDbKinds())('events on %s', (kind) => {
       confirmation,
     )?.[1];
     expect(icsUrl && checkinUrl).toBeTruthy();
+    // The confirmation carries the calendar entry: UTC times (16:00 in Berlin summer time is 14:00Z),
+    // the event's UID, the workspace's sender as organiser, the registrant as attendee.
+    const evaIcs = calendarOf((await parsedTo('eva@kunde.example'))[0]!)!;
+    expect(evaIcs).toMatch(/^METHOD:REQUEST$/m);
+    expect(evaIcs).toMatch(/^DTSTART:20260512T140000Z$/m);
+    expect(evaIcs).toMatch(/^DTEND:20260512T150000Z$/m);
+    expect(evaIcs).toContain(`UID:${eventId}@leadwerk`);
+    expect(evaIcs).toMatch(/^SEQUENCE:0$/m);
+    expect(evaIcs).toMatch(/^ORGANIZER;CN="?Acme Events"?:mailto:events@acme\.example$/im);
+    expect(evaIcs).toMatch(/^ATTENDEE;.*RSVP=FALSE.*:mailto:eva@kunde\.example$/im);
+    expect(evaIcs).toContain('16:00 MESZ');
+    // The waiting-list mail has none (no place yet).
+    expect(calendarOf((await parsedTo('gabi@kunde.example'))[0]!)).toBeUndefined();
 
     // The journey waiting for Eva's registration moved on within seconds.
     await until('journey moved on', async () => {
@@ -187,6 +208,7 @@ describe.each(await availableDbKinds())('events on %s', (kind) => {
       () => mailsTo('eva@kunde.example').length === 2 && mailsTo('gabi@kunde.example').length === 3,
     );
     expect(mailsTo('eva@kunde.example')[1]).toMatch(/Wir erinnern Sie/);
+    expect(calendarOf((await parsedTo('eva@kunde.example'))[1]!)).toContain(`UID:${eventId}@leadwerk`);
     await new Promise((r) => setTimeout(r, 200));
     expect(mailsTo('fritz@kunde.example')).toHaveLength(1);
 
@@ -219,7 +241,129 @@ describe.each(await availableDbKinds())('events on %s', (kind) => {
     });
   });
 
+  it('moves an event: update mail whose calendar entry replaces the old one, reminders re-planned; cancelling withdraws reminders; more places move the waiting list up', async () => {
+    clock.set('2026-10-01T08:00:00Z');
+    admin = await t.login(); // the session from May has expired
+    const created = await api('POST', '/api/v1/events', {
+      title: 'Anwendertreffen',
+      startsAt: '2026-10-20T08:00:00Z',
+      endsAt: '2026-10-20T12:00:00Z',
+      timeZone: 'Europe/Berlin',
+      location: 'Werk 2, Halle B',
+      capacity: 1,
+      reminderMinutes: [1440, 60],
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const eventId = (created.body.event as { id: string }).id;
+    const [ida, idb, idc] = [
+      await createConsentedContact(t.deps.db, ws, 'ida@kunde.example', []),
+      await createConsentedContact(t.deps.db, ws, 'ben@kunde.example', []),
+      await createConsentedContact(t.deps.db, ws, 'cem@kunde.example', []),
+    ];
+    const reg = async (contactId: string) =>
+      (await api('POST', `/api/v1/events/${eventId}/registrations`, { contactId })).body as {
+        id: string;
+        status: string;
+      };
+    const ra = await reg(ida!);
+    const rb = await reg(idb!);
+    expect([ra.status, rb.status]).toEqual(['registered', 'waitlisted']);
+    const reminderJobs = () =>
+      t.deps.db
+        .selectFrom('jobs')
+        .select(['payload', 'run_at'])
+        .where('name', '=', 'events.send-reminder')
+        .where('workspace_id', '=', ws)
+        .where('state', '=', 'queued')
+        .execute();
+    const mine = async () =>
+      (await reminderJobs()).filter(
+        (j) => (j.payload as { registrationId: string }).registrationId === ra.id,
+      );
+    expect((await mine()).map((j) => j.run_at.toISOString()).sort()).toEqual([
+      '2026-10-19T08:00:00.000Z',
+      '2026-10-20T07:00:00.000Z',
+    ]);
+    worker.wake();
+    await until('confirmation', () => mailsTo('ida@kunde.example').length === 1);
+
+    // Moved by two hours: the registered get an update whose entry has the same UID, a higher SEQUENCE.
+    const moved = await api('PATCH', `/api/v1/events/${eventId}`, {
+      startsAt: '2026-10-20T10:00:00Z',
+      endsAt: '2026-10-20T14:00:00Z',
+    });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    expect(moved.body.event).toMatchObject({ sequence: 1 });
+    worker.wake();
+    await until('update', () => mailsTo('ida@kunde.example').length === 2);
+    expect(mailsTo('ida@kunde.example')[1]).toMatch(/wurde geändert/);
+    const updateIcs = calendarOf((await parsedTo('ida@kunde.example'))[1]!)!;
+    expect(updateIcs).toContain(`UID:${eventId}@leadwerk`);
+    expect(updateIcs).toMatch(/^SEQUENCE:1$/m);
+    expect(updateIcs).toMatch(/^DTSTART:20261020T100000Z$/m);
+    expect(mailsTo('ben@kunde.example').some((m) => /geändert/.test(m))).toBe(false);
+    expect((await mine()).map((j) => j.run_at.toISOString()).sort()).toEqual([
+      '2026-10-19T10:00:00.000Z',
+      '2026-10-20T09:00:00.000Z',
+    ]);
+
+    // A second place: Ben moves up from the waiting list, with a confirmation and his reminders.
+    await api('PATCH', `/api/v1/events/${eventId}`, { capacity: 2 });
+    worker.wake();
+    await until('ben confirmed', () =>
+      mailsTo('ben@kunde.example').some((m) => /Sie sind angemeldet/.test(m)),
+    );
+    expect(
+      (await reminderJobs()).filter(
+        (j) => (j.payload as { registrationId: string }).registrationId === rb.id,
+      ),
+    ).toHaveLength(2);
+
+    // Ida cancels: her reminder jobs are withdrawn, not left to fire.
+    await api('POST', `/api/v1/events/${eventId}/registrations/${ra.id}/cancel`);
+    expect(await mine()).toEqual([]);
+    const rc = await reg(idc!);
+    expect(rc.status).toBe('registered');
+
+    // The reminder an hour before goes to Ben and Cem only.
+    clock.set('2026-10-20T09:00:00Z');
+    worker.wake();
+    await until('reminders', () =>
+      ['ben', 'cem'].every(
+        (p) => mailsTo(`${p}@kunde.example`).filter((m) => /Erinnerung/.test(m)).length === 2,
+      ),
+    );
+    expect(mailsTo('ida@kunde.example').filter((m) => /Erinnerung/.test(m))).toHaveLength(0);
+  });
+
+  it('imports attendance from a CSV by a chosen e-mail column', async () => {
+    admin = await t.login();
+    const created = await api('POST', '/api/v1/events', {
+      title: 'Webinar CSV',
+      startsAt: '2026-11-02T10:00:00Z',
+      endsAt: '2026-11-02T11:00:00Z',
+      timeZone: 'Europe/Berlin',
+      onlineUrl: 'https://webinar.acme.example/r/1',
+    });
+    const eventId = (created.body.event as { id: string }).id;
+    const id = await createConsentedContact(t.deps.db, ws, 'csv-person@kunde.example', []);
+    const res = await api('POST', `/api/v1/events/${eventId}/attendance/csv`, {
+      csv: 'Teilnehmer,Kontakt,Minuten\nP,csv-person@kunde.example,40\n',
+      emailColumn: 'Kontakt',
+    });
+    expect(res.body).toEqual({ rows: 1, marked: 1, unknown: 0 });
+    const detail = await api('GET', `/api/v1/events/${eventId}`);
+    const regs = detail.body.registrations as {
+      contactId: string;
+      attendedVia: string;
+      checkinUrl: string;
+    }[];
+    expect(regs).toMatchObject([{ contactId: id, attendedVia: 'csv' }]);
+    expect(regs[0]!.checkinUrl).toMatch(/^https:\/\/leads\.acme\.example\/e\/checkin\?t=/);
+  });
+
   it('refuses an event without place or link, and unknown check-in links', async () => {
+    admin = await t.login();
     const bad = await api('POST', '/api/v1/events', {
       title: 'Nowhere',
       startsAt: '2026-06-01T10:00:00Z',

@@ -20,6 +20,8 @@ import {
   markAttended,
   openRegistrationToken,
   registerForEvent,
+  registrationToken,
+  updateEvent,
 } from './events.service.js';
 
 /*
@@ -27,10 +29,11 @@ import {
  *   GET    /api/v1/events                                   journeys:read   list with registered / waiting / attended
  *   POST   /api/v1/events                                   journeys:write  create
  *   GET    /api/v1/events/:id                               journeys:read   the event and its registrations
+ *   PATCH  /api/v1/events/:id                               journeys:write  change; the registered get the new calendar entry
  *   POST   /api/v1/events/:id/registrations                 journeys:write  register a contact (API / by hand)
  *   POST   /api/v1/events/:id/registrations/:rid/cancel     journeys:write  cancel; the waiting list moves up
  *   POST   /api/v1/events/:id/attendance                    journeys:write  mark contacts as attended
- *   POST   /api/v1/events/:id/attendance/csv                journeys:write  attendance from a webinar tool's CSV
+ *   POST   /api/v1/events/:id/attendance/csv                journeys:write  attendance from a webinar tool's CSV (emailColumn)
  *   GET    /e/ics?t=                                         public          calendar file of a registration
  *   GET|POST /e/checkin?t=                                   public          check-in page / check in
  * Registration through a capture form: an event names its form (`formId`); the activity handler
@@ -49,11 +52,28 @@ const EventBody = Type.Object({
   onlineUrl: Type.Union([Type.String(), Type.Null()]),
   capacity: Type.Union([Type.Integer(), Type.Null()]),
   formId: Type.Union([Type.String(), Type.Null()]),
+  reminderMinutes: Type.Array(Type.Integer()),
+  sequence: Type.Integer(),
   status: Type.String(),
   registered: Type.Integer(),
   waitlisted: Type.Integer(),
   attended: Type.Integer(),
 });
+
+const EventFields = {
+  title: Type.String({ minLength: 1, maxLength: 200 }),
+  description: Type.Optional(Type.String({ maxLength: 5000 })),
+  startsAt: Type.String({ format: 'date-time' }),
+  endsAt: Type.String({ format: 'date-time' }),
+  timeZone: Type.String({ minLength: 1, maxLength: 64 }),
+  location: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+  onlineUrl: Type.Optional(
+    Type.Union([Type.String({ pattern: '^https://[^\\s]+$', maxLength: 2000 }), Type.Null()]),
+  ),
+  capacity: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()])),
+  formId: Type.Optional(Type.Union([Type.String({ format: 'uuid' }), Type.Null()])),
+  reminderMinutes: Type.Optional(Type.Array(Type.Integer({ minimum: 5, maximum: 43_200 }), { maxItems: 5 })),
+};
 
 function toBody(e: EventRow, counts = { registered: 0, waitlisted: 0, attended: 0 }) {
   return {
@@ -67,6 +87,8 @@ function toBody(e: EventRow, counts = { registered: 0, waitlisted: 0, attended: 
     onlineUrl: e.online_url,
     capacity: e.capacity,
     formId: e.form_id,
+    reminderMinutes: e.reminder_minutes,
+    sequence: e.sequence,
     status: e.status,
     ...counts,
   };
@@ -116,24 +138,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
       schema: {
         tags: ['events'],
         summary: 'Create an event or webinar',
-        body: Type.Object(
-          {
-            title: Type.String({ minLength: 1, maxLength: 200 }),
-            description: Type.Optional(Type.String({ maxLength: 5000 })),
-            startsAt: Type.String({ format: 'date-time' }),
-            endsAt: Type.String({ format: 'date-time' }),
-            timeZone: Type.String({ minLength: 1, maxLength: 64 }),
-            location: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
-            onlineUrl: Type.Optional(
-              Type.Union([Type.String({ pattern: '^https://[^\\s]+$', maxLength: 2000 }), Type.Null()]),
-            ),
-            capacity: Type.Optional(
-              Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()]),
-            ),
-            formId: Type.Optional(Type.Union([Type.String({ format: 'uuid' }), Type.Null()])),
-          },
-          { additionalProperties: false },
-        ),
+        body: Type.Object(EventFields, { additionalProperties: false }),
         response: { 201: Type.Object({ event: EventBody }) },
       },
     },
@@ -163,6 +168,9 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
                 registeredAt: Type.String(),
                 attendedAt: Type.Union([Type.String(), Type.Null()]),
                 attendedVia: Type.Union([Type.String(), Type.Null()]),
+                name: Type.String(),
+                source: Type.Union([Type.String(), Type.Null()]),
+                checkinUrl: Type.String(),
               }),
             ),
           }),
@@ -188,8 +196,35 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
           registeredAt: x.registered_at.toISOString(),
           attendedAt: x.attended_at?.toISOString() ?? null,
           attendedVia: x.attended_via,
+          name: [x.first_name, x.last_name].filter(Boolean).join(' '),
+          source: x.source,
+          checkinUrl: `${deps.config.publicUrl}/e/checkin?t=${registrationToken(deps.config.secretKey, x.id, 'checkin')}`,
         })),
       };
+    },
+  );
+
+  r.patch(
+    '/api/v1/events/:id',
+    {
+      config: { permission: 'journeys:write' },
+      schema: {
+        tags: ['events'],
+        summary: 'Change an event; the registered get the new calendar entry',
+        params: Id,
+        body: Type.Partial(Type.Object(EventFields), { additionalProperties: false }),
+        response: { 200: Type.Object({ event: EventBody }) },
+      },
+    },
+    async (request) => {
+      const e = await updateEvent(
+        deps,
+        actorOf(request),
+        workspaceOf(request),
+        request.params.id,
+        request.body,
+      );
+      return { event: toBody(e) };
     },
   );
 
@@ -283,14 +318,28 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
         tags: ['events'],
         summary: "Attendance from a webinar tool's CSV export (column email)",
         params: Id,
-        body: Type.Object({ csv: Type.String({ maxLength: 4_000_000 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            csv: Type.String({ maxLength: 4_000_000 }),
+            // The column with the e-mail address (header as in the file); default: email / e-mail.
+            emailColumn: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          },
+          { additionalProperties: false },
+        ),
         response: {
           200: Type.Object({ rows: Type.Integer(), marked: Type.Integer(), unknown: Type.Integer() }),
         },
       },
     },
     async (request) =>
-      importAttendanceCsv(deps, actorOf(request), workspaceOf(request), request.params.id, request.body.csv),
+      importAttendanceCsv(
+        deps,
+        actorOf(request),
+        workspaceOf(request),
+        request.params.id,
+        request.body.csv,
+        request.body.emailColumn,
+      ),
   );
 
   // Public: calendar file and check-in. Signed per-registration links; rate-limited per client.

@@ -14,20 +14,28 @@ import { defineJob, type JobContext, PermanentJobError } from '../../shared/jobs
 import type { AppDeps } from '../../shared/module.js';
 import { recordAudit } from '../audit/index.js';
 import { type ActivityInput, findContactById, recordActivities } from '../contacts/index.js';
-import { enqueueMessage } from '../mail/index.js';
+import { type Address, enqueueMessage, findMailSender } from '../mail/index.js';
 
 export type EventRow = Selectable<EventsTable>;
 export type RegistrationRow = Selectable<EventRegistrationsTable>;
 type Deps = Pick<AppDeps, 'db' | 'clock' | 'queue' | 'config'>;
 
-/** Reminders go out this long before the start. */
+/** The default reminder: a day before the start. */
 export const REMINDER_BEFORE_MS = 24 * 3_600_000;
+/** At most this many reminders per event, each 5 minutes to 30 days before the start. */
+export const MAX_REMINDERS = 5;
+export const REMINDER_MINUTES_RANGE = [5, 30 * 24 * 60] as const;
 
 export const SEND_REMINDER_JOB = defineJob({
   name: 'events.send-reminder',
   lane: 'default',
   maxAttempts: 8,
-  schema: Type.Object({ registrationId: Type.String() }),
+  // startsAt/minutesBefore: the plan the job was made for; a rescheduled event's old jobs send nothing.
+  schema: Type.Object({
+    registrationId: Type.String(),
+    startsAt: Type.Optional(Type.String()),
+    minutesBefore: Type.Optional(Type.Integer()),
+  }),
   async handler() {
     throw new PermanentJobError('events.send-reminder runs in the events module');
   },
@@ -43,10 +51,23 @@ export interface EventInput {
   onlineUrl?: string | null | undefined;
   capacity?: number | null | undefined;
   formId?: string | null | undefined;
+  /** Reminder schedule in minutes before the start (default: one day). */
+  reminderMinutes?: number[] | undefined;
+}
+
+function checkReminders(minutes: number[], problems: { field: string; message: string }[]): number[] {
+  const list = [...new Set(minutes)].sort((a, b) => b - a);
+  if (
+    list.length > MAX_REMINDERS ||
+    list.some((m) => !Number.isInteger(m) || m < REMINDER_MINUTES_RANGE[0] || m > REMINDER_MINUTES_RANGE[1])
+  )
+    problems.push({ field: 'reminderMinutes', message: 'at most 5 reminders, 5 minutes to 30 days before' });
+  return list;
 }
 
 function checkInput(input: EventInput): void {
   const problems: { field: string; message: string }[] = [];
+  checkReminders(input.reminderMinutes ?? [], problems);
   if (!(Date.parse(input.endsAt) > Date.parse(input.startsAt)))
     problems.push({ field: 'endsAt', message: 'must be after startsAt' });
   if (!input.location && !input.onlineUrl)
@@ -104,6 +125,9 @@ export async function createEvent(
         online_url: input.onlineUrl ?? null,
         capacity: input.capacity ?? null,
         form_id: input.formId ?? null,
+        reminder_minutes: JSON.stringify(
+          checkReminders(input.reminderMinutes ?? [REMINDER_BEFORE_MS / 60_000], []),
+        ),
         created_by: actor.userId,
         created_at: now,
         updated_at: now,
@@ -152,10 +176,14 @@ export async function listRegistrations(db: Executor, workspaceId: string, event
       'r.registered_at',
       'r.attended_at',
       'r.attended_via',
+      'r.source',
+      'c.first_name',
+      'c.last_name',
     ])
     .where('r.workspace_id', '=', workspaceId)
     .where('r.event_id', '=', eventId)
     .orderBy('r.registered_at')
+    .orderBy('r.id')
     .limit(5000)
     .execute();
 }
@@ -206,13 +234,7 @@ function when(ev: EventRow, locale: 'de' | 'en'): string {
   }).format(ev.starts_at);
 }
 
-function mailContent(
-  deps: Deps,
-  ev: EventRow,
-  reg: { id: string },
-  locale: 'de' | 'en',
-  kind: 'confirmation' | 'waitlist' | 'reminder',
-) {
+function mailContent(deps: Deps, ev: EventRow, reg: { id: string }, locale: 'de' | 'en', kind: MailKind) {
   const ics = `${deps.config.publicUrl}/e/ics?t=${registrationToken(deps.config.secretKey, reg.id, 'ics')}`;
   const checkin = `${deps.config.publicUrl}/e/checkin?t=${registrationToken(deps.config.secretKey, reg.id, 'checkin')}`;
   const where = ev.online_url ?? ev.location ?? '';
@@ -221,6 +243,7 @@ function mailContent(
     confirmation: de ? `Anmeldung bestätigt: ${ev.title}` : `Registration confirmed: ${ev.title}`,
     waitlist: de ? `Warteliste: ${ev.title}` : `Waiting list: ${ev.title}`,
     reminder: de ? `Erinnerung: ${ev.title}` : `Reminder: ${ev.title}`,
+    update: de ? `Geändert: ${ev.title}` : `Updated: ${ev.title}`,
   }[kind];
   const lead = {
     confirmation: de ? 'Sie sind angemeldet.' : 'You are registered.',
@@ -228,6 +251,9 @@ function mailContent(
       ? 'Die Veranstaltung ist ausgebucht; Sie stehen auf der Warteliste. Wird ein Platz frei, erhalten Sie eine Bestätigung.'
       : 'The event is full; you are on the waiting list. If a place becomes free, you will get a confirmation.',
     reminder: de ? 'Wir erinnern Sie an Ihre Anmeldung.' : 'A reminder of your registration.',
+    update: de
+      ? 'Die Veranstaltung, zu der Sie angemeldet sind, wurde geändert. Der Kalendereintrag im Anhang ersetzt den bisherigen.'
+      : 'The event you registered for has changed. The calendar entry attached replaces the earlier one.',
   }[kind];
   const lines = [lead, `${ev.title}`, when(ev, locale), where];
   const links =
@@ -247,16 +273,38 @@ function mailContent(
   };
 }
 
+type MailKind = 'confirmation' | 'waitlist' | 'reminder' | 'update';
+
 async function sendMail(
   trx: Executor,
   deps: Deps,
   ev: EventRow,
   reg: RegistrationRow,
-  kind: 'confirmation' | 'waitlist' | 'reminder',
+  kind: MailKind,
+  key?: string,
 ) {
   const contact = await findContactById(trx, reg.workspace_id, reg.contact_id);
   if (!contact) return;
   const locale = contact.locale ?? 'de';
+  // Confirmation, reminder and update carry the calendar entry (same UID; SEQUENCE says which is newer).
+  const attachments =
+    kind === 'waitlist'
+      ? undefined
+      : [
+          {
+            filename: 'event.ics',
+            contentType: 'text/calendar; charset=utf-8; method=REQUEST',
+            content: buildIcs(ev, {
+              organizer: await findMailSender(trx, deps.config, ev.workspace_id),
+              attendee: {
+                email: contact.email,
+                name: [contact.first_name, contact.last_name].filter(Boolean).join(' ') || undefined,
+              },
+              method: 'REQUEST',
+              locale,
+            }),
+          },
+        ];
   // The person asked for this registration: service mail, not marketing.
   await enqueueMessage(trx, deps, {
     workspaceId: reg.workspace_id,
@@ -265,24 +313,47 @@ async function sendMail(
     to: contact.email,
     locale,
     content: mailContent(deps, ev, reg, locale, kind),
-    idempotencyKey: `event:${reg.id}:${kind}:${kind === 'reminder' ? ev.starts_at.getTime() : reg.status}`,
+    idempotencyKey: `event:${reg.id}:${kind}:${key ?? reg.status}`,
     lane: kind === 'reminder' ? 'default' : 'critical',
+    attachments,
   });
 }
 
-async function scheduleReminder(trx: Executor, deps: Deps, ev: EventRow, reg: RegistrationRow) {
-  const at = new Date(ev.starts_at.getTime() - REMINDER_BEFORE_MS);
-  if (at.getTime() <= deps.clock.now().getTime()) return;
-  await deps.queue.enqueue(
-    trx,
-    SEND_REMINDER_JOB,
-    { registrationId: reg.id },
-    {
-      workspaceId: reg.workspace_id,
-      runAt: at,
-      idempotencyKey: `${reg.id}:${ev.starts_at.getTime()}`,
-    },
-  );
+function reminderKey(regId: string, ev: Pick<EventRow, 'starts_at'>, minutes: number): string {
+  return `${regId}:${ev.starts_at.getTime()}:${minutes}`;
+}
+
+/** One scheduled job per reminder of the event's schedule still ahead (no sweep over registrations). */
+async function scheduleReminders(trx: Executor, deps: Deps, ev: EventRow, regs: RegistrationRow[]) {
+  const now = deps.clock.now().getTime();
+  for (const minutes of ev.reminder_minutes) {
+    const at = new Date(ev.starts_at.getTime() - minutes * 60_000);
+    if (at.getTime() <= now || regs.length === 0) continue;
+    await deps.queue.enqueueMany(
+      trx,
+      SEND_REMINDER_JOB,
+      regs.map((r) => ({
+        registrationId: r.id,
+        startsAt: ev.starts_at.toISOString(),
+        minutesBefore: minutes,
+      })),
+      {
+        workspaceId: ev.workspace_id,
+        runAt: at,
+        idempotencyKeys: regs.map((r) => reminderKey(r.id, ev, minutes)),
+      },
+    );
+  }
+}
+
+/** Withdraws the reminder jobs of registrations (cancelled, or the event moved) that have not run yet. */
+async function cancelReminders(trx: Executor, deps: Deps, ev: EventRow, regIds: string[]) {
+  const keys = regIds.flatMap((id) => [
+    ...ev.reminder_minutes.map((m) => reminderKey(id, ev, m)),
+    `${id}:${ev.starts_at.getTime()}`, // jobs planned before reminder schedules existed
+  ]);
+  for (let i = 0; i < keys.length; i += 1000)
+    await deps.queue.cancel(trx, SEND_REMINDER_JOB, keys.slice(i, i + 1000));
 }
 
 /**
@@ -336,7 +407,7 @@ export async function registerForEvent(
     activity(ev, reg.contact_id, status === 'registered' ? 'events.registered' : 'events.waitlisted', now),
   ]);
   await sendMail(trx, deps, ev, reg, status === 'registered' ? 'confirmation' : 'waitlist');
-  if (status === 'registered') await scheduleReminder(trx, deps, ev, reg);
+  if (status === 'registered') await scheduleReminders(trx, deps, ev, [reg]);
   return reg;
 }
 
@@ -369,28 +440,10 @@ export async function cancelRegistration(
       .executeTakeFirst();
     if (!reg) throw new AppError('NOT_FOUND');
     const events: ActivityInput[] = [activity(ev, reg.contact_id, 'events.cancelled', now)];
-    let promoted: RegistrationRow | undefined;
-    const next = await trx
-      .selectFrom('event_registrations')
-      .selectAll()
-      .where('event_id', '=', eventId)
-      .where('status', '=', 'waitlisted')
-      .orderBy('registered_at')
-      .orderBy('id')
-      .limit(1)
-      .executeTakeFirst();
+    await cancelReminders(trx, deps, ev, [reg.id]);
     // Only a freed place moves the waiting list up.
-    if (next && before?.status === 'registered') {
-      promoted = await trx
-        .updateTable('event_registrations')
-        .set({ status: 'registered', updated_at: now })
-        .where('id', '=', next.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      events.push(activity(ev, promoted.contact_id, 'events.registered', now, { fromWaitingList: true }));
-      await sendMail(trx, deps, ev, promoted, 'confirmation');
-      await scheduleReminder(trx, deps, ev, promoted);
-    }
+    const promotedRows = before?.status === 'registered' ? await promoteWaitingList(trx, deps, ev, 1) : [];
+    const promoted = promotedRows[0];
     await recordActivities(trx, events);
     await recordAudit(trx, actor, {
       workspaceId,
@@ -399,6 +452,146 @@ export async function cancelRegistration(
       targetId: eventId,
     });
     return { cancelled: reg.id, promoted: promoted?.id ?? null };
+  });
+}
+
+/**
+ * Gives free places to the waiting list, first come first served (at most `places`): each gets a
+ * confirmation with the calendar entry, reminders and `events.registered` (fromWaitingList).
+ */
+async function promoteWaitingList(
+  trx: Executor,
+  deps: Deps,
+  ev: EventRow,
+  places: number,
+): Promise<RegistrationRow[]> {
+  if (places <= 0) return [];
+  const now = deps.clock.now();
+  const next = await trx
+    .selectFrom('event_registrations')
+    .select('id')
+    .where('event_id', '=', ev.id)
+    .where('status', '=', 'waitlisted')
+    .orderBy('registered_at')
+    .orderBy('id')
+    .limit(places)
+    .execute();
+  if (next.length === 0) return [];
+  const promoted = await trx
+    .updateTable('event_registrations')
+    .set({ status: 'registered', updated_at: now })
+    .where(
+      'id',
+      'in',
+      next.map((n) => n.id),
+    )
+    .returningAll()
+    .execute();
+  promoted.sort((a, b) => a.registered_at.getTime() - b.registered_at.getTime() || a.id.localeCompare(b.id));
+  await recordActivities(
+    trx,
+    promoted.map((p) => activity(ev, p.contact_id, 'events.registered', now, { fromWaitingList: true })),
+  );
+  for (const p of promoted) await sendMail(trx, deps, ev, p, 'confirmation');
+  await scheduleReminders(trx, deps, ev, promoted);
+  return promoted;
+}
+
+export interface EventChanges extends Partial<EventInput> {}
+
+/**
+ * Changes an event. A change people see (title, time, place, link, description) raises the
+ * calendar SEQUENCE and sends the registered an update with the new calendar entry (same UID, so
+ * it replaces the old one); a new time or reminder schedule re-plans the reminders; more capacity
+ * moves the waiting list up.
+ */
+export async function updateEvent(
+  deps: Deps,
+  actor: Actor,
+  workspaceId: string,
+  eventId: string,
+  changes: EventChanges,
+): Promise<EventRow> {
+  const now = deps.clock.now();
+  return deps.db.transaction().execute(async (trx) => {
+    const ev = await mustFindEvent(trx, workspaceId, eventId, true);
+    const merged: EventInput = {
+      title: changes.title ?? ev.title,
+      description: changes.description ?? ev.description,
+      startsAt: changes.startsAt ?? ev.starts_at.toISOString(),
+      endsAt: changes.endsAt ?? ev.ends_at.toISOString(),
+      timeZone: changes.timeZone ?? ev.time_zone,
+      location: changes.location !== undefined ? changes.location : ev.location,
+      onlineUrl: changes.onlineUrl !== undefined ? changes.onlineUrl : ev.online_url,
+      capacity: changes.capacity !== undefined ? changes.capacity : ev.capacity,
+      formId: changes.formId !== undefined ? changes.formId : ev.form_id,
+      reminderMinutes: changes.reminderMinutes ?? ev.reminder_minutes,
+    };
+    checkInput(merged);
+    const reminders = checkReminders(merged.reminderMinutes!, []);
+    const startsAt = new Date(merged.startsAt);
+    const endsAt = new Date(merged.endsAt);
+    const visible =
+      merged.title.trim() !== ev.title ||
+      (merged.description ?? '') !== ev.description ||
+      startsAt.getTime() !== ev.starts_at.getTime() ||
+      endsAt.getTime() !== ev.ends_at.getTime() ||
+      (merged.location ?? null) !== ev.location ||
+      (merged.onlineUrl ?? null) !== ev.online_url;
+    const replan =
+      startsAt.getTime() !== ev.starts_at.getTime() ||
+      JSON.stringify(reminders) !== JSON.stringify(ev.reminder_minutes);
+    const updated = await trx
+      .updateTable('events')
+      .set({
+        title: merged.title.trim(),
+        description: merged.description ?? '',
+        starts_at: startsAt,
+        ends_at: endsAt,
+        time_zone: merged.timeZone,
+        location: merged.location ?? null,
+        online_url: merged.onlineUrl ?? null,
+        capacity: merged.capacity ?? null,
+        form_id: merged.formId ?? null,
+        reminder_minutes: JSON.stringify(reminders),
+        sequence: visible ? ev.sequence + 1 : ev.sequence,
+        updated_at: now,
+      })
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', eventId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const registered = await trx
+      .selectFrom('event_registrations')
+      .selectAll()
+      .where('event_id', '=', eventId)
+      .where('status', '=', 'registered')
+      .orderBy('registered_at')
+      .execute();
+    if (replan && updated.status === 'scheduled') {
+      await cancelReminders(
+        trx,
+        deps,
+        ev,
+        registered.map((r) => r.id),
+      );
+      await scheduleReminders(trx, deps, updated, registered);
+    }
+    if (visible && updated.status === 'scheduled') {
+      for (const r of registered) await sendMail(trx, deps, updated, r, 'update', String(updated.sequence));
+    }
+    if (updated.status === 'scheduled') {
+      const free = updated.capacity === null ? Number.MAX_SAFE_INTEGER : updated.capacity - registered.length;
+      await promoteWaitingList(trx, deps, updated, Math.min(free, 5000));
+    }
+    await recordAudit(trx, actor, {
+      workspaceId,
+      action: 'events.updated',
+      targetType: 'event',
+      targetId: eventId,
+      details: { sequence: updated.sequence, notified: visible ? registered.length : 0 },
+    });
+    return updated;
   });
 }
 
@@ -444,6 +637,15 @@ export async function markAttended(
   return marked.length;
 }
 
+/** The e-mail of a CSV row: the chosen column, else a column named like an e-mail address column. */
+function emailOf(row: Record<string, string>, column: string | undefined): string {
+  if (column) return row[column] ?? '';
+  const key = Object.keys(row).find((k) =>
+    ['email', 'e-mail', 'e-mail-adresse', 'email address', 'e-mail address', 'attendee email'].includes(k),
+  );
+  return key ? (row[key] ?? '') : '';
+}
+
 /** Attendance from a webinar tool's CSV export: a column `email` (or `e-mail`); unknown addresses are reported. */
 export async function importAttendanceCsv(
   deps: Deps,
@@ -451,6 +653,7 @@ export async function importAttendanceCsv(
   workspaceId: string,
   eventId: string,
   csv: string,
+  emailColumn?: string,
 ) {
   let records: Record<string, string>[];
   try {
@@ -465,7 +668,9 @@ export async function importAttendanceCsv(
   }
   const emails = [
     ...new Set(
-      records.map((r) => normalizeEmail(r.email ?? r['e-mail'] ?? '')).filter((e): e is string => !!e),
+      records
+        .map((r) => normalizeEmail(emailOf(r, emailColumn?.trim().toLowerCase())))
+        .filter((e): e is string => !!e),
     ),
   ];
   return deps.db.transaction().execute(async (trx) => {
@@ -531,14 +736,56 @@ export async function calendarFile(deps: Deps, token: string): Promise<{ ics: st
     .executeTakeFirst();
   if (reg?.status !== 'registered') throw new AppError('EVENT_LINK_INVALID');
   const ev = await mustFindEvent(deps.db, reg.workspace_id, reg.event_id);
-  return { ics: buildIcs(ev), event: ev };
+  const organizer = await findMailSender(deps.db, deps.config, ev.workspace_id);
+  return { ics: buildIcs(ev, { organizer, method: 'PUBLISH' }), event: ev };
 }
 
-export function buildIcs(ev: EventRow): string {
+/**
+ * The event's calendar entry. The UID is the event's, so every file for it (confirmation,
+ * reminder, update, download) names the same entry and the one with the higher SEQUENCE replaces
+ * it. Times are written in UTC (unambiguous across DST and clients); the description names the
+ * time in the event's own zone. A REQUEST (mail attachment) names the organiser (the workspace's
+ * From) and the registrant, who need not answer (RSVP=FALSE).
+ */
+export function buildIcs(
+  ev: EventRow,
+  options: {
+    organizer?: Address | undefined;
+    attendee?: { email: string; name?: string | undefined } | undefined;
+    method?: 'PUBLISH' | 'REQUEST' | undefined;
+    locale?: 'de' | 'en' | undefined;
+  } = {},
+): string {
+  const description = [ev.description, when(ev, options.locale ?? 'de'), ev.online_url ?? '']
+    .filter((x) => x.trim())
+    .join('\n\n');
   const attrs: EventAttributes = {
     uid: `${ev.id}@leadwerk`,
+    sequence: ev.sequence,
+    method: options.method ?? 'PUBLISH',
     title: ev.title,
-    description: ev.description || undefined,
+    description: description || undefined,
+    ...(options.organizer
+      ? {
+          organizer: {
+            email: options.organizer.address,
+            name: options.organizer.name ?? options.organizer.address,
+          },
+        }
+      : {}),
+    ...(options.attendee
+      ? {
+          attendees: [
+            {
+              email: options.attendee.email,
+              name: options.attendee.name ?? options.attendee.email,
+              rsvp: false,
+              partstat: 'ACCEPTED',
+              role: 'REQ-PARTICIPANT',
+            },
+          ],
+        }
+      : {}),
     start: ev.starts_at.getTime(),
     startInputType: 'utc',
     startOutputType: 'utc',
@@ -552,13 +799,21 @@ export function buildIcs(ev: EventRow): string {
   };
   const { error, value } = createIcs(attrs);
   if (error || !value) throw new Error(`calendar file: ${String(error)}`);
-  return value;
+  // The package stamps DTSTAMP with the wall clock; the entry's own last change is what it means.
+  return value.replace(/^DTSTAMP:.*$/m, `DTSTAMP:${icsUtc(ev.updated_at)}`);
+}
+
+function icsUtc(d: Date): string {
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** The reminder job: only for a registration that still stands, for the event time it was planned for. */
 export async function sendReminder(
   deps: Deps,
-  payload: { registrationId: string },
+  payload: { registrationId: string; startsAt?: string | undefined; minutesBefore?: number | undefined },
   ctx: JobContext,
 ): Promise<void> {
   await ctx.completeWith(async (trx) => {
@@ -570,6 +825,10 @@ export async function sendReminder(
     if (reg?.status !== 'registered') return;
     const ev = await mustFindEvent(trx, reg.workspace_id, reg.event_id).catch(() => undefined);
     if (!ev || ev.status === 'cancelled' || ev.starts_at.getTime() <= deps.clock.now().getTime()) return;
-    await sendMail(trx, deps, ev, reg, 'reminder');
+    // Planned for another start time or a reminder no longer in the schedule: nothing to send.
+    if (payload.startsAt && Date.parse(payload.startsAt) !== ev.starts_at.getTime()) return;
+    const minutes = payload.minutesBefore ?? REMINDER_BEFORE_MS / 60_000;
+    if (payload.minutesBefore !== undefined && !ev.reminder_minutes.includes(minutes)) return;
+    await sendMail(trx, deps, ev, reg, 'reminder', `${ev.starts_at.getTime()}:${minutes}`);
   });
 }
