@@ -1,6 +1,6 @@
 import type { JobDefinition } from '../../shared/jobs/index.js';
 import type { LeadwerkModule } from '../../shared/module.js';
-import { type JourneyWiring, runStepJob } from './journey-runner.js';
+import { type JourneyWiring, runStepJob, runStepsJob } from './journey-runner.js';
 import { journeyActivityHandlers } from './journeys.activity-handler.js';
 import { registerJourneyRoutes } from './journeys.routes.js';
 import { ENROLL_SEGMENT_JOB, enrollSegmentPage } from './journeys.service.js';
@@ -16,6 +16,7 @@ export function createJourneysModule(wiring: JourneyWiring = {}): LeadwerkModule
     jobs: (deps) =>
       [
         runStepJob(deps, wiring),
+        runStepsJob(deps, wiring),
         {
           ...ENROLL_SEGMENT_JOB,
           handler: (payload, ctx) => enrollSegmentPage(deps, payload, ctx),

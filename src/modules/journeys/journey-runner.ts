@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
-import { sql } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { Executor, Trx } from '../../shared/db/index.js';
+import type { JourneyStepRunsTable } from '../../shared/db/schema.js';
 import { AppError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { defineJob, type JobContext, PermanentJobError } from '../../shared/jobs/index.js';
@@ -9,15 +10,14 @@ import type { AppDeps } from '../../shared/module.js';
 import { assetDownloadUrl, findAssetById } from '../capture/index.js';
 import { getSendPermission } from '../consent/index.js';
 import { type ActivityInput, isContactInSegment, recordActivities } from '../contacts/index.js';
-import { enqueueMessage } from '../mail/index.js';
+import { type EnqueueManyInput, enqueueMessage, enqueueMessages } from '../mail/index.js';
 import { type JourneyDefinition, type Step, segmentsIn } from './definition.js';
 import {
-  activitiesSince,
   type EnrollmentRow,
   findEnrollment,
   findJourney,
   findVersion,
-  lockEnrollment,
+  type JourneyRow,
   OPEN_STATUSES,
 } from './journeys.repository.js';
 import { decide, type Facts, findStep, mayEnter, TRACKING_ACTIVITIES } from './machine.js';
@@ -43,6 +43,25 @@ export const RUN_STEP_JOB = defineJob({
   },
 });
 
+/** A batch of enrollments that entered together: one transaction, batched reads and writes. */
+export const RUN_STEPS_JOB = defineJob({
+  name: 'journeys.run-steps',
+  lane: 'default',
+  maxAttempts: 8,
+  schema: Type.Object({
+    items: Type.Array(Type.Object({ enrollmentId: Type.String(), seq: Type.Integer({ minimum: 1 }) }), {
+      minItems: 1,
+      maxItems: 500,
+    }),
+  }),
+  async handler() {
+    throw new PermanentJobError('journeys.run-steps runs in the journeys module');
+  },
+});
+
+/** Enrollments per `journeys.run-steps` job. */
+export const RUN_BATCH = 100;
+
 /** Instant steps one job runs before it hands over to a new job (a long chain stays fair). */
 const STEPS_PER_JOB = 25;
 
@@ -58,22 +77,6 @@ export interface JourneyWiring {
         input: { workspaceId: string; contactId: string; cause: string },
       ) => Promise<{ leadId: string; created: boolean; status: string }>)
     | undefined;
-}
-
-function enqueueStep(
-  trx: Executor,
-  deps: RunnerDeps,
-  e: { id: string; workspace_id: string },
-  seq: number,
-  key: string,
-  runAt?: Date,
-) {
-  return deps.queue.enqueue(
-    trx,
-    RUN_STEP_JOB,
-    { enrollmentId: e.id, seq },
-    { workspaceId: e.workspace_id, idempotencyKey: `${e.id}:${seq}:${key}`, ...(runAt ? { runAt } : {}) },
-  );
 }
 
 /** Wakes open enrollments (something happened to their contacts): each re-checks exits, goals and event waits. */
@@ -189,12 +192,14 @@ export async function enrollContacts(trx: Executor, deps: RunnerDeps, input: Enr
       ref: `journey:${journey.id}`,
     })),
   );
-  await deps.queue.enqueueMany(
-    trx,
-    RUN_STEP_JOB,
-    inserted.map((e) => ({ enrollmentId: e.id, seq: 1 })),
-    { workspaceId: input.workspaceId, idempotencyKeys: inserted.map((e) => `${e.id}:1:run`) },
-  );
+  // The first step runs per batch of contacts that entered together (one job per RUN_BATCH).
+  const batches = [];
+  for (let i = 0; i < inserted.length; i += RUN_BATCH)
+    batches.push({ items: inserted.slice(i, i + RUN_BATCH).map((e) => ({ enrollmentId: e.id, seq: 1 })) });
+  await deps.queue.enqueueMany(trx, RUN_STEPS_JOB, batches, {
+    workspaceId: input.workspaceId,
+    idempotencyKeys: batches.map((b) => `${b.items[0]!.enrollmentId}:1:batch`),
+  });
   // Other journeys the contacts are in may have "entered another journey" as an exit rule.
   const others = await trx
     .selectFrom('journey_enrollments')
@@ -284,6 +289,23 @@ type ContactRow = {
   custom_fields: Record<string, unknown>;
 } & Record<string, unknown>;
 
+const CONTACT_COLUMNS = [
+  'id',
+  'email',
+  'first_name',
+  'last_name',
+  'company_name',
+  'job_title',
+  'phone',
+  'country',
+  'city',
+  'locale',
+  'lifecycle_stage',
+  'owner_user_id',
+  'tags',
+  'custom_fields',
+] as const;
+
 async function loadContact(
   trx: Executor,
   workspaceId: string,
@@ -291,25 +313,51 @@ async function loadContact(
 ): Promise<ContactRow | undefined> {
   return (await trx
     .selectFrom('contacts')
-    .select([
-      'id',
-      'email',
-      'first_name',
-      'last_name',
-      'company_name',
-      'job_title',
-      'phone',
-      'country',
-      'city',
-      'locale',
-      'lifecycle_stage',
-      'owner_user_id',
-      'tags',
-      'custom_fields',
-    ])
+    .select([...CONTACT_COLUMNS])
     .where('workspace_id', '=', workspaceId)
     .where('id', '=', contactId)
     .executeTakeFirst()) as ContactRow | undefined;
+}
+
+/** The contacts of a batch in one statement (merged-away contacts are not loaded: their steps wait). */
+async function loadContacts(
+  trx: Executor,
+  workspaceId: string,
+  ids: string[],
+): Promise<Map<string, ContactRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = (await trx
+    .selectFrom('contacts')
+    .select([...CONTACT_COLUMNS])
+    .where('workspace_id', '=', workspaceId)
+    .where('id', 'in', [...new Set(ids)])
+    .execute()) as ContactRow[];
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** Timeline entries of a batch's contacts since the earliest entry (at most 1,000 per contact are used). */
+async function activitiesOfContacts(
+  trx: Executor,
+  workspaceId: string,
+  ids: string[],
+  since: Date | null,
+): Promise<Map<string, Facts['activities']>> {
+  const out = new Map<string, Facts['activities']>();
+  if (ids.length === 0 || since === null) return out;
+  const rows = await trx
+    .selectFrom('activities')
+    .select(['contact_id', 'type', 'ref', 'occurred_at'])
+    .where('workspace_id', '=', workspaceId)
+    .where('contact_id', 'in', [...new Set(ids)])
+    .where('occurred_at', '>=', since)
+    .orderBy('occurred_at', 'desc')
+    .execute();
+  for (const r of rows) {
+    const list = out.get(r.contact_id) ?? [];
+    if (list.length < 1000) list.push({ type: r.type, ref: r.ref, occurredAt: r.occurred_at });
+    out.set(r.contact_id, list);
+  }
+  return out;
 }
 
 function usesTracking(def: JourneyDefinition): boolean {
@@ -323,16 +371,12 @@ async function gatherFacts(
   def: JourneyDefinition,
   e: EnrollmentRow,
   contact: ContactRow,
+  activities: Facts['activities'],
 ): Promise<Facts> {
   const segments: Record<string, boolean> = {};
   for (const segmentId of segmentsIn(def)) {
     segments[segmentId] = await isContactInSegment(trx, deps.clock, e.workspace_id, segmentId, e.contact_id);
   }
-  const activities = (await activitiesSince(trx, e.workspace_id, e.contact_id, e.entered_at)).map((a) => ({
-    type: a.type,
-    ref: a.ref,
-    occurredAt: a.occurred_at,
-  }));
   const trackingAllowed = usesTracking(def)
     ? (
         await getSendPermission(trx, {
@@ -401,7 +445,7 @@ async function callWebhook(
   return { seq: e.seq, status: res.status };
 }
 
-/** The `journeys.run-step` handler. */
+/** The `journeys.run-step` handler (one enrollment: timers, wake-ups, webhooks). */
 export async function runStep(
   deps: RunnerDeps,
   payload: { enrollmentId: string; seq: number },
@@ -428,47 +472,244 @@ export async function runStep(
       }
     }
   }
-  await ctx.completeWith((trx) => advance(trx, deps, payload, webhook, wiring));
+  await ctx.completeWith((trx) => advanceBatch(trx, deps, [payload], webhook, wiring));
+}
+
+/**
+ * The `journeys.run-steps` handler: a batch of enrollments (contacts that entered together) in one
+ * transaction. Each enrollment is decided exactly as by `journeys.run-step` (locked, seq checked),
+ * but the reads are one statement per batch (enrollments, contacts, activities) and the writes are
+ * collected and written per batch (step runs, enrollments, timeline entries, mails as
+ * `mail.send-batch` jobs, follow-up jobs). The batch commits with the job's completion: a crash or
+ * a retry runs the whole batch again, and the seq check makes every item that already moved a no-op.
+ */
+export async function runSteps(
+  deps: RunnerDeps,
+  payload: { items: { enrollmentId: string; seq: number }[] },
+  ctx: JobContext,
+  wiring: JourneyWiring = {},
+): Promise<void> {
+  await ctx.completeWith((trx) => advanceBatch(trx, deps, payload.items, undefined, wiring));
+}
+
+/** Step runs, enrollment states, timeline entries, mails and jobs of a batch, written at its end. */
+class StepWrites {
+  /** Runs made in this batch (inserted at the end), by `enrollment:seq`. */
+  readonly newRuns = new Map<string, RunRow>();
+  /** Runs that existed before (the seq a job was made for), finished in this batch. */
+  readonly finishedRuns = new Map<string, RunRow>();
+  readonly enrollments = new Map<string, EnrollmentRow>();
+  readonly activities: ActivityInput[] = [];
+  readonly jobs: { e: EnrollmentRow; seq: number; key: string; runAt?: Date | undefined }[] = [];
+  readonly mails: { input: EnqueueManyInput; run: RunRow; extra: Record<string, unknown> }[] = [];
+
+  startRun(e: EnrollmentRow, stepId: string, now: Date): void {
+    this.newRuns.set(`${e.id}:${e.seq}`, {
+      enrollment_id: e.id,
+      seq: e.seq,
+      workspace_id: e.workspace_id,
+      journey_id: e.journey_id,
+      step_id: stepId,
+      entered_at: now,
+      completed_at: null,
+      outcome: null,
+      path: null,
+      detail: {},
+    });
+  }
+
+  finishRun(
+    e: Pick<EnrollmentRow, 'id' | 'seq' | 'workspace_id' | 'journey_id' | 'step_id'>,
+    outcome: RunRow['outcome'],
+    path: string | null,
+    detail: Record<string, unknown>,
+    now: Date,
+  ): RunRow {
+    const key = `${e.id}:${e.seq}`;
+    let run = this.newRuns.get(key) ?? this.finishedRuns.get(key);
+    if (!run) {
+      run = {
+        enrollment_id: e.id,
+        seq: e.seq,
+        workspace_id: e.workspace_id,
+        journey_id: e.journey_id,
+        step_id: e.step_id ?? '',
+        entered_at: now,
+        completed_at: null,
+        outcome: null,
+        path: null,
+        detail: {},
+      };
+      this.finishedRuns.set(key, run);
+    }
+    run.outcome = outcome;
+    run.path = path;
+    run.detail = detail;
+    run.completed_at = now;
+    return run;
+  }
+
+  async flush(trx: Trx, deps: RunnerDeps, workspaceId: string): Promise<void> {
+    if (this.mails.length > 0) {
+      const results = await enqueueMessages(
+        trx,
+        deps,
+        workspaceId,
+        this.mails.map((m) => m.input),
+      );
+      this.mails.forEach((m, i) => {
+        const r = results[i]!;
+        m.run.detail = { messageId: r.messageId, ...m.extra, ...(r.skipped ? { skipped: r.skipped } : {}) };
+        if (r.skipped) m.run.outcome = 'skipped';
+      });
+    }
+    const inserts = [...this.newRuns.values()];
+    for (let i = 0; i < inserts.length; i += 1000) {
+      await trx
+        .insertInto('journey_step_runs')
+        .values(inserts.slice(i, i + 1000).map((r) => ({ ...r, detail: JSON.stringify(r.detail) })))
+        .execute();
+    }
+    const updates = [...this.finishedRuns.values()];
+    if (updates.length > 0) {
+      await sql`UPDATE journey_step_runs r
+          SET outcome = v.outcome, path = v.path, detail = v.detail, completed_at = v.completed_at
+         FROM jsonb_to_recordset(${JSON.stringify(updates)}::jsonb)
+           AS v(enrollment_id uuid, seq integer, outcome text, path text, detail jsonb, completed_at timestamptz)
+        WHERE r.enrollment_id = v.enrollment_id AND r.seq = v.seq`.execute(trx);
+    }
+    const rows = [...this.enrollments.values()].map((e) => ({
+      id: e.id,
+      status: e.status,
+      step_id: e.step_id,
+      seq: e.seq,
+      step_entered_at: e.step_entered_at,
+      wait_until: e.wait_until,
+      goals_reached: e.goals_reached,
+      exit_reason: e.exit_reason,
+      ended_at: e.ended_at,
+    }));
+    if (rows.length > 0) {
+      const now = deps.clock.now();
+      await sql`UPDATE journey_enrollments e
+          SET status = v.status, step_id = v.step_id, seq = v.seq, step_entered_at = v.step_entered_at,
+              wait_until = v.wait_until, goals_reached = v.goals_reached, exit_reason = v.exit_reason,
+              ended_at = v.ended_at, updated_at = ${now}
+         FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+           AS v(id uuid, status text, step_id text, seq integer, step_entered_at timestamptz,
+                wait_until timestamptz, goals_reached jsonb, exit_reason text, ended_at timestamptz)
+        WHERE e.id = v.id`.execute(trx);
+    }
+    await recordActivities(trx, this.activities);
+    // Follow-up jobs, grouped by when they run (a batch that waits together has one time).
+    const groups = new Map<string, typeof this.jobs>();
+    for (const j of this.jobs) {
+      const k = j.runAt ? String(j.runAt.getTime()) : 'now';
+      const list = groups.get(k) ?? [];
+      list.push(j);
+      groups.set(k, list);
+    }
+    for (const list of groups.values()) {
+      const runAt = list[0]!.runAt;
+      await deps.queue.enqueueMany(
+        trx,
+        RUN_STEP_JOB,
+        list.map((j) => ({ enrollmentId: j.e.id, seq: j.seq })),
+        {
+          workspaceId,
+          idempotencyKeys: list.map((j) => `${j.e.id}:${j.seq}:${j.key}`),
+          ...(runAt ? { runAt } : {}),
+        },
+      );
+    }
+  }
+}
+
+type RunRow = Selectable<JourneyStepRunsTable>;
+
+/** Whether a definition looks at the timeline (activity conditions, event waits). */
+function usesActivities(def: JourneyDefinition): boolean {
+  const json = JSON.stringify([def.steps, def.goals, def.exitRules]);
+  return json.includes('"type":"activity"') || json.includes('"kind":"event"');
+}
+
+async function advanceBatch(
+  trx: Trx,
+  deps: RunnerDeps,
+  items: { enrollmentId: string; seq: number }[],
+  webhook: WebhookResult | undefined,
+  wiring: JourneyWiring,
+): Promise<void> {
+  const wanted = new Map(items.map((i) => [i.enrollmentId, i.seq]));
+  // Locked in id order: two batches that share enrollments wait for each other instead of deadlocking.
+  const locked = (
+    await trx
+      .selectFrom('journey_enrollments')
+      .selectAll()
+      .where('id', 'in', [...wanted.keys()])
+      .orderBy('id')
+      .forUpdate()
+      .execute()
+  ).filter((e) => e.seq === wanted.get(e.id) && (OPEN_STATUSES as readonly string[]).includes(e.status));
+  if (locked.length === 0) return;
+  const workspaceId = locked[0]!.workspace_id;
+  const mine = locked.filter((e) => e.workspace_id === workspaceId);
+  const journeys = new Map<string, JourneyRow | undefined>();
+  for (const id of new Set(mine.map((e) => e.journey_id)))
+    journeys.set(id, await findJourney(trx, workspaceId, id));
+  const contacts = await loadContacts(
+    trx,
+    workspaceId,
+    mine.map((e) => e.contact_id),
+  );
+  const defs = new Map<string, JourneyDefinition | undefined>();
+  for (const e of mine) {
+    const k = `${e.journey_id}:${e.version}`;
+    if (!defs.has(k)) defs.set(k, await findVersion(trx, workspaceId, e.journey_id, e.version));
+  }
+  const withTimeline = mine.filter((e) => {
+    const def = defs.get(`${e.journey_id}:${e.version}`);
+    return def !== undefined && usesActivities(def);
+  });
+  const timeline = await activitiesOfContacts(
+    trx,
+    workspaceId,
+    withTimeline.map((e) => e.contact_id),
+    withTimeline.reduce<Date | null>(
+      (min, e) => (min === null || e.entered_at < min ? e.entered_at : min),
+      null,
+    ),
+  );
+  const w = new StepWrites();
+  for (const row of mine) {
+    // Paused (or archived): the contact stays where it is; resuming wakes every open enrollment.
+    if (journeys.get(row.journey_id)?.status !== 'active') continue;
+    const def = defs.get(`${row.journey_id}:${row.version}`);
+    const contact = contacts.get(row.contact_id);
+    if (!def || !contact) continue;
+    const e: EnrollmentRow = { ...row, goals_reached: [...(row.goals_reached ?? [])] };
+    const activities = (timeline.get(e.contact_id) ?? []).filter((a) => a.occurredAt >= e.entered_at);
+    await advance(trx, deps, w, def, e, contact, activities, webhook, wiring);
+  }
+  await w.flush(trx, deps, workspaceId);
 }
 
 async function advance(
   trx: Trx,
   deps: RunnerDeps,
-  payload: { enrollmentId: string; seq: number },
+  w: StepWrites,
+  def: JourneyDefinition,
+  e: EnrollmentRow,
+  contact: ContactRow,
+  activities: Facts['activities'],
   webhook: WebhookResult | undefined,
   wiring: JourneyWiring,
 ): Promise<void> {
-  const locked = await lockEnrollment(trx, payload.enrollmentId);
-  if (!locked || locked.seq !== payload.seq || !(OPEN_STATUSES as readonly string[]).includes(locked.status))
-    return;
-  const e: EnrollmentRow = { ...locked, goals_reached: [...(locked.goals_reached ?? [])] };
-  const journey = await findJourney(trx, e.workspace_id, e.journey_id);
-  // Paused (or archived): the contact stays where it is; resuming wakes every open enrollment.
-  if (journey?.status !== 'active') return;
-  const def = await findVersion(trx, e.workspace_id, e.journey_id, e.version);
-  const contact = await loadContact(trx, e.workspace_id, e.contact_id);
-  if (!def || !contact) return;
   const now = deps.clock.now();
-  const activities: ActivityInput[] = [];
-  const save = async () => {
-    await trx
-      .updateTable('journey_enrollments')
-      .set({
-        status: e.status,
-        step_id: e.step_id,
-        seq: e.seq,
-        step_entered_at: e.step_entered_at,
-        wait_until: e.wait_until,
-        goals_reached: JSON.stringify(e.goals_reached),
-        exit_reason: e.exit_reason,
-        ended_at: e.ended_at,
-        updated_at: now,
-      })
-      .where('id', '=', e.id)
-      .execute();
-    await recordActivities(trx, activities);
+  const save = () => {
+    w.enrollments.set(e.id, e);
   };
-  const end = async (status: 'completed' | 'exited' | 'goal', reason: string | null) => {
+  const end = (status: 'completed' | 'exited' | 'goal', reason: string | null) => {
     e.status = status;
     e.exit_reason = reason;
     e.ended_at = now;
@@ -481,12 +722,12 @@ async function advance(
         : status === 'goal'
           ? 'journeys.goal-reached'
           : 'journeys.exited';
-    activities.push(journeyActivity(e, type, reason ? { reason } : {}, now));
-    await save();
+    w.activities.push(journeyActivity(e, type, reason ? { reason } : {}, now));
+    save();
   };
-  const moveTo = async (next: string | null): Promise<boolean> => {
+  const moveTo = (next: string | null): boolean => {
     if (next === null) {
-      await end('completed', null);
+      end('completed', null);
       return false;
     }
     e.seq += 1;
@@ -494,21 +735,11 @@ async function advance(
     e.step_entered_at = now;
     e.status = 'active';
     e.wait_until = null;
-    await trx
-      .insertInto('journey_step_runs')
-      .values({
-        enrollment_id: e.id,
-        seq: e.seq,
-        workspace_id: e.workspace_id,
-        journey_id: e.journey_id,
-        step_id: next,
-        entered_at: now,
-      })
-      .execute();
+    w.startRun(e, next, now);
     return true;
   };
 
-  let facts = await gatherFacts(trx, deps, def, e, contact);
+  let facts = await gatherFacts(trx, deps, def, e, contact, activities);
   for (let i = 0; i < STEPS_PER_JOB; i++) {
     const pos = {
       stepId: e.step_id ?? def.startStepId,
@@ -519,81 +750,92 @@ async function advance(
     const d = decide(def, pos, facts, now);
     switch (d.type) {
       case 'exit':
-        await finishRun(trx, e, 'exited', null, { rule: d.ruleId }, now);
-        await end('exited', `rule:${d.ruleId}`);
+        w.finishRun(e, 'exited', null, { rule: d.ruleId }, now);
+        end('exited', `rule:${d.ruleId}`);
         return;
       case 'goal':
         e.goals_reached.push(d.goalId);
         if (d.exits) {
-          await finishRun(trx, e, 'goal', null, { goal: d.goalId }, now);
-          await end('goal', `goal:${d.goalId}`);
+          w.finishRun(e, 'goal', null, { goal: d.goalId }, now);
+          end('goal', `goal:${d.goalId}`);
           return;
         }
-        activities.push(journeyActivity(e, 'journeys.goal-reached', { goal: d.goalId }, now));
+        w.activities.push(journeyActivity(e, 'journeys.goal-reached', { goal: d.goalId }, now));
         continue;
       case 'end':
-        await finishRun(trx, e, 'completed', null, {}, now);
-        await end('completed', null);
+        w.finishRun(e, 'completed', null, {}, now);
+        end('completed', null);
         return;
       case 'wait':
         e.status = 'waiting';
         e.wait_until = d.until;
-        await save();
+        save();
         // The key names the time: after an edit that shortens the wait a new timer is made; the
         // old one then finds nothing to do.
-        if (d.until) await enqueueStep(trx, deps, e, e.seq, `timer:${d.until.getTime()}`, d.until);
+        if (d.until) w.jobs.push({ e, seq: e.seq, key: `timer:${d.until.getTime()}`, runAt: d.until });
         return;
       case 'move':
-        await finishRun(trx, e, 'completed', d.path, {}, now);
-        if (!(await moveTo(d.next))) return;
+        w.finishRun(e, 'completed', d.path, {}, now);
+        if (!moveTo(d.next)) return;
         continue;
       case 'act': {
         if (d.step.type === 'webhook' && webhook?.seq !== e.seq) {
           // Outside calls happen before a transaction: hand the step to its own job.
-          await save();
-          await enqueueStep(trx, deps, e, e.seq, 'webhook');
+          save();
+          w.jobs.push({ e, seq: e.seq, key: 'webhook' });
           return;
         }
-        const detail = await perform(trx, deps, d.step, e, contact, webhook, wiring);
-        await finishRun(trx, e, detail.skipped ? 'skipped' : 'completed', null, detail, now);
+        const run = w.finishRun(e, 'completed', null, {}, now);
+        const detail = await perform(trx, deps, w, run, d.step, e, contact, webhook, wiring);
+        if (detail !== 'deferred') {
+          run.detail = detail;
+          if (detail.skipped) run.outcome = 'skipped';
+        }
         if (d.step.type === 'update-contact') {
           const fresh = await loadContact(trx, e.workspace_id, e.contact_id);
           if (fresh) facts = { ...facts, fields: fresh, tags: fresh.tags ?? [] };
         }
-        if (!(await moveTo(d.next))) return;
+        if (!moveTo(d.next)) return;
         continue;
       }
     }
   }
   // A long chain of instant steps: let a new job continue.
-  await save();
-  await enqueueStep(trx, deps, e, e.seq, 'run');
+  save();
+  w.jobs.push({ e, seq: e.seq, key: 'run' });
 }
 
+/** Does a step's action; a mail is collected for the batch's one enqueue ('deferred': its run's detail is filled then). */
 async function perform(
   trx: Trx,
   deps: RunnerDeps,
+  w: StepWrites,
+  run: RunRow,
   step: Step,
   e: EnrollmentRow,
   contact: ContactRow,
   webhook: WebhookResult | undefined,
   wiring: JourneyWiring,
-): Promise<Record<string, unknown>> {
+): Promise<Record<string, unknown> | 'deferred'> {
   const locale = contact.locale ?? 'de';
   const idempotencyKey = `journey:${e.id}:${e.seq}`;
   switch (step.type) {
     case 'send-mail': {
-      const r = await enqueueMessage(trx, deps, {
-        workspaceId: e.workspace_id,
-        kind: step.kind,
-        purpose: step.purpose,
-        contactId: e.contact_id,
-        to: contact.email,
-        locale,
-        template: { id: step.templateId, variables: { journey: { id: e.journey_id } } },
-        idempotencyKey,
+      w.mails.push({
+        run,
+        extra: {},
+        input: {
+          workspaceId: e.workspace_id,
+          kind: step.kind,
+          purpose: step.purpose,
+          contactId: e.contact_id,
+          to: contact.email,
+          locale,
+          template: { id: step.templateId, variables: { journey: { id: e.journey_id } } },
+          idempotencyKey,
+        },
       });
-      return { messageId: r.messageId, ...(r.skipped ? { skipped: r.skipped } : {}) };
+      return 'deferred';
     }
     case 'offer-content': {
       const asset = await findAssetById(trx, e.workspace_id, step.assetId);
@@ -603,17 +845,21 @@ async function perform(
         contactId: e.contact_id,
         assetId: asset.id,
       });
-      const r = await enqueueMessage(trx, deps, {
-        workspaceId: e.workspace_id,
-        kind: 'marketing',
-        purpose: step.purpose,
-        contactId: e.contact_id,
-        to: contact.email,
-        locale,
-        template: { id: step.templateId, variables: { asset: { id: asset.id, title: asset.title, url } } },
-        idempotencyKey,
+      w.mails.push({
+        run,
+        extra: { assetId: asset.id },
+        input: {
+          workspaceId: e.workspace_id,
+          kind: 'marketing',
+          purpose: step.purpose,
+          contactId: e.contact_id,
+          to: contact.email,
+          locale,
+          template: { id: step.templateId, variables: { asset: { id: asset.id, title: asset.title, url } } },
+          idempotencyKey,
+        },
       });
-      return { messageId: r.messageId, assetId: asset.id, ...(r.skipped ? { skipped: r.skipped } : {}) };
+      return 'deferred';
     }
     case 'update-contact':
       return updateContactFields(trx, deps, step, e);
@@ -751,11 +997,19 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** The job definition with its handler (registered by the module). */
+/** The job definitions with their handlers (registered by the module). */
 export function runStepJob(deps: RunnerDeps, wiring: JourneyWiring = {}) {
   return {
     ...RUN_STEP_JOB,
     handler: (payload: { enrollmentId: string; seq: number }, ctx: JobContext) =>
       runStep(deps, payload, ctx, wiring),
+  };
+}
+
+export function runStepsJob(deps: RunnerDeps, wiring: JourneyWiring = {}) {
+  return {
+    ...RUN_STEPS_JOB,
+    handler: (payload: { items: { enrollmentId: string; seq: number }[] }, ctx: JobContext) =>
+      runSteps(deps, payload, ctx, wiring),
   };
 }

@@ -26,6 +26,8 @@ type Deps = Pick<AppDeps, 'db' | 'clock' | 'queue' | 'config' | 'log'>;
 export const ENROLL_SEGMENT_JOB = defineJob({
   name: 'journeys.enroll-segment',
   lane: 'bulk',
+  // Entry is never behind the mails of the contacts that entered before (same lane, mails queue first).
+  priority: 10,
   maxAttempts: 10,
   schema: Type.Object({ journeyId: Type.String(), afterId: Type.Optional(Type.String()) }),
   async handler() {

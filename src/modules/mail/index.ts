@@ -26,6 +26,7 @@ export {
   enqueueMessage,
   type MessageAttachmentInput,
 } from './enqueue-message.js';
+export { type EnqueueManyInput, enqueueMessages } from './enqueue-messages.js';
 export type { Address } from './mime/build-message.js';
 export { closeMailRuntime, type MailWiring } from './runtime.js';
 export type { RecordActivities, SendPermissionCheck } from './send-permission.js';
