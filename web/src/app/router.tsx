@@ -8,7 +8,7 @@ import { CompanyPage } from '../companies/company-page.js';
 import { PrivacyPage } from '../consent/privacy-page.js';
 import { ContactsRoutes } from '../contacts/contacts-routes.js';
 import { DashboardPage } from '../dashboard/dashboard-page.js';
-import { EventsPage } from '../events/events-page.js';
+import { EventsRoutes } from '../events/events-page.js';
 import { FormBuilderPage } from '../forms/form-builder-page.js';
 import { FormsPage } from '../forms/forms-page.js';
 import { JobsPage } from '../jobs/jobs-page.js';
@@ -61,7 +61,7 @@ export function AppRoutes() {
             ))}
             <Route path="scoring" element={<ScoringPage />} />
             <Route path="journeys/*" element={<JourneysRoutes />} />
-            <Route path="events" element={<EventsPage />} />
+            <Route path="events/*" element={<EventsRoutes />} />
             <Route path="leads/*" element={<SalesRoutes />} />
             <Route path="privacy" element={<PrivacyPage />} />
             <Route path="settings">
