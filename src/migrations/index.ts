@@ -15,6 +15,7 @@ import * as scoring from './2026-11-23-0601-scoring.js';
 import * as sales from './2026-11-23-0621-sales.js';
 import * as journeys from './2026-11-23-0701-journeys.js';
 import * as events from './2026-11-23-0702-events.js';
+import * as importStagingColumns from './2026-11-24-0300-import-staging-columns.js';
 import * as eventsAttachments from './2026-11-24-0600-events-attachments.js';
 
 /**
@@ -38,5 +39,6 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23-0621-sales': sales,
   '2026-11-23-0701-journeys': journeys,
   '2026-11-23-0702-events': events,
+  '2026-11-24-0300-import-staging-columns': importStagingColumns,
   '2026-11-24-0600-events-attachments': eventsAttachments,
 };

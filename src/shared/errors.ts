@@ -114,6 +114,11 @@ export const ERRORS = {
     en: 'The import cannot do this in its current state.',
     de: 'Der Import kann das in seinem aktuellen Zustand nicht.',
   },
+  IMPORT_HAS_ERRORS: {
+    status: 409,
+    en: 'Some rows have errors: import the valid rows only, or correct the file.',
+    de: 'Einige Zeilen sind fehlerhaft: Importieren Sie nur die gültigen Zeilen oder korrigieren Sie die Datei.',
+  },
   IMPORT_FILE_INVALID: {
     status: 400,
     en: 'The file cannot be read as CSV.',

@@ -83,14 +83,28 @@ export async function createAsset(
 
 /**
  * The download address for one contact and one asset (what the confirmation page and mail link
- * to): `<PUBLIC_URL>/d?t=<token>`, signed, no personal data in it, valid ASSET_LINK_TTL_DAYS.
+ * to): `<PUBLIC_URL>/d?t=<token>`, signed, no personal data in it, valid `validDays` (default
+ * ASSET_LINK_TTL_DAYS).
  */
 export function assetDownloadUrl(
   deps: Pick<AppDeps, 'config' | 'clock'>,
-  input: { workspaceId: string; contactId: string; assetId: string },
+  input: {
+    workspaceId: string;
+    contactId: string;
+    assetId: string;
+    /** How long the link works (1–365 days; default ASSET_LINK_TTL_DAYS), e.g. a journey's offer step. */
+    validDays?: number | undefined;
+  },
 ): string {
-  const expiresAt = new Date(deps.clock.now().getTime() + ASSET_LINK_TTL_DAYS * 86_400_000);
-  return `${deps.config.publicUrl}/d?t=${createAssetToken(deps.config.secretKey, { ...input, expiresAt })}`;
+  const days = Math.min(365, Math.max(1, Math.round(input.validDays ?? ASSET_LINK_TTL_DAYS)));
+  const expiresAt = new Date(deps.clock.now().getTime() + days * 86_400_000);
+  const token = createAssetToken(deps.config.secretKey, {
+    workspaceId: input.workspaceId,
+    contactId: input.contactId,
+    assetId: input.assetId,
+    expiresAt,
+  });
+  return `${deps.config.publicUrl}/d?t=${token}`;
 }
 
 /** Resolves a download link and records the download on the contact's timeline. */

@@ -9,7 +9,7 @@ import { registerFormRoutes } from './forms.routes.js';
 import { registerPublicRoutes } from './public.routes.js';
 
 export { findAssetById } from './assets.repository.js';
-export { assetDownloadUrl } from './assets.service.js';
+export { ASSET_LINK_TTL_DAYS, assetDownloadUrl } from './assets.service.js';
 export { type CaptureOptions, DEFAULT_CAPTURE_OPTIONS } from './capture-context.js';
 export { createProfileToken } from './signed-tokens.js';
 

@@ -12,6 +12,7 @@ import { defineJob, type JobDefinition, type JobQueue, PermanentJobError } from 
 import { recordAudit } from '../audit/index.js';
 import { appendConsentEvent } from '../consent/index.js';
 import { suppressionHash } from '../suppression/index.js';
+import { enqueueActivityDeliveries } from './activity-dispatch.js';
 import { LIFECYCLE_STAGES } from './contacts.service.js';
 import { csvLine, guessDelimiter, guessEncoding } from './csv.js';
 import { coerceCustomValue, listCustomFields } from './custom-fields.js';
@@ -41,6 +42,7 @@ import { computeQuality } from './quality.js';
 
 export const PART_BYTES = 1_048_576;
 export const CHUNK_ROWS = 5_000;
+const CHUNK_ROWS_MAX = 50_000;
 const STAGE_BATCH = 2_000;
 const MAX_FIELD_CHARS = 100_000;
 
@@ -167,6 +169,8 @@ export const ImportSettings = Type.Object({
   mapping: Type.Record(Type.String({ maxLength: 300 }), Type.String({ maxLength: 80 })),
   existing: Type.Union([Type.Literal('skip'), Type.Literal('update'), Type.Literal('fill_empty')]),
   mode: Type.Union([Type.Literal('all_or_nothing'), Type.Literal('valid_rows')]),
+  /** Stop after validation with a dry run (status `staged`, `review`) until the user confirms. */
+  review: Type.Optional(Type.Boolean()),
   encoding: Type.Optional(
     Type.Union([Type.Literal('utf-8'), Type.Literal('windows-1252'), Type.Literal('iso-8859-1')]),
   ),
@@ -188,6 +192,7 @@ export type ImportSettingsT = {
   mapping: Record<string, string>;
   existing: 'skip' | 'update' | 'fill_empty';
   mode: 'all_or_nothing' | 'valid_rows';
+  review?: boolean | undefined;
   encoding?: 'utf-8' | 'windows-1252' | 'iso-8859-1' | undefined;
   delimiter?: string | undefined;
   tags?: string[] | undefined;
@@ -434,14 +439,55 @@ async function* fileText(db: Db, importId: string, encoding: string): AsyncGener
   if (rest) yield rest;
 }
 
+/** One row of the file after mapping and validation: the typed columns of import_rows. */
 interface StagedRow {
   row_no: number;
   email: string | null;
   email_normalized: string | null;
   email_hash: string | null;
   company_domain: string | null;
-  data: Record<string, unknown>;
   error: string | null;
+  values: Record<(typeof TEXT_COLUMNS)[number], string | null>;
+  tags: string[] | null;
+  custom_fields: Record<string, unknown> | null;
+  consent: boolean | null;
+  consent_date: string | null;
+  quality_score: number | null;
+  quality_reasons: unknown[] | null;
+}
+
+/** The text columns of a staged row, in the order insertStaged writes them. */
+const TEXT_COLUMNS = [
+  'first_name',
+  'last_name',
+  'company_name',
+  'job_title',
+  'phone',
+  'city',
+  'country',
+  'locale',
+  'lifecycle_stage',
+  'source_channel',
+  'match_key',
+  'company_hint',
+] as const;
+
+function emptyRow(rowNo: number, error: string): StagedRow {
+  return {
+    row_no: rowNo,
+    email: null,
+    email_normalized: null,
+    email_hash: null,
+    company_domain: null,
+    error: error.slice(0, 2000),
+    values: Object.fromEntries(TEXT_COLUMNS.map((c) => [c, null])) as StagedRow['values'],
+    tags: null,
+    custom_fields: null,
+    consent: null,
+    consent_date: null,
+    quality_score: null,
+    quality_reasons: null,
+  };
 }
 
 const TRUE = new Set(['1', 'true', 'yes', 'ja', 'y', 'j', 'x', 'opt-in', 'optin', 'subscribed', 'confirmed']);
@@ -536,16 +582,15 @@ function mapRow(
   // Consent wanted by the file but no proof given: no consent, and a tag for the re-permission mail.
   if (data.consent === true && !settings.consent) tags.push('re-permission');
   if (tags.length) data.tags = [...new Set(tags)];
-  data.custom_fields = custom;
   const meta: Record<string, { at: string; source: string }> = {};
   for (const key of Object.keys(data))
     if (PROFILE_TARGETS.includes(key as never))
       meta[key] = { at: now.toISOString(), source: `import:${importId}` };
   for (const key of Object.keys(custom))
     meta[`custom_fields.${key}`] = { at: now.toISOString(), source: `import:${importId}` };
-  data.field_meta = meta;
-  if (normalized) {
-    const q = computeQuality({
+  let quality: { score: number; reasons: unknown[] } | null = null;
+  if (normalized && errors.length === 0) {
+    quality = computeQuality({
       email: normalized,
       fields: data,
       customFields: custom,
@@ -554,29 +599,56 @@ function mapRow(
       domainStatus: undefined,
       now,
     });
-    data.quality_score = q.score;
-    data.quality_reasons = q.reasons;
   }
-  data.id = newId();
+  const text = (k: string) => (typeof data[k] === 'string' ? (data[k] as string) : null);
   return {
     row_no: rowNo,
     email: email?.slice(0, 320) ?? null,
     email_normalized: errors.length ? null : normalized,
     email_hash: hash,
     company_domain: companyDomain,
-    data,
     error: errors.length ? errors.join('; ').slice(0, 2000) : null,
+    values: Object.fromEntries(TEXT_COLUMNS.map((c) => [c, text(c)])) as StagedRow['values'],
+    tags: (data.tags as string[] | undefined) ?? null,
+    custom_fields: Object.keys(custom).length ? custom : null,
+    consent: typeof data.consent === 'boolean' ? data.consent : null,
+    consent_date: text('consent_date'),
+    quality_score: quality?.score ?? null,
+    quality_reasons: quality?.reasons ?? null,
   };
 }
 
+/** A PostgreSQL array literal of text, for one cell of a text[] column passed through unnest. */
+function textArrayLiteral(values: string[]): string {
+  return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+}
+
+/** One multi-row INSERT of plain arrays (unnest): the same statement on PostgreSQL and PGlite. */
 async function insertStaged(db: Executor, importId: string, rows: StagedRow[]): Promise<void> {
   if (rows.length === 0) return;
+  const col = (c: (typeof TEXT_COLUMNS)[number]) => rows.map((r) => r.values[c]);
   await sql`
-    INSERT INTO import_rows (import_id, row_no, email, email_normalized, email_hash, company_domain, data, error)
-    SELECT ${importId}, * FROM unnest(
+    INSERT INTO import_rows (import_id, row_no, email, email_normalized, email_hash, company_domain, error,
+      first_name, last_name, company_name, job_title, phone, city, country, locale, lifecycle_stage, source_channel,
+      match_key, company_hint, tags, custom_fields, consent, consent_date, quality_score, quality_reasons)
+    SELECT ${importId}, u.row_no, u.email, u.email_normalized, u.email_hash, u.company_domain, u.error,
+      u.first_name, u.last_name, u.company_name, u.job_title, u.phone, u.city, u.country, u.locale, u.lifecycle_stage,
+      u.source_channel, u.match_key, u.company_hint, u.tags::text[], u.custom_fields::jsonb, u.consent, u.consent_date::timestamptz,
+      u.quality_score, u.quality_reasons::jsonb
+    FROM unnest(
       ${rows.map((r) => r.row_no)}::int[], ${rows.map((r) => r.email)}::text[], ${rows.map((r) => r.email_normalized)}::text[],
-      ${rows.map((r) => r.email_hash)}::text[], ${rows.map((r) => r.company_domain)}::text[],
-      ${rows.map((r) => JSON.stringify(r.data))}::jsonb[], ${rows.map((r) => r.error)}::text[])`.execute(db);
+      ${rows.map((r) => r.email_hash)}::text[], ${rows.map((r) => r.company_domain)}::text[], ${rows.map((r) => r.error)}::text[],
+      ${col('first_name')}::text[], ${col('last_name')}::text[], ${col('company_name')}::text[], ${col('job_title')}::text[],
+      ${col('phone')}::text[], ${col('city')}::text[], ${col('country')}::text[], ${col('locale')}::text[],
+      ${col('lifecycle_stage')}::text[], ${col('source_channel')}::text[], ${col('match_key')}::text[], ${col('company_hint')}::text[],
+      ${rows.map((r) => (r.tags ? textArrayLiteral(r.tags) : null))}::text[],
+      ${rows.map((r) => (r.custom_fields ? JSON.stringify(r.custom_fields) : null))}::text[],
+      ${rows.map((r) => r.consent)}::boolean[], ${rows.map((r) => r.consent_date)}::text[],
+      ${rows.map((r) => r.quality_score)}::smallint[],
+      ${rows.map((r) => (r.quality_reasons ? JSON.stringify(r.quality_reasons) : null))}::text[]
+    ) AS u(row_no, email, email_normalized, email_hash, company_domain, error, first_name, last_name, company_name,
+      job_title, phone, city, country, locale, lifecycle_stage, source_channel, match_key, company_hint, tags,
+      custom_fields, consent, consent_date, quality_score, quality_reasons)`.execute(db);
 }
 
 /** Step 2: parses, maps and validates the whole file into import_rows; then plans the chunks. */
@@ -627,15 +699,7 @@ export async function stageImport(
     for await (const record of parser) {
       while (skipped.length) {
         const s = skipped.shift()!;
-        batch.push({
-          row_no: ++rowNo,
-          email: null,
-          email_normalized: null,
-          email_hash: null,
-          company_domain: null,
-          data: {},
-          error: `unreadable row near line ${s.line}: ${s.message}`.slice(0, 2000),
-        });
+        batch.push(emptyRow(++rowNo, `unreadable row near line ${s.line}: ${s.message}`));
       }
       batch.push(
         mapRow(++rowNo, record as string[], header, columns, defs, imp.workspace_id, importId, settings, now),
@@ -665,17 +729,10 @@ export async function stageImport(
       .execute();
     return;
   }
-  for (const s of skipped)
-    batch.push({
-      row_no: ++rowNo,
-      email: null,
-      email_normalized: null,
-      email_hash: null,
-      company_domain: null,
-      data: {},
-      error: `unreadable row near line ${s.line}: ${s.message}`.slice(0, 2000),
-    });
+  for (const s of skipped) batch.push(emptyRow(++rowNo, `unreadable row near line ${s.line}: ${s.message}`));
   await insertStaged(db, importId, batch);
+  // Fresh rows have no statistics yet: without them the planner takes a chunk for one row.
+  await sql`ANALYZE import_rows`.execute(db);
   await db.transaction().execute(async (trx) => {
     // The same address twice in one file: the first row counts, later ones are reported.
     await sql`
@@ -694,6 +751,16 @@ export async function stageImport(
       ).rows[0]?.n ?? 0,
     );
     const base = { total_rows: rowNo, error_rows: errors, updated_at: clock.now() };
+    if (rowNo > 0 && settings.review) {
+      // Dry run: the user sees what would happen and confirms (confirmImport).
+      const review = await reviewOf(trx, imp, settings);
+      await trx
+        .updateTable('imports')
+        .set({ ...base, status: 'staged', review: JSON.stringify(review) })
+        .where('id', '=', importId)
+        .execute();
+      return;
+    }
     if (rowNo === 0 || (settings.mode === 'all_or_nothing' && errors > 0)) {
       await trx
         .updateTable('imports')
@@ -707,38 +774,175 @@ export async function stageImport(
         .execute();
       return;
     }
-    const chunks = Math.ceil(rowNo / CHUNK_ROWS);
-    await trx
-      .insertInto('import_chunks')
-      .values(
-        Array.from({ length: chunks }, (_, i) => ({
-          import_id: importId,
-          seq: i,
-          first_row: i * CHUNK_ROWS + 1,
-          last_row: Math.min(rowNo, (i + 1) * CHUNK_ROWS),
-          applied_at: null,
-        })),
-      )
-      .execute();
-    await trx
-      .updateTable('imports')
-      .set({ ...base, status: 'applying', chunk_count: chunks })
-      .where('id', '=', importId)
-      .execute();
-    await queue.enqueue(
-      trx,
-      jobs.apply,
-      { importId, seq: 0 },
-      { workspaceId: imp.workspace_id, idempotencyKey: `apply:${importId}:0` },
-    );
+    await trx.updateTable('imports').set(base).where('id', '=', importId).execute();
+    await planApply(trx, queue, jobs, imp.workspace_id, importId, rowNo);
   });
 }
 
+/** Splits the staged rows into chunks and enqueues the first apply job. */
+async function planApply(
+  trx: Executor,
+  queue: JobQueue,
+  jobs: ImportJobs,
+  workspaceId: string,
+  importId: string,
+  totalRows: number,
+): Promise<void> {
+  const size = chunkRowsFor(totalRows);
+  const chunks = Math.ceil(totalRows / size);
+  await trx.deleteFrom('import_chunks').where('import_id', '=', importId).execute();
+  await trx
+    .insertInto('import_chunks')
+    .values(
+      Array.from({ length: chunks }, (_, i) => ({
+        import_id: importId,
+        seq: i,
+        first_row: i * size + 1,
+        last_row: Math.min(totalRows, (i + 1) * size),
+        applied_at: null,
+      })),
+    )
+    .execute();
+  await trx
+    .updateTable('imports')
+    .set({ status: 'applying', chunk_count: chunks })
+    .where('id', '=', importId)
+    .execute();
+  await queue.enqueue(
+    trx,
+    jobs.apply,
+    { importId, seq: 0 },
+    { workspaceId, idempotencyKey: `apply:${importId}:0` },
+  );
+}
+
+export interface ImportReview {
+  rows: number;
+  /** New contacts. */
+  create: number;
+  /** Existing contacts that would be updated (mode update or fill_empty). */
+  update: number;
+  /** Existing contacts left alone (mode skip). */
+  skip: number;
+  /** Addresses on the suppression list: never imported. */
+  suppressed: number;
+  /** Rows with an error. */
+  rejected: number;
+  /** The first rows with an error. */
+  errors: { row: number; email: string | null; error: string }[];
+}
+
+/** What applying the staged rows would do now, per the existing-contact mode (nothing is written). */
+async function reviewOf(trx: Executor, imp: Import, settings: ImportSettingsT): Promise<ImportReview> {
+  const ws = imp.workspace_id;
+  const counts = await sql<{
+    rows: string;
+    rejected: string;
+    suppressed: string;
+    existing: string;
+    fresh: string;
+  }>`
+    SELECT count(*) AS rows, count(*) FILTER (WHERE x.error IS NOT NULL) AS rejected,
+      count(*) FILTER (WHERE x.error IS NULL AND x.sup) AS suppressed,
+      count(*) FILTER (WHERE x.error IS NULL AND NOT x.sup AND x.ex) AS existing,
+      count(*) FILTER (WHERE x.error IS NULL AND NOT x.sup AND NOT x.ex) AS fresh
+    FROM (SELECT r.error,
+        EXISTS (SELECT 1 FROM suppressions s WHERE s.workspace_id = ${ws} AND s.email_hash = r.email_hash) AS sup,
+        EXISTS (SELECT 1 FROM contacts c WHERE c.workspace_id = ${ws} AND c.email_normalized = r.email_normalized) AS ex
+      FROM import_rows r WHERE r.import_id = ${imp.id}) x`.execute(trx);
+  const c = counts.rows[0]!;
+  const errors = await trx
+    .selectFrom('import_rows')
+    .select(['row_no', 'email', 'error'])
+    .where('import_id', '=', imp.id)
+    .where('error', 'is not', null)
+    .orderBy('row_no')
+    .limit(20)
+    .execute();
+  const existing = Number(c.existing);
+  return {
+    rows: Number(c.rows),
+    create: Number(c.fresh),
+    update: settings.existing === 'skip' ? 0 : existing,
+    skip: settings.existing === 'skip' ? existing : 0,
+    suppressed: Number(c.suppressed),
+    rejected: Number(c.rejected),
+    errors: errors.map((e) => ({ row: e.row_no, email: e.email, error: e.error ?? '' })),
+  };
+}
+
+/**
+ * Applies a reviewed import (status `staged`). The user may still change the existing-contact
+ * mode and "all or nothing" vs "valid rows"; all or nothing with rejected rows is refused.
+ */
+export async function confirmImport(
+  db: Db,
+  clock: Clock,
+  queue: JobQueue,
+  jobs: ImportJobs,
+  actor: Actor,
+  workspaceId: string,
+  id: string,
+  change: { existing?: ImportSettingsT['existing'] | undefined; mode?: ImportSettingsT['mode'] | undefined },
+): Promise<Import> {
+  return db.transaction().execute(async (trx) => {
+    const imp = await trx
+      .selectFrom('imports')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!imp) throw new AppError('NOT_FOUND');
+    if (imp.status !== 'staged') throw new AppError('IMPORT_STATE_INVALID', { status: imp.status });
+    const settings = {
+      ...(imp.settings as unknown as ImportSettingsT),
+      ...(change.existing ? { existing: change.existing } : {}),
+      ...(change.mode ? { mode: change.mode } : {}),
+    };
+    if (settings.mode === 'all_or_nothing' && imp.error_rows > 0)
+      throw new AppError('IMPORT_HAS_ERRORS', { errorRows: imp.error_rows });
+    await trx
+      .updateTable('imports')
+      .set({ settings: JSON.stringify(settings), updated_at: clock.now() })
+      .where('id', '=', id)
+      .execute();
+    await planApply(trx, queue, jobs, workspaceId, id, imp.total_rows);
+    await recordAudit(trx, actor, {
+      workspaceId,
+      action: 'imports.confirmed',
+      targetType: 'import',
+      targetId: id,
+      details: { existing: settings.existing, mode: settings.mode, review: imp.review },
+    });
+    return (await findImport(trx, workspaceId, id))!;
+  });
+}
+
+/** Profile columns an import writes; field_meta gets an entry for each one the row fills. */
+const META_KEYS = [
+  'first_name',
+  'last_name',
+  'company_name',
+  'job_title',
+  'phone',
+  'city',
+  'country',
+  'locale',
+  'lifecycle_stage',
+  'source_channel',
+  'tags',
+  'consent',
+  'consent_date',
+] as const;
+
 const UPSERT_SET = {
   skip: sql`DO NOTHING`,
+  // company_name: a name from the file wins; without one, the linked company's name fills a gap.
   update: sql`DO UPDATE SET
     first_name = coalesce(EXCLUDED.first_name, c.first_name), last_name = coalesce(EXCLUDED.last_name, c.last_name),
-    company_name = coalesce(EXCLUDED.company_name, c.company_name), job_title = coalesce(EXCLUDED.job_title, c.job_title),
+    company_name = CASE WHEN EXCLUDED.field_meta ? 'company_name' THEN EXCLUDED.company_name ELSE coalesce(c.company_name, EXCLUDED.company_name) END,
+    company_id = coalesce(c.company_id, EXCLUDED.company_id), job_title = coalesce(EXCLUDED.job_title, c.job_title),
     phone = coalesce(EXCLUDED.phone, c.phone), city = coalesce(EXCLUDED.city, c.city), country = coalesce(EXCLUDED.country, c.country),
     locale = coalesce(EXCLUDED.locale, c.locale), source_channel = coalesce(EXCLUDED.source_channel, c.source_channel),
     lifecycle_stage = CASE WHEN EXCLUDED.lifecycle_stage <> 'subscriber' THEN EXCLUDED.lifecycle_stage ELSE c.lifecycle_stage END,
@@ -747,7 +951,8 @@ const UPSERT_SET = {
     field_meta = c.field_meta || EXCLUDED.field_meta, updated_at = EXCLUDED.updated_at`,
   fill_empty: sql`DO UPDATE SET
     first_name = coalesce(c.first_name, EXCLUDED.first_name), last_name = coalesce(c.last_name, EXCLUDED.last_name),
-    company_name = coalesce(c.company_name, EXCLUDED.company_name), job_title = coalesce(c.job_title, EXCLUDED.job_title),
+    company_name = coalesce(c.company_name, EXCLUDED.company_name), company_id = coalesce(c.company_id, EXCLUDED.company_id),
+    job_title = coalesce(c.job_title, EXCLUDED.job_title),
     phone = coalesce(c.phone, EXCLUDED.phone), city = coalesce(c.city, EXCLUDED.city), country = coalesce(c.country, EXCLUDED.country),
     locale = coalesce(c.locale, EXCLUDED.locale), source_channel = coalesce(c.source_channel, EXCLUDED.source_channel),
     custom_fields = EXCLUDED.custom_fields || c.custom_fields,
@@ -755,7 +960,18 @@ const UPSERT_SET = {
     field_meta = EXCLUDED.field_meta || c.field_meta, updated_at = EXCLUDED.updated_at`,
 } as const;
 
-/** Step 3, one chunk: everything in the caller's transaction (the job's completeWith). */
+/** Rows per apply chunk: about 20 chunks (progress, cancel points), between 5,000 and 50,000 rows. */
+export function chunkRowsFor(totalRows: number): number {
+  return Math.min(CHUNK_ROWS_MAX, Math.max(CHUNK_ROWS, Math.ceil(totalRows / 20)));
+}
+
+/**
+ * Step 3, one chunk: everything in the caller's transaction (the job's completeWith), in a fixed
+ * number of set-based statements whatever the chunk size — suppressed rows out (anti-join),
+ * companies for new business domains, one upsert of the contacts with their company link, the
+ * timeline entries and stage changes, skipped rows marked; consent with proof, if any, per row
+ * (its ledger is a hash chain per contact).
+ */
 export async function applyChunk(
   trx: Executor,
   clock: Clock,
@@ -773,36 +989,23 @@ export async function applyChunk(
   const settings = imp.settings as unknown as ImportSettingsT;
   const now = clock.now();
   const ws = imp.workspace_id;
+  const source = `import:${imp.id}`;
   const range = sql`r.import_id = ${imp.id} AND r.row_no BETWEEN ${chunk.first_row} AND ${chunk.last_row}`;
-  await sql`UPDATE import_rows r SET outcome = 'suppressed' WHERE ${range} AND r.error IS NULL
+  const pending = sql`${range} AND r.error IS NULL AND r.outcome IS NULL`;
+  const suppressed = await sql`UPDATE import_rows r SET outcome = 'suppressed' WHERE ${pending}
     AND EXISTS (SELECT 1 FROM suppressions s WHERE s.workspace_id = ${ws} AND s.email_hash = r.email_hash)`.execute(
     trx,
   );
-  const upserted = await sql<{ id: string; email_normalized: string; inserted: boolean }>`
-    INSERT INTO contacts AS c (id, workspace_id, email, email_normalized, email_match_key, first_name, last_name, company_name,
-      job_title, phone, city, country, locale, lifecycle_stage, source_channel, custom_fields, tags, field_meta,
-      quality_score, quality_reasons, quality_checked_at, created_at, updated_at)
-    SELECT (d->>'id')::uuid, ${ws}, r.email, r.email_normalized, d->>'match_key', d->>'first_name', d->>'last_name', d->>'company_name',
-      d->>'job_title', d->>'phone', d->>'city', d->>'country', d->>'locale', coalesce(d->>'lifecycle_stage', 'subscriber'), d->>'source_channel',
-      coalesce(d->'custom_fields', '{}'), coalesce(ARRAY(SELECT jsonb_array_elements_text(d->'tags')), '{}'), coalesce(d->'field_meta', '{}'),
-      (d->>'quality_score')::smallint, coalesce(d->'quality_reasons', '[]'), ${now}, ${now}, ${now}
-    FROM (SELECT r.*, r.data AS d FROM import_rows r WHERE ${range} AND r.error IS NULL AND r.outcome IS NULL) r
-    ON CONFLICT (workspace_id, email_normalized) ${UPSERT_SET[settings.existing]}
-    RETURNING c.id, c.email_normalized, (xmax = 0) AS inserted`.execute(trx);
-  const created = upserted.rows.filter((u) => u.inserted);
-  if (upserted.rows.length > 0) {
-    await sql`UPDATE import_rows r SET outcome = CASE WHEN u.inserted THEN 'created' ELSE 'updated' END, data = r.data || jsonb_build_object('contact_id', u.id)
-      FROM unnest(${upserted.rows.map((u) => u.email_normalized)}::text[], ${upserted.rows.map((u) => u.inserted)}::boolean[], ${upserted.rows.map((u) => u.id)}::uuid[]) AS u(email_normalized, inserted, id)
-      WHERE ${range} AND r.email_normalized = u.email_normalized`.execute(trx);
-  }
-  await sql`UPDATE import_rows r SET outcome = 'skipped' WHERE ${range} AND r.error IS NULL AND r.outcome IS NULL`.execute(
-    trx,
-  );
-  // Companies for business domains that have none yet, then the links.
+  // Companies for business domains that have none yet (in skip mode only for contacts to be created).
+  const onlyNew =
+    settings.existing === 'skip'
+      ? sql`AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.workspace_id = ${ws} AND c.email_normalized = r.email_normalized)`
+      : sql``;
   await sql`
     WITH d AS (
-      SELECT DISTINCT ON (r.company_domain) r.company_domain AS domain, r.data->>'company_hint' AS name FROM import_rows r
-      WHERE ${range} AND r.outcome IN ('created', 'updated') AND r.company_domain IS NOT NULL
+      SELECT DISTINCT ON (r.company_domain) r.company_domain AS domain, coalesce(r.company_hint, r.data->>'company_hint') AS name
+      FROM import_rows r
+      WHERE ${pending} AND r.company_domain IS NOT NULL ${onlyNew}
         AND NOT EXISTS (SELECT 1 FROM company_domains cd WHERE cd.workspace_id = ${ws} AND cd.domain = r.company_domain)
       ORDER BY r.company_domain, r.row_no),
     co AS (INSERT INTO companies (id, workspace_id, name, website, created_at, updated_at)
@@ -810,39 +1013,109 @@ export async function applyChunk(
       RETURNING id, substr(website, 9) AS domain)
     INSERT INTO company_domains (workspace_id, domain, company_id, created_at) SELECT ${ws}, co.domain, co.id, ${now} FROM co
     ON CONFLICT DO NOTHING`.execute(trx);
-  await sql`
-    UPDATE contacts c SET company_id = cd.company_id, company_name = coalesce(c.company_name, co.name)
-    FROM import_rows r JOIN company_domains cd ON cd.workspace_id = ${ws} AND cd.domain = r.company_domain
-      JOIN companies co ON co.id = cd.company_id
-    WHERE ${range} AND r.outcome IN ('created', 'updated') AND c.workspace_id = ${ws} AND c.email_normalized = r.email_normalized
-      AND c.company_id IS NULL`.execute(trx);
-  await sql`
-    INSERT INTO activities (workspace_id, contact_id, origin_contact_id, type, occurred_at, data, source, ref)
-    SELECT ${ws}, (r.data->>'contact_id')::uuid, (r.data->>'contact_id')::uuid, 'contacts.imported', ${now},
-      jsonb_build_object('importId', ${imp.id}::text, 'file', ${imp.file_name}::text, 'row', r.row_no, 'outcome', r.outcome), ${`import:${imp.id}`}, ${`import:${imp.id}`}
-    FROM import_rows r WHERE ${range} AND r.outcome IN ('created', 'updated')`.execute(trx);
+  const meta = JSON.stringify({ at: now.toISOString(), source });
+  const fieldMeta = sql.join(
+    META_KEYS.map((k) => sql`${sql.lit(k)}, CASE WHEN r.${sql.ref(k)} IS NOT NULL THEN m.v END`),
+  );
+  // Existing contacts in skip mode: marked first (an index lookup per row), so that every row left
+  // is written by the upsert below and the statement needs no join of its own results.
+  const skipped =
+    settings.existing === 'skip'
+      ? await sql`UPDATE import_rows r SET outcome = 'skipped' WHERE ${pending}
+          AND EXISTS (SELECT 1 FROM contacts c WHERE c.workspace_id = ${ws} AND c.email_normalized = r.email_normalized)`.execute(
+          trx,
+        )
+      : { numAffectedRows: 0n };
+  const newStage =
+    settings.existing === 'update'
+      ? sql`CASE WHEN src.old_id IS NULL OR src.lifecycle_stage <> 'subscriber' THEN src.lifecycle_stage ELSE src.old_stage END`
+      : sql`CASE WHEN src.old_id IS NULL THEN src.lifecycle_stage ELSE src.old_stage END`;
+  const result = await sql<{ created: string; updated: string; stage_changes: unknown }>`
+    WITH m AS (SELECT ${meta}::jsonb AS v),
+    src AS MATERIALIZED (
+      SELECT coalesce(old.id, gen_random_uuid()) AS id, old.id AS old_id, old.lifecycle_stage AS old_stage,
+        r.row_no, r.email, r.email_normalized, r.match_key, r.first_name, r.last_name,
+        coalesce(r.company_name, co.name) AS company_name, cd.company_id, r.job_title, r.phone, r.city, r.country, r.locale,
+        coalesce(r.lifecycle_stage, 'subscriber') AS lifecycle_stage, r.source_channel, coalesce(r.custom_fields, '{}') AS custom_fields,
+        coalesce(r.tags, '{}') AS tags, coalesce(r.quality_reasons, '[]') AS quality_reasons, r.quality_score,
+        jsonb_strip_nulls(jsonb_build_object(${fieldMeta}))
+          || coalesce((SELECT jsonb_object_agg('custom_fields.' || k, m.v) FROM jsonb_object_keys(r.custom_fields) k), '{}') AS field_meta
+      FROM import_rows r CROSS JOIN m
+        LEFT JOIN contacts old ON old.workspace_id = ${ws} AND old.email_normalized = r.email_normalized
+        LEFT JOIN company_domains cd ON cd.workspace_id = ${ws} AND cd.domain = r.company_domain
+        LEFT JOIN companies co ON co.id = cd.company_id
+      WHERE ${pending}),
+    up AS (
+      INSERT INTO contacts AS c (id, workspace_id, email, email_normalized, email_match_key, first_name, last_name, company_name,
+        company_id, job_title, phone, city, country, locale, lifecycle_stage, source_channel, custom_fields, tags, field_meta,
+        quality_score, quality_reasons, quality_checked_at, created_at, updated_at)
+      SELECT id, ${ws}, email, email_normalized, match_key, first_name, last_name, company_name,
+        company_id, job_title, phone, city, country, locale, lifecycle_stage, source_channel, custom_fields, tags, field_meta,
+        quality_score, quality_reasons, ${now}, ${now}, ${now}
+      FROM src
+      ON CONFLICT (workspace_id, email_normalized) ${UPSERT_SET[settings.existing]}
+      RETURNING 1),
+    timeline AS (
+      INSERT INTO activities (workspace_id, contact_id, origin_contact_id, type, occurred_at, data, source, ref)
+      SELECT ${ws}, src.id, src.id, 'contacts.imported', ${now},
+        jsonb_build_object('importId', ${imp.id}::text, 'file', ${imp.file_name}::text, 'row', src.row_no,
+          'outcome', CASE WHEN src.old_id IS NULL THEN 'created' ELSE 'updated' END), ${source}, ${source}
+      FROM src
+      RETURNING 1),
+    stages AS (
+      INSERT INTO activities (workspace_id, contact_id, origin_contact_id, type, occurred_at, data, source, ref)
+      SELECT ${ws}, src.id, src.id, 'contacts.stage-changed', ${now},
+        jsonb_build_object('from', src.old_stage, 'to', ${newStage}, 'reason', NULL, 'by', 'import', 'importId', ${imp.id}::text),
+        'import', ${source}
+      FROM src
+      WHERE CASE WHEN src.old_id IS NULL THEN src.lifecycle_stage <> 'subscriber' ELSE src.old_stage IS DISTINCT FROM ${newStage} END
+      RETURNING id, workspace_id, type, occurred_at)
+    SELECT (SELECT count(*) FROM src WHERE old_id IS NULL) AS created, (SELECT count(*) FROM src WHERE old_id IS NOT NULL) AS updated,
+      (SELECT count(*) FROM up) AS written, (SELECT count(*) FROM timeline) AS entries,
+      (SELECT coalesce(json_agg(json_build_object('id', id::text, 'workspace_id', workspace_id, 'type', type, 'occurred_at', occurred_at)), '[]') FROM stages) AS stage_changes`.execute(
+    trx,
+  );
+  const r = result.rows[0]!;
+  const stageChanges = (
+    typeof r.stage_changes === 'string' ? JSON.parse(r.stage_changes) : r.stage_changes
+  ) as { id: string; workspace_id: string; type: string; occurred_at: string }[];
+  // The scoring module records these in the stage history (cause "import") through its handler.
+  await enqueueActivityDeliveries(
+    trx,
+    stageChanges.map((c) => ({ ...c, occurred_at: new Date(c.occurred_at) })),
+  );
   let consents = 0;
   if (settings.consent) {
     const rows = await sql<{
       contact_id: string;
       email: string;
       row_no: number;
-      consent_date: string | null;
+      consent_date: Date | string | null;
     }>`
-      SELECT r.data->>'contact_id' AS contact_id, r.email, r.row_no, r.data->>'consent_date' AS consent_date FROM import_rows r
-      WHERE ${range} AND r.outcome IN ('created', 'updated') AND (r.data->>'consent')::boolean IS TRUE`.execute(
-      trx,
+      SELECT c.id AS contact_id, r.email, r.row_no, coalesce(r.consent_date, (r.data->>'consent_date')::timestamptz) AS consent_date
+      FROM import_rows r JOIN contacts c ON c.workspace_id = ${ws} AND c.email_normalized = r.email_normalized
+      WHERE ${pending} AND coalesce(r.consent, (r.data->>'consent')::boolean) IS TRUE
+      ORDER BY r.row_no`.execute(trx);
+    const existing = new Map(
+      (rows.rows.length
+        ? await trx
+            .selectFrom('consents')
+            .select(['contact_id', 'status'])
+            .where('workspace_id', '=', ws)
+            .where('purpose', '=', settings.consent.purpose)
+            .where(
+              'contact_id',
+              'in',
+              rows.rows.map((x) => x.contact_id),
+            )
+            .execute()
+        : []
+      ).map((x) => [x.contact_id, x.status]),
     );
     for (const row of rows.rows) {
-      const existing = await trx
-        .selectFrom('consents')
-        .select('status')
-        .where('workspace_id', '=', ws)
-        .where('contact_id', '=', row.contact_id)
-        .where('purpose', '=', settings.consent.purpose)
-        .executeTakeFirst();
+      const status = existing.get(row.contact_id);
       // A withdrawal stands, and a confirmed consent needs nothing: an import never changes either.
-      if (existing && (existing.status === 'withdrawn' || existing.status === 'confirmed')) continue;
+      if (status === 'withdrawn' || status === 'confirmed') continue;
       const at = row.consent_date ? new Date(row.consent_date) : now;
       await trx
         .insertInto('consents')
@@ -884,23 +1157,16 @@ export async function applyChunk(
       consents++;
     }
   }
-  const counts = await sql<{
-    outcome: string;
-    n: string;
-  }>`SELECT r.outcome, count(*) AS n FROM import_rows r WHERE ${range} AND r.outcome IS NOT NULL GROUP BY 1`.execute(
-    trx,
-  );
-  const n = (o: string) => Number(counts.rows.find((c) => c.outcome === o)?.n ?? 0);
   await trx
     .updateTable('import_chunks')
     .set({ applied_at: now })
     .where('import_id', '=', imp.id)
     .where('seq', '=', seq)
     .execute();
-  await sql`UPDATE imports SET applied_rows = applied_rows + ${chunk.last_row - chunk.first_row + 1}, created_count = created_count + ${n('created')},
-    updated_count = updated_count + ${n('updated')}, skipped_count = skipped_count + ${n('skipped')}, suppressed_count = suppressed_count + ${n('suppressed')},
+  await sql`UPDATE imports SET applied_rows = applied_rows + ${chunk.last_row - chunk.first_row + 1}, created_count = created_count + ${Number(r.created)},
+    updated_count = updated_count + ${Number(r.updated)}, skipped_count = skipped_count + ${Number(skipped.numAffectedRows ?? 0)},
+    suppressed_count = suppressed_count + ${Number(suppressed.numAffectedRows ?? 0)},
     consent_count = consent_count + ${consents}, updated_at = ${now} WHERE id = ${imp.id}`.execute(trx);
-  void created;
   return 'applied';
 }
 
@@ -1014,7 +1280,7 @@ export async function cancelImport(
       .forUpdate()
       .executeTakeFirst();
     if (!imp) throw new AppError('NOT_FOUND');
-    if (!['uploaded', 'staging', 'applying'].includes(imp.status))
+    if (!['uploaded', 'staging', 'staged', 'applying'].includes(imp.status))
       throw new AppError('IMPORT_STATE_INVALID', { status: imp.status });
     await trx
       .updateTable('imports')

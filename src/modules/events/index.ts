@@ -3,7 +3,16 @@ import type { ActivityRow, AppDeps, LeadwerkModule } from '../../shared/module.j
 import { registerEventRoutes } from './events.routes.js';
 import { registerForEvent, SEND_REMINDER_JOB, sendReminder } from './events.service.js';
 
-export { markAttended, registerForEvent } from './events.service.js';
+export {
+  buildIcs,
+  cancelRegistration,
+  type EventRow,
+  findEvent,
+  markAttended,
+  type RegistrationRow,
+  registerForEvent,
+  updateEvent,
+} from './events.service.js';
 
 /** Registration through a capture form: whoever submits an event's form is registered for it. */
 async function registerFromForms(

@@ -492,6 +492,8 @@ export interface ImportsTable {
   created_at: TimestampDefault;
   updated_at: TimestampDefault;
   finished_at: Timestamp | null;
+  /** The dry run the user confirms before the apply (migration 2026-11-24-0300). */
+  review: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
 }
 
 export interface ImportFilePartsTable {
