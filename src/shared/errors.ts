@@ -337,6 +337,11 @@ export const ERRORS = {
     en: 'Please add a note.',
     de: 'Bitte ergänzen Sie eine Notiz.',
   },
+  SALES_WEBHOOK_URL_NOT_ALLOWED: {
+    status: 400,
+    en: 'The webhook URL must be a public http(s) address; private, loopback and link-local addresses are not allowed.',
+    de: 'Die Webhook-URL muss eine öffentliche http(s)-Adresse sein; private, Loopback- und Link-Local-Adressen sind nicht erlaubt.',
+  },
 } as const satisfies Record<string, { status: number; en: string; de: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
