@@ -38,6 +38,8 @@ export const ConfigSchema = Type.Object({
   bounceSmtpHost: Type.String({ minLength: 1 }),
   /** DNS servers for the MX checks of contact data quality (`ip` or `ip:port`); the system's when empty. */
   dnsServers: Type.Array(Type.String({ pattern: '^[0-9a-fA-F.:\\[\\]]+$' }), { maxItems: 10 }),
+  /** WEBHOOK_ALLOW_PRIVATE: webhooks may target private/loopback addresses (local testing only). */
+  webhookAllowPrivate: Type.Boolean(),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -115,6 +117,7 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom: env.MAIL_FROM || `noreply@${hostOf(publicUrl)}`,
     bounceSmtpPort: env.BOUNCE_SMTP_PORT ? int(env.BOUNCE_SMTP_PORT, 0) : undefined,
     bounceSmtpHost: env.BOUNCE_SMTP_HOST ?? host,
+    webhookAllowPrivate: bool(env.WEBHOOK_ALLOW_PRIVATE, false),
     dnsServers: (env.DNS_SERVERS ?? '')
       .split(',')
       .map((s) => s.trim())

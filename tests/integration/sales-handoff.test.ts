@@ -130,7 +130,8 @@ describe.each(kinds)('sales hand-off on %s', (kind) => {
   }
 
   beforeAll(async () => {
-    t = await createTestApp(kind, { clock, modules });
+    // The test webhook listens on 127.0.0.1: private addresses are allowed here, except in the SSRF test.
+    t = await createTestApp(kind, { clock, modules, config: { webhookAllowPrivate: true } });
     admin = await t.login();
     for (const name of ['anna', 'ben', 'cora']) {
       const member = await addMember(t.deps.db, systemActor(), t.workspaceId, {
@@ -551,6 +552,56 @@ describe.each(kinds)('sales hand-off on %s', (kind) => {
     expect(sig).toBe(signWebhook(secret, ts, last.body));
     expect(signWebhook('wrong-secret', ts, last.body)).not.toBe(sig);
     expect(JSON.parse(last.body)).toMatchObject({ type: 'lead.assigned', leadId, contactId });
+  });
+
+  it('refuses webhook URLs to private, loopback and link-local addresses at save and at send time', async () => {
+    const port = (hook.address() as AddressInfo).port;
+    t.deps.config.webhookAllowPrivate = false;
+    try {
+      for (const url of [
+        `http://127.0.0.1:${port}/hook`,
+        'http://169.254.169.254/latest/meta-data/',
+        'http://10.1.2.3/',
+        'http://[::1]/',
+        'http://[::ffff:192.168.1.1]/',
+        `http://localhost:${port}/hook`, // a name that resolves to loopback
+      ]) {
+        const res = await api(admin, 'PUT', '/api/v1/sales/settings', { webhookUrl: url });
+        expect(res.statusCode, url).toBe(400);
+        expect(res.json().error.code, url).toBe('SALES_WEBHOOK_URL_NOT_ALLOWED');
+      }
+      const ftp = await api(admin, 'PUT', '/api/v1/sales/settings', { webhookUrl: 'ftp://example.com/x' });
+      expect(ftp.json().error.code).toBe('SALES_WEBHOOK_URL_NOT_ALLOWED');
+      // Saved while allowed (a local test setup), then the guard is on again: the send refuses it
+      // after resolving the name, and does not retry.
+      t.deps.config.webhookAllowPrivate = true;
+      const saved = await api(admin, 'PUT', '/api/v1/sales/settings', {
+        webhookUrl: `http://localhost:${port}/hook`,
+      });
+      expect(saved.statusCode).toBe(200);
+      t.deps.config.webhookAllowPrivate = false;
+      await startWorker();
+      const contactId = await newContact('ssrf@kunde.example');
+      const handOff = await api(admin, 'POST', '/api/v1/sales/hand-off', { contactId });
+      expect(handOff.statusCode, handOff.body).toBe(200);
+      const event = await until('refused', async () => {
+        const e = await t.deps.db.selectFrom('sales_events').selectAll().executeTakeFirst();
+        return e?.last_error ? e : undefined;
+      });
+      expect(event.last_error).toMatch(/^SALES_WEBHOOK_URL_NOT_ALLOWED/);
+      expect(event.delivered_at).toBeNull();
+      expect(received).toHaveLength(0);
+      await until('not retried', async () => {
+        const job = await t.deps.db
+          .selectFrom('jobs')
+          .select('state')
+          .where('name', '=', 'sales.deliver-event')
+          .executeTakeFirst();
+        return job?.state === 'dead' || job === undefined;
+      });
+    } finally {
+      t.deps.config.webhookAllowPrivate = true;
+    }
   });
 
   it('keeps workspaces apart: no cross-workspace leads, reps or actions', async () => {

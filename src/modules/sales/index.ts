@@ -62,7 +62,7 @@ function salesJobs(deps: AppDeps, wiring: SalesWiring): JobDefinition[] {
     {
       ...DELIVER_EVENT_JOB,
       async handler(payload, ctx) {
-        await deliverEvent(payload, ctx);
+        await deliverEvent(payload, ctx, { allowPrivate: deps.config.webhookAllowPrivate });
       },
     } satisfies typeof DELIVER_EVENT_JOB,
   ] as JobDefinition[];

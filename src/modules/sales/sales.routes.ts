@@ -628,11 +628,17 @@ export function registerSalesRoutes(app: FastifyInstance, deps: AppDeps, wiring:
     },
     async (request) => {
       const b = request.body;
-      const s = await updateSettings(deps.db, actorOf(request), workspaceOf(request), {
-        ...b,
-        escalation: b.escalation as 'reassign' | 'notify_manager' | undefined,
-        workingHours: b.workingHours as WorkingHours | undefined,
-      });
+      const s = await updateSettings(
+        deps.db,
+        actorOf(request),
+        workspaceOf(request),
+        {
+          ...b,
+          escalation: b.escalation as 'reassign' | 'notify_manager' | undefined,
+          workingHours: b.workingHours as WorkingHours | undefined,
+        },
+        { allowPrivateWebhook: deps.config.webhookAllowPrivate },
+      );
       return toSettings(s);
     },
   );

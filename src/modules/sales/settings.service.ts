@@ -6,6 +6,7 @@ import { AppError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { recordAudit } from '../audit/index.js';
 import { ensureSettings, isManager, listTerritories } from './sales.repository.js';
+import { assertWebhookUrlAllowed } from './url-guard.js';
 import { isValidTimeZone, validateWorkingHours } from './working-hours.js';
 
 async function requireManager(db: Executor, workspaceId: string, actor: Actor) {
@@ -41,23 +42,16 @@ export async function getSettings(db: Db, workspaceId: string) {
 }
 
 /** Changes the SLA, the workspace's working hours and the webhook URL (managers). */
-export async function updateSettings(db: Db, actor: Actor, workspaceId: string, input: SettingsInput) {
+export async function updateSettings(
+  db: Db,
+  actor: Actor,
+  workspaceId: string,
+  input: SettingsInput,
+  options: { allowPrivateWebhook: boolean } = { allowPrivateWebhook: false },
+) {
   checkCalendar(input.timezone, input.workingHours);
-  if (input.webhookUrl) {
-    let url: URL;
-    try {
-      url = new URL(input.webhookUrl);
-    } catch {
-      throw new AppError('VALIDATION_FAILED', {
-        fields: [{ field: 'webhookUrl', message: 'an http(s) URL' }],
-      });
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new AppError('VALIDATION_FAILED', {
-        fields: [{ field: 'webhookUrl', message: 'an http(s) URL' }],
-      });
-    }
-  }
+  // SSRF guard: http(s) only, and no private, loopback or link-local host (checked again when sending).
+  if (input.webhookUrl) await assertWebhookUrlAllowed(input.webhookUrl, options.allowPrivateWebhook);
   return db.transaction().execute(async (trx) => {
     await requireManager(trx, workspaceId, actor);
     const current = await ensureSettings(trx, workspaceId);

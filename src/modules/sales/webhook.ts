@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { JobContext } from '../../shared/jobs/index.js';
 import { PermanentJobError } from '../../shared/jobs/index.js';
+import { postWebhook } from './url-guard.js';
 
 /**
  * The signature a receiver checks: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with
@@ -16,7 +17,7 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
 export async function deliverEvent(
   payload: { workspaceId: string; eventId: string },
   ctx: JobContext,
-  fetchImpl: typeof fetch = fetch,
+  options: { allowPrivate: boolean },
 ): Promise<void> {
   const event = await ctx.db
     .selectFrom('sales_events')
@@ -36,10 +37,11 @@ export async function deliverEvent(
   const timestamp = Math.floor(ctx.clock.now().getTime() / 1000);
   let status: number | null = null;
   let error: string | null = null;
+  let refused = false;
   try {
-    const res = await fetchImpl(settings.webhook_url, {
-      method: 'POST',
-      headers: {
+    status = await postWebhook(
+      settings.webhook_url,
+      {
         'content-type': 'application/json',
         'user-agent': 'Leadwerk-Webhook/1',
         'x-leadwerk-event': event.type,
@@ -47,14 +49,13 @@ export async function deliverEvent(
         'x-leadwerk-signature': signWebhook(settings.webhook_secret, timestamp, body),
       },
       body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(10_000),
-    });
-    status = res.status;
-    await res.body?.cancel();
+      { allowPrivate: options.allowPrivate, timeoutMs: 10_000 },
+    );
     if (status < 200 || status >= 300) error = `HTTP ${status}`;
   } catch (err) {
-    error = (err as Error).message.slice(0, 500);
+    const code = (err as { code?: string }).code;
+    refused = code === 'SALES_WEBHOOK_URL_NOT_ALLOWED';
+    error = `${refused ? 'SALES_WEBHOOK_URL_NOT_ALLOWED: ' : ''}${(err as Error).message}`.slice(0, 500);
   }
   const now = ctx.clock.now();
   if (!error) {
@@ -79,6 +80,8 @@ export async function deliverEvent(
     .where('workspace_id', '=', payload.workspaceId)
     .where('id', '=', payload.eventId)
     .execute();
+  // The host is (now) a private address: refused, and retrying will not change that soon.
+  if (refused) throw new PermanentJobError(`webhook refused: ${error}`);
   // A 4xx other than 408/429 will not change by retrying.
   if (status !== null && status >= 400 && status < 500 && status !== 408 && status !== 429) {
     throw new PermanentJobError(`webhook answered ${status}`);
