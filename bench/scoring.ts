@@ -3,13 +3,16 @@ import pg from 'pg';
 import { recordActivity } from '../src/modules/contacts/index.js';
 import { ensureInitialAdmin } from '../src/modules/identity/index.js';
 import { recomputeBatchJob, startRecompute } from '../src/modules/scoring/recompute.service.js';
+import { saveRule } from '../src/modules/scoring/scoring.service.js';
 import { DEFAULT_SETTINGS, saveSettings } from '../src/modules/scoring/settings.js';
 import { collectJobs, openDeps } from '../src/server.js';
+import { systemActor } from '../src/shared/actor.js';
 import { loadConfig } from '../src/shared/config.js';
 import { JobWorker } from '../src/shared/jobs/index.js';
 import { createLogger } from '../src/shared/log.js';
 import { type BenchResult, int, log, parseOptions, round, sleep, tempDir } from './lib/common.js';
 import { createBenchDatabase } from './lib/db.js';
+import { installQueryCounter } from './lib/query-counter.js';
 
 /*
  * Scoring on PostgreSQL with --contacts contacts and --activities activities (generated with
@@ -144,27 +147,64 @@ export async function run(args: string[]): Promise<BenchResult> {
       await w.start();
     }
 
-    // (b) full recompute.
     const job = recomputeBatchJob(deps);
-    const tR = performance.now();
-    const recomputeId = await db.transaction().execute((trx) => startRecompute(trx, deps, job, ws, version));
-    for (;;) {
-      const r = await db
-        .selectFrom('scoring_recomputes')
-        .select(['state', 'done', 'total'])
-        .where('id', '=', recomputeId)
-        .executeTakeFirstOrThrow();
-      if (r.state !== 'running') break;
-      await sleep(500);
-      if ((performance.now() - tR) % 10_000 < 500) log(`recompute ${r.done}/${r.total}`);
-    }
-    const recomputeS = (performance.now() - tR) / 1000;
+    const waitFor = async (recomputeId: string, what: string) => {
+      const t = performance.now();
+      const c0 = process.cpuUsage();
+      let lastLog = t;
+      for (;;) {
+        const r = await db
+          .selectFrom('scoring_recomputes')
+          .select(['state', 'done', 'total'])
+          .where('id', '=', recomputeId)
+          .executeTakeFirstOrThrow();
+        if (r.state !== 'running') break;
+        await sleep(250);
+        if (performance.now() - lastLog > 10_000) {
+          lastLog = performance.now();
+          log(`${what} ${r.done}/${r.total}`);
+        }
+      }
+      const s = (performance.now() - t) / 1000;
+      const c = process.cpuUsage(c0);
+      log(
+        `${what}: ${N} contacts in ${s.toFixed(1)} s (${(N / s).toFixed(0)}/s), node CPU ${((c.user + c.system) / 1e6).toFixed(1)} s`,
+      );
+      return s;
+    };
+    // Setup, measured as an extra: the first scoring of the workspace, every contribution built from
+    // the timeline (the manual "recompute everything": rematch 'all').
+    const initialS = await waitFor(
+      await db.transaction().execute((trx) => startRecompute(trx, deps, job, ws, version, 'all')),
+      'initial full rebuild',
+    );
+    await sql`VACUUM ANALYZE`.execute(db);
+
+    // (b) full recompute after a rule change, through the rule service as the UI does it: the click
+    // rule's points change (5 → 8, no rebuild needed) and a new rule scores form submissions (its
+    // contributions are built from the timeline).
+    await db
+      .updateTable('scoring_rules')
+      .set({ points: 8 })
+      .where('workspace_id', '=', ws)
+      .where('name', '=', 'Click')
+      .execute();
+    const changed = await saveRule(db, deps, job, systemActor('bench'), ws, null, {
+      kind: 'engagement',
+      name: 'Form',
+      points: 15,
+      definition: { activityType: 'capture.form-submitted', decays: true, signal: 'warm' },
+    });
+    const recomputeS = await waitFor(changed.recomputeId, 'recompute after a rule change');
     const recomputeRate = N / recomputeS;
-    log(`recompute: ${N} contacts in ${recomputeS.toFixed(1)} s (${recomputeRate.toFixed(0)}/s)`);
+    const scoreEvents = await sql<{ n: string }>`SELECT count(*)::text AS n FROM score_events`.execute(db);
 
     // (a) events end to end through the queue.
     const pick = (i: number) =>
       `00000000-0000-4000-8000-${(1 + ((i * 104723) % N)).toString(16).padStart(12, '0')}`;
+    const counter = installQueryCounter();
+    counter.reset();
+    const cpu0 = process.cpuUsage();
     const tE = performance.now();
     let next = 0;
     const producer = async () => {
@@ -195,6 +235,14 @@ export async function run(args: string[]): Promise<BenchResult> {
     }
     const eventsS = (performance.now() - tE) / 1000;
     const eventsRate = E / eventsS;
+    const cpu = process.cpuUsage(cpu0);
+    const counts = counter.counts();
+    const statements = Object.values(counts).reduce((sum, c) => sum + c.calls, 0);
+    const top = Object.entries(counts)
+      .sort((a, b) => b[1].calls - a[1].calls)
+      .slice(0, 14)
+      .map(([k, v]) => `${(v.calls / E).toFixed(2)}  ${k}`);
+    log(`statements per event (bench process, producers + workers + polling):\n  ${top.join('\n  ')}`);
     const dead = await db.selectFrom('jobs').select('id').where('state', '=', 'dead').execute();
     log(`events: ${E} in ${eventsS.toFixed(1)} s (${eventsRate.toFixed(0)}/s), dead jobs ${dead.length}`);
 
@@ -227,6 +275,11 @@ export async function run(args: string[]): Promise<BenchResult> {
       recompute_contacts_per_s: round(recomputeRate, 0),
       recompute_seconds: round(recomputeS, 1),
       recompute_projected_1m_s: round(1_000_000 / recomputeRate, 0),
+      initial_full_rebuild_seconds: round(initialS, 1),
+      initial_full_rebuild_contacts_per_s: round(N / initialS, 0),
+      score_events: Number(scoreEvents.rows[0]?.n ?? 0),
+      statements_per_event: round(statements / E, 2),
+      node_cpu_ms_per_event: round((cpu.user + cpu.system) / 1000 / E, 3),
       contacts: N,
       activities: M,
       events: E,

@@ -246,9 +246,12 @@ function scoreLoaded(ctx: ScoringContext, now: Date, contacts: readonly LoadedCo
       d: engagement.decayingPart,
       t: temperature.temperature,
       tr: { reasons: temperature.reasons },
+      // Kept small (it is rewritten on every rescore): the lead summary shows the newest reasons.
       x: {
-        fit: fit.contributions,
-        engagement: engagement.contributions.slice(-10),
+        fit: fit.contributions.map((f) => ({ rule: f.rule, points: f.points })),
+        engagement: engagement.contributions
+          .slice(-5)
+          .map((e) => ({ rule: e.rule, points: e.points, at: e.at, decayed: e.decayed })),
         engagementCount: engagement.contributions.length,
       },
     });
