@@ -111,6 +111,15 @@ describe.each(await availableDbKinds())('mail attachments on %s', (kind) => {
     expect(parsed.attachments[0]!.contentDisposition).toBe('attachment');
     // RFC 5322 line length holds with base64 bodies.
     expect(received.raw.split('\r\n').every((l) => l.length <= 998)).toBe(true);
+    // Sent: the stored files are gone (the message row still says how many there were).
+    await until('files dropped', async () => {
+      const left = await deps.db
+        .selectFrom('message_attachments')
+        .select('position')
+        .where('message_id', '=', messageId)
+        .execute();
+      return left.length === 0;
+    });
     const verified = await dkimVerify(Buffer.from(received.raw), { resolver: dkimResolver(dkim) });
     expect(verified.results[0]?.status.result).toBe('pass');
   });

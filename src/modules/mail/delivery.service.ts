@@ -629,6 +629,13 @@ export async function deliverMessages(
       if (!smtp) await storeUnsubscribeTokens(trx, tokenRows);
       if (outboxRows.length > 0) await trx.insertInto('outbox_messages').values(outboxRows).execute();
       await recordOutcomes(trx, outcomes, now);
+      // Like the links in the content: a final message's files (a calendar entry names the
+      // recipient) are not kept; the outbox keeps the sent message as a whole for its retention time.
+      const finalWithFiles = outcomes
+        .filter((o) => o.status !== 'deferred' && attachments.has(o.id))
+        .map((o) => o.id);
+      if (finalWithFiles.length > 0)
+        await trx.deleteFrom('message_attachments').where('message_id', 'in', finalWithFiles).execute();
       await insertMessageEvents(trx, events);
       if (activities.length > 0) await rt.recordActivities(trx, activities);
       for (const s of suppress) {
