@@ -10,7 +10,15 @@ import { loadConfig } from '../src/shared/config.js';
 import type { Database } from '../src/shared/db/schema.js';
 import { createLogger } from '../src/shared/log.js';
 import { type BenchResult, int, log, median, parseOptions, round, tempDir } from './lib/common.js';
-import { createBenchDatabase } from './lib/db.js';
+import { createBenchDatabase, PG_ADMIN_URL } from './lib/db.js';
+
+function reuseBenchDatabase(name: string) {
+  if (!/^leadwerk_bench_[0-9a-f]+$/.test(name))
+    throw new Error(`--reuse expects a leadwerk_bench_… database, got ${name}`);
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), name, drop: async () => {} };
+}
 
 /*
  * Segment counts and the filtered contact list on PostgreSQL with N contacts and M activities
@@ -53,16 +61,72 @@ async function withoutSecondaryIndexes(db: Kysely<Database>, table: string, fill
   log(`${table}: ${indexes.length} indexes built in ${((performance.now() - t) / 1000).toFixed(0)} s`);
 }
 
+async function generate(db: Kysely<Database>, ws: string, now: Date, N: number, M: number) {
+  await sql`INSERT INTO workspaces (id, name, slug) VALUES (${ws}, 'Bench', 'bench')`.execute(db);
+  // The custom fields the segment conditions use (a condition on an undefined field is refused).
+  await sql`INSERT INTO custom_field_definitions (workspace_id, key, label, type, options) VALUES
+    (${ws}, 'budget', 'Budget', 'number', '[]'),
+    (${ws}, 'interest', 'Interest', 'choice', ${JSON.stringify(['crm', 'erp', 'bi'].map((v) => ({ value: v, label: v })))}::jsonb)`.execute(
+    db,
+  );
+  const t0 = performance.now();
+  await withoutSecondaryIndexes(db, 'contacts', async () => {
+    await sql
+      .raw(`INSERT INTO contacts (id, workspace_id, email, email_normalized, email_match_key, first_name, last_name, company_name,
+      country, lifecycle_stage, tags, custom_fields, quality_score, created_at, updated_at)
+    SELECT ${uuidOf('i')}, '${ws}', 'user' || i || '@firma' || (i % 20000) || '.de', 'user' || i || '@firma' || (i % 20000) || '.de',
+      'user' || i || '@firma' || (i % 20000) || '.de',
+      (ARRAY['Anna','Ben','Carla','Dirk','Eva','Felix','Greta','Hans'])[1 + i % 8], 'Nachname' || (i % 5000), 'Firma ' || (i % 20000),
+      (ARRAY['DE','DE','DE','AT','CH','GB','FR','NL'])[1 + (i / 7) % 8],
+      (ARRAY['subscriber','engaged','mql','sal','sql','opportunity','customer','recycled'])[1 + (i / 3) % 8],
+      CASE WHEN i % 10 = 0 THEN ARRAY['messe'] WHEN i % 10 = 1 THEN ARRAY['webinar','vip'] ELSE '{}' END,
+      jsonb_build_object('budget', (i % 100) * 1000, 'interest', (ARRAY['crm','erp','bi'])[1 + i % 3]),
+      (i % 101), timestamptz '2025-01-01' + (i % 400) * interval '1 day', timestamptz '2025-06-01' + (i % 270) * interval '1 day'
+    FROM generate_series(1, ${N}) i`)
+      .execute(db);
+  });
+  log(`${N} contacts in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  await sql
+    .raw(`INSERT INTO consents (workspace_id, contact_id, purpose, status, confirmed_at)
+    SELECT '${ws}', ${uuidOf('i')}, 'newsletter', CASE WHEN i % 5 = 0 THEN 'withdrawn' ELSE 'confirmed' END, now()
+    FROM generate_series(1, ${N}) i WHERE i % 3 <> 0`)
+    .execute(db);
+  await withoutSecondaryIndexes(db, 'activities', async () => {
+    const t1 = performance.now();
+    const types = `ARRAY['mail.sent','mail.sent','mail.sent','mail.opened','mail.clicked','capture.form-submitted','capture.asset-downloaded','capture.event-registered','events.attended','contacts.updated']`;
+    const batch = 2_000_000;
+    for (let start = 1; start <= M; start += batch) {
+      const end = Math.min(M, start + batch - 1);
+      await sql
+        .raw(`INSERT INTO activities (workspace_id, contact_id, origin_contact_id, type, occurred_at, data, ref)
+      SELECT '${ws}', ${uuidOf(`1 + (g * 7919) % ${N}`)}, ${uuidOf(`1 + (g * 7919) % ${N}`)}, (${types})[1 + g % 10],
+        timestamptz '${now.toISOString()}' - ((g * 104729) % (365 * 24)) * interval '1 hour', '{}',
+        CASE WHEN g % 10 IN (6, 7, 8) THEN (ARRAY['asset:whitepaper-ki','asset:checkliste','event:webinar-mai','event:messe'])[1 + (g / 10) % 4]
+             WHEN g % 10 IN (0, 1, 2, 3, 4) THEN 'message:m' || (g % 200) END
+      FROM generate_series(${start}::bigint, ${end}::bigint) g`)
+        .execute(db);
+      log(`activities ${end}/${M} (${((performance.now() - t1) / 1000).toFixed(0)} s)`);
+    }
+  });
+  await sql`VACUUM ANALYZE`.execute(db);
+  log(`generated in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+}
+
 export async function run(args: string[]): Promise<BenchResult> {
   const opts = parseOptions(args, {
     contacts: { type: 'string', default: '1000000' },
     activities: { type: 'string', default: '20000000' },
     runs: { type: 'string', default: '5' },
+    // Keep the generated database (its name is logged) and measure an existing one again
+    // (`--reuse leadwerk_bench_…`, generation skipped; pending migrations are applied on open).
+    keep: { type: 'boolean', default: false },
+    reuse: { type: 'string', default: '' },
   });
   const N = int(opts.contacts, 'contacts');
   const M = int(opts.activities, 'activities');
   const runs = int(opts.runs, 'runs');
-  const database = await createBenchDatabase();
+  const database = opts.reuse ? reuseBenchDatabase(opts.reuse) : await createBenchDatabase();
+  if (opts.keep || opts.reuse) log(`database ${database.name} (kept)`);
   const dir = tempDir('segments');
   const config = loadConfig({
     NODE_ENV: 'production',
@@ -76,54 +140,7 @@ export async function run(args: string[]): Promise<BenchResult> {
   try {
     const ws = '00000000-0000-4000-8000-00000000a001';
     const now = new Date('2026-03-01T00:00:00Z');
-    await sql`INSERT INTO workspaces (id, name, slug) VALUES (${ws}, 'Bench', 'bench')`.execute(db);
-    // The custom fields the segment conditions use (a condition on an undefined field is refused).
-    await sql`INSERT INTO custom_field_definitions (workspace_id, key, label, type, options) VALUES
-      (${ws}, 'budget', 'Budget', 'number', '[]'),
-      (${ws}, 'interest', 'Interest', 'choice', ${JSON.stringify(['crm', 'erp', 'bi'].map((v) => ({ value: v, label: v })))}::jsonb)`.execute(
-      db,
-    );
-    const t0 = performance.now();
-    await withoutSecondaryIndexes(db, 'contacts', async () => {
-      await sql
-        .raw(`INSERT INTO contacts (id, workspace_id, email, email_normalized, email_match_key, first_name, last_name, company_name,
-        country, lifecycle_stage, tags, custom_fields, quality_score, created_at, updated_at)
-      SELECT ${uuidOf('i')}, '${ws}', 'user' || i || '@firma' || (i % 20000) || '.de', 'user' || i || '@firma' || (i % 20000) || '.de',
-        'user' || i || '@firma' || (i % 20000) || '.de',
-        (ARRAY['Anna','Ben','Carla','Dirk','Eva','Felix','Greta','Hans'])[1 + i % 8], 'Nachname' || (i % 5000), 'Firma ' || (i % 20000),
-        (ARRAY['DE','DE','DE','AT','CH','GB','FR','NL'])[1 + (i / 7) % 8],
-        (ARRAY['subscriber','engaged','mql','sal','sql','opportunity','customer','recycled'])[1 + (i / 3) % 8],
-        CASE WHEN i % 10 = 0 THEN ARRAY['messe'] WHEN i % 10 = 1 THEN ARRAY['webinar','vip'] ELSE '{}' END,
-        jsonb_build_object('budget', (i % 100) * 1000, 'interest', (ARRAY['crm','erp','bi'])[1 + i % 3]),
-        (i % 101), timestamptz '2025-01-01' + (i % 400) * interval '1 day', timestamptz '2025-06-01' + (i % 270) * interval '1 day'
-      FROM generate_series(1, ${N}) i`)
-        .execute(db);
-    });
-    log(`${N} contacts in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    await sql
-      .raw(`INSERT INTO consents (workspace_id, contact_id, purpose, status, confirmed_at)
-      SELECT '${ws}', ${uuidOf('i')}, 'newsletter', CASE WHEN i % 5 = 0 THEN 'withdrawn' ELSE 'confirmed' END, now()
-      FROM generate_series(1, ${N}) i WHERE i % 3 <> 0`)
-      .execute(db);
-    await withoutSecondaryIndexes(db, 'activities', async () => {
-      const t1 = performance.now();
-      const types = `ARRAY['mail.sent','mail.sent','mail.sent','mail.opened','mail.clicked','capture.form-submitted','capture.asset-downloaded','capture.event-registered','events.attended','contacts.updated']`;
-      const batch = 2_000_000;
-      for (let start = 1; start <= M; start += batch) {
-        const end = Math.min(M, start + batch - 1);
-        await sql
-          .raw(`INSERT INTO activities (workspace_id, contact_id, origin_contact_id, type, occurred_at, data, ref)
-        SELECT '${ws}', ${uuidOf(`1 + (g * 7919) % ${N}`)}, ${uuidOf(`1 + (g * 7919) % ${N}`)}, (${types})[1 + g % 10],
-          timestamptz '${now.toISOString()}' - ((g * 104729) % (365 * 24)) * interval '1 hour', '{}',
-          CASE WHEN g % 10 IN (6, 7, 8) THEN (ARRAY['asset:whitepaper-ki','asset:checkliste','event:webinar-mai','event:messe'])[1 + (g / 10) % 4]
-               WHEN g % 10 IN (0, 1, 2, 3, 4) THEN 'message:m' || (g % 200) END
-        FROM generate_series(${start}::bigint, ${end}::bigint) g`)
-          .execute(db);
-        log(`activities ${end}/${M} (${((performance.now() - t1) / 1000).toFixed(0)} s)`);
-      }
-    });
-    await sql`VACUUM ANALYZE`.execute(db);
-    log(`generated in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    if (!opts.reuse) await generate(db, ws, now, N, M);
 
     const f = (field: string, operator: string, value?: unknown) => ({
       kind: 'field',
@@ -314,6 +331,6 @@ export async function run(args: string[]): Promise<BenchResult> {
   } finally {
     await deps.handle.close();
     dir.remove();
-    await database.drop();
+    if (!opts.keep && !opts.reuse) await database.drop();
   }
 }

@@ -3,8 +3,16 @@ import type { Executor } from '../../shared/db/index.js';
 import type { Contact } from '../../shared/db/schema.js';
 import { AppError } from '../../shared/errors.js';
 import { listCustomFields } from './custom-fields.js';
-import { type CompileContext, compileNode, parseDefinition, referencedSegments } from './segment-compiler.js';
+import {
+  type CompileContext,
+  compileNode,
+  parseDefinition,
+  referencedSegments,
+  usesActivityWildcard,
+  usesKind,
+} from './segment-compiler.js';
 import type { Group } from './segment-definition.js';
+import { scoreSourceLoader } from './segment-sources.js';
 
 /*
  * The one query behind the contact list, segment counts, exports and bulk actions: the contacts of
@@ -66,13 +74,39 @@ export async function buildCompileContext(
     }
     pending = next;
   }
+  const trees = [...roots, ...segments.values()];
+  const activityTypes = trees.some(usesActivityWildcard)
+    ? await listActivityTypes(db, workspaceId)
+    : undefined;
+  const needsScores = [...roots, ...segments.values()].some((g) => usesKind(g, 'score'));
+  const loadScores = scoreSourceLoader();
+  const scores = needsScores && loadScores ? await loadScores(db, workspaceId, now) : undefined;
   return {
     workspaceId,
     now,
     customFields: new Map(contactDefs.map((d) => [d.key, d])),
     companyCustomFields: new Map(companyDefs.map((d) => [d.key, d])),
     segments,
+    activityTypes,
+    scores,
   };
+}
+
+/**
+ * The distinct activity types of a workspace by a loose index scan over activities_type_time_idx
+ * (one index probe per type, a few dozen in all), not a scan of the activities.
+ */
+async function listActivityTypes(db: Executor, workspaceId: string): Promise<string[]> {
+  const r = await sql<{ type: string | null }>`
+    WITH RECURSIVE t(type) AS (
+      (SELECT a.type FROM activities a WHERE a.workspace_id = ${workspaceId} ORDER BY a.type LIMIT 1)
+      UNION ALL
+      SELECT (SELECT a.type FROM activities a WHERE a.workspace_id = ${workspaceId} AND a.type > t.type
+              ORDER BY a.type LIMIT 1)
+      FROM t WHERE t.type IS NOT NULL
+    )
+    SELECT type FROM t WHERE type IS NOT NULL`.execute(db);
+  return r.rows.map((row) => row.type as string);
 }
 
 /**

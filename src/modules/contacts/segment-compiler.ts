@@ -9,10 +9,14 @@ import {
   type Group,
   OPERATORS_BY_KIND,
   type Operator,
+  SCORE_FIELDS,
+  SCORE_OPERATORS,
+  type ScoreField,
   SegmentGroup,
   type SegmentNode,
   type ValueKind,
 } from './segment-definition.js';
+import type { ScoreSource } from './segment-sources.js';
 
 /*
  * Compiles a segment definition to one SQL boolean expression over `contacts c` (the alias every
@@ -31,6 +35,13 @@ export interface CompileContext {
   companyCustomFields: Map<string, CustomFieldDefinition>;
   /** Definitions of segments referenced by `segment` conditions (loaded beforehand). */
   segments: Map<string, Group>;
+  /**
+   * The workspace's activity types, loaded when a condition names a whole module (`mail.*`): the
+   * compiler turns the wildcard into `type = ANY(…)` so the (workspace, type, time) index answers it.
+   */
+  activityTypes?: string[] | undefined;
+  /** Where scores are (registered by the scoring module); loaded only when a score condition is used. */
+  scores?: ScoreSource | undefined;
 }
 
 const MAX_DEPTH = 12;
@@ -46,6 +57,18 @@ export function parseDefinition(input: unknown): Group {
     });
   }
   return input as Group;
+}
+
+/** True when a definition (not counting referenced segments) has a condition of this kind. */
+export function usesKind(node: SegmentNode, kind: Condition['kind']): boolean {
+  if (node.kind === 'group') return node.children.some((c) => usesKind(c, kind));
+  return node.kind === kind;
+}
+
+/** True when a definition names a whole module's activities (`mail.*`, not `*`). */
+export function usesActivityWildcard(node: SegmentNode): boolean {
+  if (node.kind === 'group') return node.children.some(usesActivityWildcard);
+  return node.kind === 'activity' && node.type !== '*' && node.type.endsWith('.*');
 }
 
 /** Every segment id a definition refers to (for loading before compiling). */
@@ -98,6 +121,50 @@ function asInstant(v: unknown, what: string): Date {
 }
 
 const DAY = 86_400_000;
+
+/** Whether a constant (the score of a contact without scores) meets a score condition. */
+function constantMatches(
+  kind: 'number' | 'choice',
+  constant: number | string,
+  op: Operator,
+  value: unknown,
+  what: string,
+): boolean {
+  if (kind === 'number') {
+    const c = Number(constant);
+    switch (op) {
+      case 'eq':
+        return c === asNumber(value, what);
+      case 'neq':
+        return c !== asNumber(value, what);
+      case 'gt':
+        return c > asNumber(value, what);
+      case 'gte':
+        return c >= asNumber(value, what);
+      case 'lt':
+        return c < asNumber(value, what);
+      case 'lte':
+        return c <= asNumber(value, what);
+      case 'between': {
+        const [a, b] = asPair(value, what);
+        return c >= asNumber(a, what) && c <= asNumber(b, what);
+      }
+    }
+  } else {
+    const c = String(constant).toLowerCase();
+    switch (op) {
+      case 'eq':
+        return c === asString(value, what).toLowerCase();
+      case 'neq':
+        return c !== asString(value, what).toLowerCase();
+      case 'in':
+        return asStrings(value, what).some((v) => v.toLowerCase() === c);
+      case 'not_in':
+        return !asStrings(value, what).some((v) => v.toLowerCase() === c);
+    }
+  }
+  invalid(`operator ${op} does not apply to ${what}`);
+}
 
 /**
  * The comparison for one value expression. `expr` is a SQL expression of the right type: text,
@@ -298,9 +365,18 @@ function customExpr(
   }
 }
 
-function activityTypeFilter(type: string): Bool {
+function activityTypeFilter(type: string, ctx: CompileContext): Bool {
   if (type === '*') return sql`true`;
-  if (type.endsWith('.*')) return sql`a.type LIKE ${`${type.slice(0, -1)}%`}`;
+  if (type.endsWith('.*')) {
+    const prefix = type.slice(0, -1);
+    // A LIKE on the type cannot use the btree index outside the C collation (a scan of every
+    // activity); the types that exist are few, so the wildcard becomes an index-usable list.
+    if (ctx.activityTypes) {
+      const types = ctx.activityTypes.filter((t) => t.startsWith(prefix));
+      return types.length === 0 ? sql`false` : sql`a.type = ANY(${types}::text[])`;
+    }
+    return sql`a.type LIKE ${`${escapeLike(prefix)}%`}`;
+  }
   return sql`a.type = ${type}`;
 }
 
@@ -364,7 +440,7 @@ function compileCondition(node: Condition, ctx: CompileContext, depth: number): 
       return sql`EXISTS (${base} AND s.status = ${node.status})`;
     }
     case 'activity': {
-      const parts: Bool[] = [sql`a.workspace_id = c.workspace_id`, activityTypeFilter(node.type)];
+      const parts: Bool[] = [sql`a.workspace_id = c.workspace_id`, activityTypeFilter(node.type, ctx)];
       if (node.ref !== undefined) parts.push(sql`a.ref = ${node.ref}`);
       if (node.withinDays !== undefined)
         parts.push(sql`a.occurred_at >= ${new Date(ctx.now.getTime() - node.withinDays * DAY)}`);
@@ -387,6 +463,29 @@ function compileCondition(node: Condition, ctx: CompileContext, depth: number): 
     case 'quality': {
       const has = sql`c.quality_reasons @> ${JSON.stringify([{ code: node.reason }])}::jsonb`;
       return node.negate ? sql`NOT ${has}` : has;
+    }
+    case 'score': {
+      const source = ctx.scores;
+      if (!source) invalid('score conditions are not available (scoring is not installed)');
+      const field = node.score as ScoreField;
+      const kind = SCORE_FIELDS[field];
+      if (!(SCORE_OPERATORS[kind] as readonly Operator[]).includes(node.operator))
+        invalid(`operator ${node.operator} does not apply to ${node.score} (${kind})`);
+      const cond = compare(
+        kind,
+        source.fields[field],
+        node.operator,
+        node.value,
+        node.score,
+        ctx,
+        false,
+        kind === 'choice' ? 'lower' : undefined,
+      );
+      // A contact without a score row has the source's `missing` value: when that matches too, the
+      // condition is "no row that does not match" (an anti-join), otherwise "a row that matches".
+      if (constantMatches(kind, source.missing[field], node.operator, node.value, node.score))
+        return sql`NOT EXISTS (SELECT 1 FROM ${source.from} WHERE ${source.match} AND NOT coalesce(${cond}, false))`;
+      return sql`EXISTS (SELECT 1 FROM ${source.from} WHERE ${source.match} AND ${cond})`;
     }
     case 'segment': {
       const def = ctx.segments.get(node.segmentId);

@@ -108,6 +108,23 @@ export const COMPANY_FIELDS = {
 } as const satisfies Record<string, ValueKind>;
 export type CompanyField = keyof typeof COMPANY_FIELDS;
 
+/**
+ * Scores a condition may use. They are kept by the scoring module (it depends on contacts, not the
+ * other way round) and reach the compiler through a registered score source (segment-sources.ts);
+ * a contact without scores counts as fit 0, engagement 0, cold.
+ */
+export const SCORE_FIELDS = {
+  fit: 'number',
+  engagement: 'number',
+  temperature: 'choice',
+} as const satisfies Record<string, ValueKind>;
+export type ScoreField = keyof typeof SCORE_FIELDS;
+export const SCORE_OPERATORS = {
+  number: ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'between'],
+  choice: ['eq', 'neq', 'in', 'not_in'],
+} as const;
+export const TEMPERATURES = ['cold', 'warm', 'hot'] as const;
+
 export const CONSENT_STATES = [
   'confirmed',
   'pending',
@@ -202,6 +219,17 @@ export const QualityCondition = Type.Object(
   { additionalProperties: false },
 );
 
+/** "Fit at least 40", "engagement below 10", "temperature is hot". */
+export const ScoreCondition = Type.Object(
+  {
+    kind: Type.Literal('score'),
+    score: Type.Union(Object.keys(SCORE_FIELDS).map((f) => Type.Literal(f))),
+    operator: Op,
+    value: Value,
+  },
+  { additionalProperties: false },
+);
+
 export const SegmentRefCondition = Type.Object(
   {
     kind: Type.Literal('segment'),
@@ -221,6 +249,7 @@ export type ConsentCondition = Static<typeof ConsentCondition>;
 export type ActivityCondition = Static<typeof ActivityCondition>;
 export type QualityCondition = Static<typeof QualityCondition>;
 export type SegmentRefCondition = Static<typeof SegmentRefCondition>;
+export type ScoreCondition = Static<typeof ScoreCondition>;
 export type Condition =
   | FieldCondition
   | CustomCondition
@@ -228,6 +257,7 @@ export type Condition =
   | ConsentCondition
   | ActivityCondition
   | QualityCondition
+  | ScoreCondition
   | SegmentRefCondition;
 
 export interface Group {
@@ -254,6 +284,7 @@ export const SegmentGroup = Type.Recursive(
             ConsentCondition,
             ActivityCondition,
             QualityCondition,
+            ScoreCondition,
             SegmentRefCondition,
           ]),
           { maxItems: 100 },
