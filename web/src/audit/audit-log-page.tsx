@@ -1,4 +1,4 @@
-import { Button, Center, Paper, Table, Text } from '@mantine/core';
+import { Center, Paper, Table, Text } from '@mantine/core';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { useApi } from '../api/context.js';
@@ -6,6 +6,7 @@ import type { AuditEntry } from '../api/types.js';
 import { ErrorState } from '../ui/error-state.js';
 import { ExpandableText } from '../ui/expandable-text.js';
 import { useFormatters } from '../ui/format.js';
+import { LoadMoreButton } from '../ui/load-more.js';
 import { Loading } from '../ui/loading.js';
 import { Page } from '../ui/page.js';
 import { useCodeLabel } from '../ui/translate-code.js';
@@ -51,13 +52,7 @@ export function AuditLogPage() {
           <AuditTable entries={log.data.pages.flatMap((p) => p.items)} />
           <Center>
             {log.hasNextPage ? (
-              <Button
-                variant="default"
-                onClick={() => void log.fetchNextPage()}
-                loading={log.isFetchingNextPage}
-              >
-                {t('common.loadMore')}
-              </Button>
+              <LoadMoreButton query={log} />
             ) : log.data.pages[0]?.items.length ? (
               <Text size="sm" c="dimmed">
                 {t('audit.end')}

@@ -1,7 +1,6 @@
 import {
   Anchor,
   Badge,
-  Button,
   Center,
   Drawer,
   Group,
@@ -19,6 +18,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { ErrorState } from '../ui/error-state.js';
 import { useFormatters } from '../ui/format.js';
+import { LoadMoreButton } from '../ui/load-more.js';
 import { Loading } from '../ui/loading.js';
 import { Page } from '../ui/page.js';
 import { MESSAGE_STATUSES, type Message, type MessageStatus, useMessage, useMessages } from './mail-api.js';
@@ -118,15 +118,7 @@ export function MessagesPage() {
             </Table.ScrollContainer>
           </Paper>
           <Center>
-            {messages.hasNextPage ? (
-              <Button
-                variant="default"
-                onClick={() => void messages.fetchNextPage()}
-                loading={messages.isFetchingNextPage}
-              >
-                {t('common.loadMore')}
-              </Button>
-            ) : null}
+            <LoadMoreButton query={messages} />
           </Center>
         </>
       )}

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { ErrorState } from '../ui/error-state.js';
 import { useFormatters } from '../ui/format.js';
+import { LoadMoreButton } from '../ui/load-more.js';
 import { Loading } from '../ui/loading.js';
 import { Page } from '../ui/page.js';
 import { useOutbox, useOutboxMail } from './mail-api.js';
@@ -54,16 +55,7 @@ export function OutboxPage() {
                   ))}
                 </ScrollArea.Autosize>
               </nav>
-              {outbox.hasNextPage ? (
-                <Button
-                  fullWidth
-                  variant="subtle"
-                  onClick={() => void outbox.fetchNextPage()}
-                  loading={outbox.isFetchingNextPage}
-                >
-                  {t('common.loadMore')}
-                </Button>
-              ) : null}
+              <LoadMoreButton query={outbox} fullWidth variant="subtle" />
             </Paper>
           </Grid.Col>
           <Grid.Col span={{ base: 12, md: 8 }}>

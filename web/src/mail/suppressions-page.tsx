@@ -18,6 +18,7 @@ import { ConfirmDialog } from '../ui/confirm-dialog.js';
 import { ErrorState } from '../ui/error-state.js';
 import { messageOf } from '../ui/errors.js';
 import { useFormatters } from '../ui/format.js';
+import { LoadMoreButton } from '../ui/load-more.js';
 import { Loading } from '../ui/loading.js';
 import { Page, Section } from '../ui/page.js';
 import {
@@ -222,15 +223,7 @@ export function SuppressionsPage() {
         </Paper>
       )}
       <Center>
-        {list.hasNextPage ? (
-          <Button
-            variant="default"
-            onClick={() => void list.fetchNextPage()}
-            loading={list.isFetchingNextPage}
-          >
-            {t('common.loadMore')}
-          </Button>
-        ) : null}
+        <LoadMoreButton query={list} />
       </Center>
       <ConfirmDialog
         opened={removing !== null}
