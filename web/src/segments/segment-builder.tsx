@@ -28,19 +28,24 @@ import {
   type Group as GroupNode,
   OPERATORS_BY_KIND,
   QUALITY_REASONS,
+  SCORE_FIELDS,
+  SCORE_OPERATORS,
+  type ScoreField,
   type SegmentNode,
   type SegmentValue,
+  TEMPERATURES,
   useSegments,
   type ValueKind,
 } from './segments-api.js';
 
 /*
  * The segment builder: AND/OR groups (each may be negated, nested up to 4 levels) of conditions
- * over profile fields, custom fields, company fields, consents, activity with time windows,
- * quality findings and other segments. It edits the definition tree; nobody writes SQL.
+ * over profile fields, custom fields, company fields, scores (fit, engagement, temperature),
+ * consents, activity with time windows, quality findings and other segments. It edits the
+ * definition tree; nobody writes SQL.
  */
 
-const KINDS = ['field', 'custom', 'company', 'consent', 'activity', 'quality', 'segment'] as const;
+const KINDS = ['field', 'custom', 'company', 'score', 'consent', 'activity', 'quality', 'segment'] as const;
 const NO_VALUE = new Set(['is_empty', 'is_not_empty', 'is_true', 'is_false']);
 const MULTI = new Set(['in', 'not_in', 'contains_any', 'contains_all', 'contains_none']);
 const DAYS = new Set(['within_last_days', 'more_than_days_ago']);
@@ -93,6 +98,8 @@ function newCondition(kind: Condition['kind']): Condition {
       return { kind, type: 'mail.clicked', withinDays: 30 };
     case 'quality':
       return { kind, reason: 'role_address' };
+    case 'score':
+      return { kind, score: 'fit', operator: 'gte', value: 30 };
     case 'segment':
       return { kind, segmentId: '' };
   }
@@ -214,8 +221,8 @@ export function GroupEditor({
   );
 }
 
-function operatorData(t: TFunction, kind: ValueKind) {
-  return OPERATORS_BY_KIND[kind].map((o) => ({
+function operatorData(t: TFunction, operators: readonly string[]) {
+  return operators.map((o) => ({
     value: o,
     label: t(`segments.operators.${o}` as 'segments.operators.eq'),
   }));
@@ -344,6 +351,46 @@ function ConditionEditor({
             operator={condition.operator}
             value={condition.value}
             choices={def?.options}
+            onChange={(operator, value) => onChange({ ...condition, operator, value })}
+          />
+        </>
+      );
+      break;
+    }
+    case 'score': {
+      const kind = SCORE_FIELDS[condition.score] ?? 'number';
+      body = (
+        <>
+          <Select
+            aria-label={a(t('segments.builder.score'))}
+            data={(Object.keys(SCORE_FIELDS) as ScoreField[]).map((f) => ({
+              value: f,
+              label: t(`scoring.${f}`),
+            }))}
+            value={condition.score}
+            onChange={(f) => {
+              if (!f || f === condition.score) return;
+              const next = f as ScoreField;
+              onChange(
+                SCORE_FIELDS[next] === 'choice'
+                  ? { kind: 'score', score: next, operator: 'eq', value: 'hot' }
+                  : { kind: 'score', score: next, operator: 'gte', value: 30 },
+              );
+            }}
+            allowDeselect={false}
+            w={170}
+          />
+          <OperatorAndValue
+            label={a}
+            kind={kind}
+            operators={SCORE_OPERATORS[kind]}
+            operator={condition.operator}
+            value={condition.value}
+            choices={
+              kind === 'choice'
+                ? TEMPERATURES.map((v) => ({ value: v, label: t(`scoring.temperatures.${v}`) }))
+                : undefined
+            }
             onChange={(operator, value) => onChange({ ...condition, operator, value })}
           />
         </>
@@ -479,6 +526,7 @@ function ConditionEditor({
 function OperatorAndValue({
   label,
   kind,
+  operators: allowed,
   operator,
   value,
   choices,
@@ -487,6 +535,8 @@ function OperatorAndValue({
 }: {
   label: (what: string) => string;
   kind: ValueKind;
+  /** The operators offered (default: every operator of the kind). */
+  operators?: readonly string[];
   operator: string;
   value: SegmentValue;
   choices?: { value: string; label: string }[] | undefined;
@@ -498,7 +548,8 @@ function OperatorAndValue({
   const options =
     choices ??
     (owners ? (members.data ?? []).map((m) => ({ value: m.userId, label: m.name || m.email })) : undefined);
-  const op = OPERATORS_BY_KIND[kind].includes(operator) ? operator : (OPERATORS_BY_KIND[kind][0] ?? 'eq');
+  const operators = allowed ?? OPERATORS_BY_KIND[kind];
+  const op = operators.includes(operator) ? operator : (operators[0] ?? 'eq');
   const valueLabel = label(t('segments.builder.value'));
   let input: React.ReactNode = null;
   if (NO_VALUE.has(op)) input = null;
@@ -603,7 +654,7 @@ function OperatorAndValue({
     <>
       <Select
         aria-label={label(t('segments.builder.operator'))}
-        data={operatorData(t, kind)}
+        data={operatorData(t, operators)}
         value={op}
         onChange={(o) =>
           o && onChange(o, NO_VALUE.has(o) ? undefined : MULTI.has(o) === MULTI.has(op) ? value : undefined)

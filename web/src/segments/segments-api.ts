@@ -126,6 +126,20 @@ export interface QualityCondition {
   reason: string;
   negate?: boolean;
 }
+/** Scores kept by the scoring module; a contact without scores counts as fit 0, engagement 0, cold. */
+export const SCORE_FIELDS = { fit: 'number', engagement: 'number', temperature: 'choice' } as const;
+export type ScoreField = keyof typeof SCORE_FIELDS;
+export const SCORE_OPERATORS: Record<'number' | 'choice', readonly string[]> = {
+  number: ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'between'],
+  choice: ['eq', 'neq', 'in', 'not_in'],
+};
+export const TEMPERATURES = ['cold', 'warm', 'hot'] as const;
+export interface ScoreCondition {
+  kind: 'score';
+  score: ScoreField;
+  operator: string;
+  value?: SegmentValue;
+}
 export interface SegmentRefCondition {
   kind: 'segment';
   segmentId: string;
@@ -138,6 +152,7 @@ export type Condition =
   | ConsentCondition
   | ActivityCondition
   | QualityCondition
+  | ScoreCondition
   | SegmentRefCondition;
 export interface Group {
   kind: 'group';
