@@ -151,6 +151,26 @@ export const TriggerSchema = Type.Union([
   Type.Object({ type: Type.Literal('consent-confirmed'), purpose: Type.Optional(Purpose) }),
   Type.Object({ type: Type.Literal('segment-entered'), segmentId: Uuid }),
   Type.Object({ type: Type.Literal('activity'), activityType: ActivityType, ref: Type.Optional(Ref) }),
+  /** The lifecycle stage changed (to one of `stages`, or to any stage). */
+  Type.Object({
+    type: Type.Literal('stage-changed'),
+    stages: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 40 }), { minItems: 1, maxItems: 20 }),
+    ),
+  }),
+  /** The fit or engagement score reached `threshold` (checked when something scored happens to the contact). */
+  Type.Object({
+    type: Type.Literal('score-crossed'),
+    score: Type.Union([Type.Literal('fit'), Type.Literal('engagement')]),
+    threshold: Type.Number({ minimum: 0, maximum: 100_000 }),
+  }),
+  /** A date in a custom field, moved by offsetDays (-7: a week before), at a local time of the journey's zone. */
+  Type.Object({
+    type: Type.Literal('date-field'),
+    field: Type.String({ pattern: '^custom\\.[a-zA-Z0-9_]{1,64}$' }),
+    offsetDays: Type.Integer({ minimum: -3650, maximum: 3650 }),
+    time: Time,
+  }),
 ]);
 export type Trigger = Static<typeof TriggerSchema>;
 

@@ -4,6 +4,7 @@ import { type JourneyWiring, runStepJob, runStepsJob } from './journey-runner.js
 import { journeyActivityHandlers } from './journeys.activity-handler.js';
 import { registerJourneyRoutes } from './journeys.routes.js';
 import { ENROLL_SEGMENT_JOB, enrollSegmentPage } from './journeys.service.js';
+import { CHECK_ENTRY_JOB, checkEntry, DATE_TRIGGERS_JOB, runDateTriggers } from './triggers.js';
 
 export { enrollContacts, exitContactFromJourney, type JourneyWiring } from './journey-runner.js';
 
@@ -18,10 +19,23 @@ export function createJourneysModule(wiring: JourneyWiring = {}): LeadwerkModule
         runStepJob(deps, wiring),
         runStepsJob(deps, wiring),
         {
+          ...CHECK_ENTRY_JOB,
+          handler: (payload, ctx) => checkEntry(deps, payload, ctx),
+        } satisfies typeof CHECK_ENTRY_JOB,
+        {
           ...ENROLL_SEGMENT_JOB,
           handler: (payload, ctx) => enrollSegmentPage(deps, payload, ctx),
         } satisfies typeof ENROLL_SEGMENT_JOB,
       ] as JobDefinition[],
+    recurring: (deps) => [
+      {
+        job: {
+          ...DATE_TRIGGERS_JOB,
+          handler: (_payload, ctx) => runDateTriggers(deps, ctx),
+        } as JobDefinition,
+        everyMs: 3_600_000,
+      },
+    ],
   };
 }
 

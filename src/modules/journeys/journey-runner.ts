@@ -287,6 +287,7 @@ type ContactRow = {
   owner_user_id: string | null;
   tags: string[];
   custom_fields: Record<string, unknown>;
+  merged_into_contact_id?: string | null;
 } & Record<string, unknown>;
 
 const CONTACT_COLUMNS = [
@@ -304,6 +305,7 @@ const CONTACT_COLUMNS = [
   'owner_user_id',
   'tags',
   'custom_fields',
+  'merged_into_contact_id',
 ] as const;
 
 async function loadContact(
@@ -686,7 +688,8 @@ async function advanceBatch(
     if (journeys.get(row.journey_id)?.status !== 'active') continue;
     const def = defs.get(`${row.journey_id}:${row.version}`);
     const contact = contacts.get(row.contact_id);
-    if (!def || !contact) continue;
+    // A merged-away contact does nothing more: its enrollment follows the survivor (triggers.ts).
+    if (!def || !contact || contact.merged_into_contact_id) continue;
     const e: EnrollmentRow = { ...row, goals_reached: [...(row.goals_reached ?? [])] };
     const activities = (timeline.get(e.contact_id) ?? []).filter((a) => a.occurredAt >= e.entered_at);
     await advance(trx, deps, w, def, e, contact, activities, webhook, wiring);

@@ -2,6 +2,7 @@ import type { ActivityHandler, ActivityRow, AppDeps } from '../../shared/module.
 import type { JourneyDefinition, Trigger } from './definition.js';
 import { enrollContacts, wakeEnrollments } from './journey-runner.js';
 import { findVersion, listOpenEnrollmentsOfContacts } from './journeys.repository.js';
+import { followMerges, scheduleEntryChecks } from './triggers.js';
 
 /*
  * Journeys react to the timeline (contacts' activity dispatch, docs/contracts.md): a timeline entry
@@ -16,6 +17,7 @@ function triggerTypesFor(type: string): Trigger['type'][] {
   const out: Trigger['type'][] = ['activity'];
   if (type === 'capture.form-submitted') out.push('form-submitted');
   if (type === 'consent.confirmed') out.push('consent-confirmed');
+  if (type === 'contacts.stage-changed') out.push('stage-changed');
   return out;
 }
 
@@ -31,6 +33,11 @@ export function matchesTrigger(trigger: Trigger, a: Pick<ActivityRow, 'type' | '
     }
     case 'activity':
       return a.type === trigger.activityType && (trigger.ref === undefined || a.ref === trigger.ref);
+    case 'stage-changed': {
+      if (a.type !== 'contacts.stage-changed') return false;
+      const to = (a.data as { to?: unknown }).to;
+      return !trigger.stages || (typeof to === 'string' && trigger.stages.includes(to));
+    }
     default:
       return false;
   }
@@ -66,6 +73,9 @@ async function handleActivities(
   activities: ActivityRow[],
 ): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
+    // A merge first: the merged-away contact's enrollments follow the survivor before anything else.
+    await followMerges(trx, deps, workspaceId, activities);
+    await scheduleEntryChecks(trx, deps, workspaceId, activities);
     const triggerTypes = [...new Set(activities.flatMap((a) => triggerTypesFor(a.type)))];
     const journeys = await trx
       .selectFrom('journeys')

@@ -1,0 +1,269 @@
+import { Type } from '@sinclair/typebox';
+import { sql } from 'kysely';
+import { DateTime } from 'luxon';
+import type { Executor } from '../../shared/db/index.js';
+import { defineJob, type JobContext, PermanentJobError } from '../../shared/jobs/index.js';
+import type { ActivityRow, AppDeps } from '../../shared/module.js';
+import { countSelection } from '../contacts/index.js';
+import type { JourneyDefinition, Trigger } from './definition.js';
+import { enrollContacts, type RunnerDeps, wakeEnrollments } from './journey-runner.js';
+import { findJourney, findVersion, OPEN_STATUSES } from './journeys.repository.js';
+
+/*
+ * Triggers that are not one timeline entry:
+ *
+ * - `segment-entered` after activation and `score-crossed`: whenever something happens to a
+ *   contact (a timeline entry the journeys handler receives: profile edits, imports, form
+ *   submissions, consent, scoring, events …), the contacts of that batch — and only those — are
+ *   checked against the trigger (`journeys.check-entry`, a few seconds later, so that the scoring
+ *   module has applied the same entries to the scores first). Membership changes only when
+ *   something happens to the contact or its data, so nothing sweeps all contacts; the activation
+ *   itself still walks the segment once (`journeys.enroll-segment`).
+ * - `date-field` ("7 days before custom.event_date, at 09:00"): a date is not an event, so an
+ *   hourly job asks, per active journey with this trigger, for the contacts whose date is due
+ *   today and whose local entry time has come — one query per journey and hour that returns only
+ *   today's matches; the re-entry policy keeps a contact from entering twice.
+ * - A contact merge: the merged-away contact's open enrollments follow the surviving contact;
+ *   where the survivor is already inside the same journey, the merged-away one ends (`merged`).
+ */
+
+export const CHECK_ENTRY_JOB = defineJob({
+  name: 'journeys.check-entry',
+  lane: 'default',
+  maxAttempts: 8,
+  schema: Type.Object({
+    journeyId: Type.String(),
+    contactIds: Type.Array(Type.String(), { minItems: 1, maxItems: 500 }),
+  }),
+  async handler() {
+    throw new PermanentJobError('journeys.check-entry runs in the journeys module');
+  },
+});
+
+export const DATE_TRIGGERS_JOB = defineJob({
+  name: 'journeys.date-triggers',
+  lane: 'bulk',
+  maxAttempts: 3,
+  schema: Type.Object({}),
+  async handler() {
+    throw new PermanentJobError('journeys.date-triggers runs in the journeys module');
+  },
+});
+
+/** Delay before a membership or score check (the scoring handler applies the same entries first). */
+export const CHECK_DELAY_MS = 5_000;
+
+/** The condition a contact must meet to enter by a segment or score trigger, as a contacts selection. */
+function selectionOf(trigger: Trigger): { segmentId?: string; filter?: unknown } | undefined {
+  if (trigger.type === 'segment-entered') return { segmentId: trigger.segmentId };
+  if (trigger.type === 'score-crossed')
+    return {
+      filter: {
+        kind: 'group',
+        op: 'and',
+        children: [{ kind: 'score', score: trigger.score, operator: 'gte', value: trigger.threshold }],
+      },
+    };
+  return undefined;
+}
+
+/** Called by the activity handler: schedules the membership/score check of the batch's contacts. */
+export async function scheduleEntryChecks(
+  trx: Executor,
+  deps: Pick<AppDeps, 'queue'>,
+  workspaceId: string,
+  activities: ActivityRow[],
+): Promise<void> {
+  const journeys = await trx
+    .selectFrom('journeys')
+    .select(['id'])
+    .where('workspace_id', '=', workspaceId)
+    .where('status', '=', 'active')
+    .where('trigger_type', 'in', ['segment-entered', 'score-crossed'])
+    .execute();
+  if (journeys.length === 0) return;
+  // A contact's own journey entries and exits do not change what it is.
+  const contactIds = [
+    ...new Set(activities.filter((a) => !a.type.startsWith('journeys.')).map((a) => a.contact_id)),
+  ];
+  if (contactIds.length === 0) return;
+  const newest = activities.reduce((a, b) => (BigInt(a.id) > BigInt(b.id) ? a : b));
+  for (const j of journeys) {
+    for (let i = 0; i < contactIds.length; i += 500) {
+      await deps.queue.enqueue(
+        trx,
+        CHECK_ENTRY_JOB,
+        { journeyId: j.id, contactIds: contactIds.slice(i, i + 500) },
+        { workspaceId, delayMs: CHECK_DELAY_MS, idempotencyKey: `${j.id}:a${newest.id}:${i}` },
+      );
+    }
+  }
+}
+
+/** `journeys.check-entry`: lets in those of the contacts that now meet the trigger. */
+export async function checkEntry(
+  deps: RunnerDeps & Pick<AppDeps, 'db'>,
+  payload: { journeyId: string; contactIds: string[] },
+  ctx: JobContext,
+): Promise<void> {
+  const workspaceId = ctx.job.workspaceId;
+  if (!workspaceId) throw new PermanentJobError('no workspace');
+  const j = await findJourney(ctx.db, workspaceId, payload.journeyId);
+  if (j?.status !== 'active' || j.live_version === null) return;
+  const def = await findVersion(ctx.db, workspaceId, j.id, j.live_version);
+  const selection = def && selectionOf(def.trigger);
+  if (!def || !selection) return;
+  const inside = new Set(
+    (
+      await ctx.db
+        .selectFrom('journey_enrollments')
+        .select('contact_id')
+        .where('workspace_id', '=', workspaceId)
+        .where('journey_id', '=', j.id)
+        .where('contact_id', 'in', payload.contactIds)
+        .where('status', 'in', [...OPEN_STATUSES])
+        .execute()
+    ).map((r) => r.contact_id),
+  );
+  const matching: string[] = [];
+  for (const id of payload.contactIds) {
+    if (inside.has(id)) continue;
+    if ((await countSelection(ctx.db, deps.clock, workspaceId, { ...selection, ids: [id] })) > 0)
+      matching.push(id);
+  }
+  await ctx.completeWith(async (trx) => {
+    if (matching.length === 0) return;
+    await enrollContacts(trx, deps, {
+      workspaceId,
+      journeyId: j.id,
+      contactIds: matching,
+      source: `trigger:${def.trigger.type}`,
+    });
+  });
+}
+
+/** The day (yyyy-mm-dd) whose field date makes the trigger due now, or undefined before its time today. */
+export function dueFieldDate(
+  trigger: Extract<Trigger, { type: 'date-field' }>,
+  zone: string,
+  now: Date,
+): string | undefined {
+  const local = DateTime.fromJSDate(now, { zone });
+  const [h, m] = trigger.time.split(':').map(Number) as [number, number];
+  if (local.hour * 60 + local.minute < h * 60 + m) return undefined;
+  return local.minus({ days: trigger.offsetDays }).toISODate() ?? undefined;
+}
+
+/** `journeys.date-triggers` (hourly): contacts whose date field makes them due today enter. */
+export async function runDateTriggers(deps: RunnerDeps, ctx: JobContext): Promise<void> {
+  const journeys = await ctx.db
+    .selectFrom('journeys')
+    .select(['id', 'workspace_id', 'live_version'])
+    .where('status', '=', 'active')
+    .where('trigger_type', '=', 'date-field')
+    .execute();
+  const now = deps.clock.now();
+  for (const j of journeys) {
+    if (j.live_version === null) continue;
+    const def: JourneyDefinition | undefined = await findVersion(
+      ctx.db,
+      j.workspace_id,
+      j.id,
+      j.live_version,
+    );
+    if (def?.trigger.type !== 'date-field') continue;
+    const day = dueFieldDate(def.trigger, def.timeZone, now);
+    if (!day) continue;
+    const key = def.trigger.field.slice('custom.'.length);
+    let after = '';
+    for (;;) {
+      // A date-only value or an ISO timestamp starting with the day; the earlier ones are not
+      // re-entered (re-entry policy), so a missed hour is caught up later the same day.
+      const rows = await sql<{ id: string }>`
+        SELECT c.id FROM contacts c
+         WHERE c.workspace_id = ${j.workspace_id} AND c.merged_into_contact_id IS NULL
+           AND left(c.custom_fields ->> ${key}, 10) = ${day} AND c.id > ${after || '00000000-0000-0000-0000-000000000000'}
+           AND NOT EXISTS (SELECT 1 FROM journey_enrollments e
+                            WHERE e.workspace_id = c.workspace_id AND e.journey_id = ${j.id} AND e.contact_id = c.id
+                              AND (e.status IN ('active', 'waiting') OR e.entered_at >= ${new Date(now.getTime() - 86_400_000)}))
+         ORDER BY c.id LIMIT 1000`.execute(ctx.db);
+      if (rows.rows.length === 0) break;
+      await ctx.db.transaction().execute((trx) =>
+        enrollContacts(trx, deps, {
+          workspaceId: j.workspace_id,
+          journeyId: j.id,
+          contactIds: rows.rows.map((r) => r.id),
+          source: `trigger:date-field:${def.trigger.type === 'date-field' ? def.trigger.field : ''}`,
+        }),
+      );
+      after = rows.rows[rows.rows.length - 1]!.id;
+      if (rows.rows.length < 1000) break;
+    }
+  }
+}
+
+/**
+ * After a merge (`contacts.merged` on the surviving contact): the open enrollments of the contacts
+ * merged into it move to it, or end with reason `merged` where it is already inside that journey.
+ * Moved enrollments are woken so that they continue with the survivor's data.
+ */
+export async function followMerges(
+  trx: Executor,
+  deps: RunnerDeps,
+  workspaceId: string,
+  activities: ActivityRow[],
+): Promise<void> {
+  const winners = [
+    ...new Set(activities.filter((a) => a.type === 'contacts.merged').map((a) => a.contact_id)),
+  ];
+  if (winners.length === 0) return;
+  const now = deps.clock.now();
+  const losers = await trx
+    .selectFrom('journey_enrollments as e')
+    .innerJoin('contacts as c', (j) =>
+      j.onRef('c.id', '=', 'e.contact_id').onRef('c.workspace_id', '=', 'e.workspace_id'),
+    )
+    .select(['e.id', 'e.journey_id', 'e.seq', 'c.merged_into_contact_id as winner'])
+    .where('e.workspace_id', '=', workspaceId)
+    .where('c.merged_into_contact_id', 'in', winners)
+    .where('e.status', 'in', [...OPEN_STATUSES])
+    .orderBy('e.id')
+    .forUpdate()
+    .execute();
+  if (losers.length === 0) return;
+  const winnerOpen = await trx
+    .selectFrom('journey_enrollments')
+    .select(['journey_id', 'contact_id'])
+    .where('workspace_id', '=', workspaceId)
+    .where('contact_id', 'in', winners)
+    .where('status', 'in', [...OPEN_STATUSES])
+    .execute();
+  const taken = new Set(winnerOpen.map((r) => `${r.contact_id}:${r.journey_id}`));
+  const moved: { id: string; seq: number }[] = [];
+  for (const l of losers) {
+    const key = `${l.winner}:${l.journey_id}`;
+    if (l.winner === null) continue;
+    if (taken.has(key)) {
+      await trx
+        .updateTable('journey_enrollments')
+        .set({ status: 'exited', exit_reason: 'merged', ended_at: now, updated_at: now, seq: l.seq + 1 })
+        .where('id', '=', l.id)
+        .execute();
+      await trx
+        .updateTable('journey_step_runs')
+        .set({ outcome: 'exited', detail: JSON.stringify({ reason: 'merged' }), completed_at: now })
+        .where('enrollment_id', '=', l.id)
+        .where('seq', '=', l.seq)
+        .execute();
+      continue;
+    }
+    taken.add(key);
+    await trx
+      .updateTable('journey_enrollments')
+      .set({ contact_id: l.winner, updated_at: now })
+      .where('id', '=', l.id)
+      .execute();
+    moved.push({ id: l.id, seq: l.seq });
+  }
+  await wakeEnrollments(trx, deps, workspaceId, moved, `merged:${now.getTime()}`);
+}

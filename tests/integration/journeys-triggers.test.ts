@@ -1,0 +1,248 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordActivity } from '../../src/modules/contacts/index.js';
+import { DATE_TRIGGERS_JOB } from '../../src/modules/journeys/triggers.js';
+import { collectJobs } from '../../src/server.js';
+import { ManualClock } from '../../src/shared/clock.js';
+import { JobWorker } from '../../src/shared/jobs/index.js';
+import { type Caller, createTestApp, type TestApp } from '../support/app.js';
+import { availableDbKinds } from '../support/deps.js';
+import { createConsentedContact, until } from '../support/mail.js';
+
+/*
+ * Journey triggers beyond one timeline entry, on the real queue and worker: stage changed, a
+ * segment entered after the journey was activated (checked for the contacts something happened
+ * to), a score that reached a threshold, a date field ("7 days before, 09:00"), and enrollments
+ * following a contact merge.
+ */
+
+describe.each(await availableDbKinds())('journey triggers on %s', (kind) => {
+  const clock = new ManualClock('2026-03-02T08:00:00Z');
+  let t: TestApp;
+  let admin: Caller;
+  let ws: string;
+  let worker: JobWorker;
+
+  async function api(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) {
+    const res = await t.app.inject({
+      method,
+      url,
+      headers: admin.headers(),
+      ...(payload ? { payload } : {}),
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: the tests read many response shapes
+    return { status: res.statusCode, body: res.json() as Record<string, any> };
+  }
+
+  /** A journey that holds whoever enters at a long wait, so the enrollment can be looked at. */
+  async function journey(name: string, trigger: unknown): Promise<string> {
+    const created = await api('POST', '/api/v1/journeys', {
+      name,
+      definition: {
+        trigger,
+        timeZone: 'Europe/Berlin',
+        startStepId: 'hold',
+        steps: [{ id: 'hold', type: 'wait', wait: { kind: 'duration', duration: { days: 30 } }, next: null }],
+        goals: [],
+        exitRules: [],
+        reentry: { policy: 'never' },
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.journey.id as string;
+    expect((await api('POST', `/api/v1/journeys/${id}/activate`)).status).toBe(200);
+    return id;
+  }
+
+  async function enrollments(journeyId: string) {
+    return t.deps.db
+      .selectFrom('journey_enrollments')
+      .select(['contact_id', 'status', 'exit_reason', 'source'])
+      .where('journey_id', '=', journeyId)
+      .orderBy('entered_at')
+      .execute();
+  }
+
+  /** Moves the clock past the entry-check delay and lets the worker run what is due. */
+  async function settle(journeyId: string, expected: number) {
+    // The entry check is scheduled by the activity delivery, a job of its own: keep moving the clock.
+    await until('contacts entered', async () => {
+      clock.advance(6_000);
+      worker.wake();
+      return (await enrollments(journeyId)).length >= expected;
+    });
+  }
+
+  beforeAll(async () => {
+    t = await createTestApp(kind, { clock });
+    admin = await t.login();
+    ws = admin.workspaceId;
+    worker = new JobWorker({
+      handle: t.deps.handle,
+      definitions: collectJobs(t.deps),
+      clock,
+      log: t.deps.log,
+      concurrency: { critical: 1, default: 2, bulk: 1 },
+      pollMs: 50,
+    });
+    await worker.start();
+  });
+
+  afterAll(async () => {
+    await worker?.stop(1000);
+    await t?.close();
+  });
+
+  it('lets a contact in when its stage changes to a named stage, not for other stages', async () => {
+    const id = await journey('Stage', { type: 'stage-changed', stages: ['mql'] });
+    const a = await createConsentedContact(t.deps.db, ws, 'stage-a@kunde.example', ['newsletter']);
+    const b = await createConsentedContact(t.deps.db, ws, 'stage-b@kunde.example', ['newsletter']);
+    expect((await api('PATCH', `/api/v1/contacts/${b}`, { lifecycleStage: 'customer' })).status).toBe(200);
+    expect((await api('PATCH', `/api/v1/contacts/${a}`, { lifecycleStage: 'mql' })).status).toBe(200);
+    worker.wake();
+    await until('journey state', async () => (await enrollments(id)).length >= 1, 15_000);
+    const rows = await enrollments(id);
+    expect(rows.map((r) => r.contact_id)).toEqual([a]);
+    expect(rows[0]!.source).toBe('trigger:stage-changed');
+  });
+
+  it('lets in contacts that enter the trigger segment after activation, checking only them', async () => {
+    const seg = await api('POST', '/api/v1/segments', {
+      name: 'Hamburg',
+      definition: {
+        kind: 'group',
+        op: 'and',
+        children: [{ kind: 'field', field: 'city', operator: 'eq', value: 'Hamburg' }],
+      },
+    });
+    expect(seg.status, JSON.stringify(seg.body)).toBe(201);
+    const segmentId = (seg.body.segment?.id ?? seg.body.id) as string;
+    const early = await createConsentedContact(t.deps.db, ws, 'early@kunde.example', ['newsletter']);
+    await api('PATCH', `/api/v1/contacts/${early}`, { city: 'Hamburg' });
+    const id = await journey('Segment', { type: 'segment-entered', segmentId });
+    worker.wake();
+    await until('journey state', async () => (await enrollments(id)).length >= 1, 15_000);
+    const late = await createConsentedContact(t.deps.db, ws, 'late@kunde.example', ['newsletter']);
+    const other = await createConsentedContact(t.deps.db, ws, 'munich@kunde.example', ['newsletter']);
+    expect((await api('PATCH', `/api/v1/contacts/${other}`, { city: 'München' })).status).toBe(200);
+    expect((await api('PATCH', `/api/v1/contacts/${late}`, { city: 'Hamburg' })).status).toBe(200);
+    await settle(id, 2);
+    const rows = await enrollments(id);
+    expect(rows.map((r) => r.contact_id).sort()).toEqual([early, late].sort());
+    // A change of the same contact again does not let it in twice (re-entry: never).
+    await api('PATCH', `/api/v1/contacts/${late}`, { jobTitle: 'Einkauf' });
+    // Its delivery and the entry check it schedules both run (and find it inside already).
+    await until('the check ran', async () => {
+      clock.advance(6_000);
+      worker.wake();
+      const pending = await t.deps.db
+        .selectFrom('jobs')
+        .select('id')
+        .where('name', 'in', ['journeys.check-entry', 'contacts.deliver-activities'])
+        .execute();
+      return pending.length === 0;
+    });
+    expect(await enrollments(id)).toHaveLength(2);
+  });
+
+  it('lets a contact in when its score reached the threshold and something happened to it', async () => {
+    const id = await journey('Hot', { type: 'score-crossed', score: 'fit', threshold: 60 });
+    const hot = await createConsentedContact(t.deps.db, ws, 'hot@kunde.example', ['newsletter']);
+    const cold = await createConsentedContact(t.deps.db, ws, 'cold@kunde.example', ['newsletter']);
+    for (const [contact, fit] of [
+      [hot, 75],
+      [cold, 20],
+    ] as const) {
+      await sql`INSERT INTO contact_scores (workspace_id, contact_id, fit, engagement_static, engagement_decaying,
+          computed_at, temperature, temperature_reason, explanation, rules_version)
+        VALUES (${ws}, ${contact}, ${fit}, 0, 0, ${clock.now()}, 'warm', '{}', '{}', 1)
+        ON CONFLICT (workspace_id, contact_id) DO UPDATE SET fit = EXCLUDED.fit`.execute(t.deps.db);
+      // Something that scoring does not rescore (the test's fit stays): a sales note.
+      await recordActivity(t.deps.db, {
+        workspaceId: ws,
+        contactId: contact,
+        type: 'sales.note-added',
+        occurredAt: clock.now(),
+        data: {},
+      });
+    }
+    await settle(id, 1);
+    expect((await enrollments(id)).map((r) => r.contact_id)).toEqual([hot]);
+  });
+
+  it('lets contacts in 7 days before the date in their field, at 09:00 local time', async () => {
+    const id = await journey('Before the event', {
+      type: 'date-field',
+      field: 'custom.event_date',
+      offsetDays: -7,
+      time: '09:00',
+    });
+    const due = await createConsentedContact(t.deps.db, ws, 'due@kunde.example', ['newsletter']);
+    const later = await createConsentedContact(t.deps.db, ws, 'later@kunde.example', ['newsletter']);
+    // 2026-03-02 08:00Z is 09:00 in Berlin: a week before 2026-03-09.
+    await sql`UPDATE contacts SET custom_fields = jsonb_build_object('event_date', '2026-03-09') WHERE id = ${due}`.execute(
+      t.deps.db,
+    );
+    await sql`UPDATE contacts SET custom_fields = jsonb_build_object('event_date', '2026-03-20') WHERE id = ${later}`.execute(
+      t.deps.db,
+    );
+    for (let run = 0; run < 2; run++) {
+      await t.deps.queue.enqueue(t.deps.db, DATE_TRIGGERS_JOB, {}, { idempotencyKey: `test-${run}` });
+      worker.wake();
+      await until(
+        'date job done',
+        async () =>
+          (
+            await t.deps.db
+              .selectFrom('jobs')
+              .select('id')
+              .where('idempotency_key', '=', `test-${run}`)
+              .execute()
+          ).length === 0,
+        15_000,
+      );
+    }
+    const rows = await enrollments(id);
+    expect(rows.map((r) => r.contact_id)).toEqual([due]);
+    expect(rows[0]!.source).toBe('trigger:date-field:custom.event_date');
+  });
+
+  it('moves enrollments of a merged-away contact to the survivor, or ends them where it is already inside', async () => {
+    const onlyLoser = await journey('Only the loser', { type: 'manual' });
+    const both = await journey('Both', { type: 'manual' });
+    const winner = await createConsentedContact(t.deps.db, ws, 'jana@kunde.example', ['newsletter']);
+    const loser = await createConsentedContact(t.deps.db, ws, 'jana.privat@kunde.example', ['newsletter']);
+    expect(
+      (await api('POST', `/api/v1/journeys/${onlyLoser}/contacts`, { contactIds: [loser] })).status,
+    ).toBe(200);
+    expect(
+      (await api('POST', `/api/v1/journeys/${both}/contacts`, { contactIds: [loser, winner] })).status,
+    ).toBe(200);
+    const preview = await api('POST', '/api/v1/contacts/merge/preview', { winnerId: winner, loserId: loser });
+    expect(preview.status, JSON.stringify(preview.body)).toBe(200);
+    const merged = await api('POST', '/api/v1/contacts/merge', {
+      winnerId: winner,
+      loserId: loser,
+      token: preview.body.token,
+    });
+    expect(merged.status, JSON.stringify(merged.body)).toBe(200);
+    worker.wake();
+    await until(
+      'journey state',
+      async () => (await enrollments(onlyLoser))[0]?.contact_id === winner,
+      15_000,
+    );
+    expect(await enrollments(onlyLoser)).toMatchObject([{ contact_id: winner, status: 'waiting' }]);
+    await until(
+      'journey state',
+      async () => (await enrollments(both)).some((r) => r.status === 'exited'),
+      15_000,
+    );
+    const rows = await enrollments(both);
+    expect(rows.find((r) => r.contact_id === loser)).toMatchObject({
+      status: 'exited',
+      exit_reason: 'merged',
+    });
+    expect(rows.find((r) => r.contact_id === winner)).toMatchObject({ status: 'waiting' });
+  });
+});
