@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../../shared/db/index.js';
 
 /*
@@ -82,6 +82,33 @@ export async function hitBuckets(
   scopes: string[] = [],
   shard: () => number = () => Math.floor(Math.random() * BUCKET_SHARDS),
 ): Promise<{ over: Set<string>; openScopes: Set<string> }> {
+  const parts = bucketParts(now, buckets, scopes, shard);
+  const result = await sql<BucketRow>`WITH ${parts.ctes} SELECT * FROM limits`.execute(db);
+  return parts.read(result.rows);
+}
+
+export interface BucketRow {
+  kind: 'hit' | 'open';
+  bucket: string;
+  hits: number;
+  lim: number;
+}
+
+/**
+ * `hitBuckets` as parts of a larger statement: `ctes` (`hit`, the counting insert, and `limits`,
+ * the rows `read` turns into the answer) go first in its WITH; `withinLimits` is true when no
+ * bucket is over its limit and no breaker of `scopes` is open.
+ */
+export function bucketParts(
+  now: Date,
+  buckets: Bucket[],
+  scopes: string[] = [],
+  shard: () => number = () => Math.floor(Math.random() * BUCKET_SHARDS),
+): {
+  ctes: RawBuilder<unknown>;
+  withinLimits: RawBuilder<boolean>;
+  read(rows: BucketRow[]): { over: Set<string>; openScopes: Set<string> };
+} {
   const keyed = buckets.map((b) => {
     const ms = b.limit.windowSeconds * 1000;
     const start = Math.floor(now.getTime() / ms) * ms;
@@ -92,36 +119,41 @@ export async function hitBuckets(
   // The other shards as this statement's snapshot sees them, plus this statement's own hit (the
   // CTE's update is invisible to the sibling SELECT, so its own shard is read before the hit).
   const totals = keyed.map(
-    (b) => sql`SELECT 'hit' AS kind, ${b.key}::text AS bucket, (1 + coalesce((
+    (b) => sql`SELECT 'hit'::text AS kind, ${b.key}::text AS bucket, (1 + coalesce((
       SELECT sum(hits) FROM rate_limits
       WHERE bucket IN (${sql.join(Array.from({ length: BUCKET_SHARDS }, (_, i) => `${b.key}#${i}`))})
-        AND window_start = ${b.start}::timestamptz), 0))::int AS hits FROM hit LIMIT 1`,
+        AND window_start = ${b.start}::timestamptz), 0))::int AS hits, ${b.limit.limit}::int AS lim FROM hit LIMIT 1`,
   );
-  const result = await sql<{ kind: 'hit' | 'open'; bucket: string; hits: number }>`
-    WITH hit AS (
+  const ctes = sql`hit AS (
       INSERT INTO rate_limits (bucket, window_start, hits, expires_at)
       VALUES ${sql.join(rows)}
       ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1
       RETURNING bucket
-    )
+    ), limits AS (
     ${sql.join(
       totals.map((t) => sql`(${t})`),
       sql` UNION ALL `,
     )}
     UNION ALL
-    SELECT 'open' AS kind, scope AS bucket, 0 AS hits FROM capture_circuit_breakers
-    WHERE scope IN (${sql.join(scopes.length > 0 ? scopes : [''])}) AND closes_at > ${now}`.execute(db);
-  const over = new Set<string>();
-  const openScopes = new Set<string>();
-  for (const r of result.rows) {
-    if (r.kind === 'open') {
-      openScopes.add(r.bucket);
-      continue;
-    }
-    const b = keyed.find((x) => x.key === r.bucket);
-    if (b && Number(r.hits) > b.limit.limit) over.add(r.bucket);
-  }
-  return { over, openScopes };
+    SELECT 'open'::text AS kind, scope AS bucket, 0 AS hits, 0 AS lim FROM capture_circuit_breakers
+    WHERE scope IN (${sql.join(scopes.length > 0 ? scopes : [''])}) AND closes_at > ${now})`;
+  return {
+    ctes,
+    withinLimits: sql<boolean>`NOT EXISTS (SELECT 1 FROM limits WHERE kind = 'open' OR hits > lim)`,
+    read(result) {
+      const over = new Set<string>();
+      const openScopes = new Set<string>();
+      for (const r of result) {
+        if (r.kind === 'open') {
+          openScopes.add(r.bucket);
+          continue;
+        }
+        const b = keyed.find((x) => x.key === r.bucket);
+        if (b && Number(r.hits) > b.limit.limit) over.add(r.bucket);
+      }
+      return { over, openScopes };
+    },
+  };
 }
 
 export interface BreakerState {

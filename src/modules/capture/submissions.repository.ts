@@ -1,5 +1,6 @@
-import type { Selectable } from 'kysely';
+import type { RawBuilder, Selectable } from 'kysely';
 import type { Executor } from '../../shared/db/index.js';
+import { insertRowsIf } from '../../shared/db/insert-if.js';
 import type { FormSubmissionsTable } from '../../shared/db/schema.js';
 
 export type SubmissionRow = Selectable<FormSubmissionsTable>;
@@ -12,6 +13,14 @@ export async function insertSubmission(
     .insertInto('form_submissions')
     .values({ ...row, answers: JSON.stringify(row.answers), purposes: JSON.stringify(row.purposes) })
     .execute();
+}
+
+/** The submission row as a part of the sign-up fast path's statement (see shared/db/insert-if.ts). */
+export function submissionInsertPart(
+  row: Omit<SubmissionRow, 'answers' | 'purposes'> & { answers: Record<string, unknown>; purposes: string[] },
+  condition: RawBuilder<boolean>,
+): RawBuilder<unknown> {
+  return insertRowsIf('form_submissions', [row], condition);
 }
 
 export async function listSubmissions(

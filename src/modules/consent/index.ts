@@ -15,6 +15,7 @@ export {
 } from './ledger.js';
 export { issuePreferenceToken } from './preference-tokens.js';
 export {
+  newContactConsentParts,
   OPT_IN_LIMITS,
   type RequestConsentsInput,
   type RequestConsentsOutcome,

@@ -1,13 +1,18 @@
+import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../../shared/db/index.js';
+import { insertRowsIf } from '../../shared/db/insert-if.js';
 import { normalizeEmail } from '../../shared/email.js';
 import { AppError } from '../../shared/errors.js';
 import { isUuid, newId } from '../../shared/ids.js';
+import { jobRow } from '../../shared/jobs/index.js';
 import type { AppDeps } from '../../shared/module.js';
 import { suppressedExpression } from '../suppression/index.js';
 import {
+  DEFAULT_CONSENT_SETTINGS,
   insertNotice,
   lockContact,
   logConsentMail,
+  mailLogHash,
   readRequestState,
   writeConsentRequest,
 } from './consent.repository.js';
@@ -196,4 +201,96 @@ export async function requestConsents(
     },
   );
   return { outcome: 'doi-mail-queued' };
+}
+
+/**
+ * The sign-up fast path (capture): `requestConsents` for a contact that the same statement
+ * creates (see shared/db/insert-if.ts), for the case that needs no decision: the address is not
+ * suppressed and had no confirmation mail or notice in the longest limit window, so the request
+ * is written and its mail queued exactly as `requestConsents` would (`doi-mail-queued`). `ready`
+ * is that condition; `writes(contactCte)` are the statement's inserts, each only when the CTE
+ * `contactCte` returned the new contact. Anything else takes `requestConsents`'s way.
+ */
+export function newContactConsentParts(
+  input: RequestConsentsInput,
+  now: Date,
+): { ready: RawBuilder<boolean>; writes(contactCte: string): RawBuilder<unknown>[]; lane: string } {
+  validate(input);
+  const ws = input.workspaceId;
+  const hash = mailLogHash(ws, input.email);
+  const longest = Math.max(...OPT_IN_LIMITS.map((l) => l.windowMs), NOTICE_LIMIT.windowMs);
+  const tokenId = newId();
+  const checkedBoxes = input.purposes.map((p) => p.purpose);
+  const events = chainConsentEvents(
+    input.purposes.map((p) => ({
+      workspaceId: ws,
+      contactId: input.contactId,
+      purpose: p.purpose,
+      event: 'requested' as const,
+      occurredAt: now,
+      email: input.email.trim(),
+      formId: input.form.id,
+      formVersion: input.form.version,
+      pageUrl: input.form.pageUrl,
+      consentText: p.consentText,
+      consentTextVersion: p.consentTextVersion,
+      privacyNoticeVersion: input.form.privacyNoticeVersion,
+      checkedBoxes,
+      ip: input.ip,
+      userAgent: input.userAgent,
+      tokenRef: tokenId,
+      details: {
+        locale: input.locale,
+        previousStatus: null,
+        ...(input.asset ? { assetId: input.asset.id } : {}),
+      },
+    })),
+    null,
+  ).map((row) => ({
+    ...row,
+    checked_boxes: row.checked_boxes === null ? null : (JSON.parse(row.checked_boxes) as unknown),
+    details: JSON.parse(row.details) as unknown,
+  }));
+  const ready = sql<boolean>`NOT ${suppressedExpression(ws, input.email)} AND NOT EXISTS (
+    SELECT 1 FROM consent_mail_log WHERE workspace_id = ${ws} AND address_hash = ${hash}
+      AND created_at > ${new Date(now.getTime() - longest)})`;
+  const ttlHours = sql`coalesce((SELECT opt_in_token_ttl_hours FROM consent_settings WHERE workspace_id = ${ws}), ${DEFAULT_CONSENT_SETTINGS.optInTokenTtlHours})`;
+  return {
+    ready,
+    lane: OPT_IN_MAIL_JOB.lane ?? 'default',
+    writes: (cte) => {
+      const created = sql<boolean>`EXISTS (SELECT 1 FROM ${sql.table(cte)})`;
+      return [
+        insertRowsIf(
+          'consent_mail_log',
+          [{ workspace_id: ws, address_hash: hash, kind: 'opt_in', created_at: now }],
+          created,
+        ),
+        sql`INSERT INTO consent_tokens (id, workspace_id, contact_id, kind, purposes, locale, form_id, form_version, asset, created_at, expires_at)
+          SELECT ${tokenId}::uuid, ${ws}::uuid, ${input.contactId}::uuid, 'opt_in', ${JSON.stringify(checkedBoxes)}::jsonb,
+            ${input.locale}, ${input.form.id}::uuid, ${input.form.version}::int,
+            ${input.asset ? JSON.stringify(input.asset) : null}::jsonb, ${now}::timestamptz,
+            ${now}::timestamptz + ${ttlHours} * interval '1 hour'
+          WHERE ${created}`,
+        insertRowsIf(
+          'consents',
+          checkedBoxes.map((purpose) => ({
+            workspace_id: ws,
+            contact_id: input.contactId,
+            purpose,
+            status: 'pending',
+            requested_at: now,
+            updated_at: now,
+          })),
+          created,
+        ),
+        insertRowsIf('consent_events', events, created),
+        insertRowsIf(
+          'jobs',
+          [jobRow(OPT_IN_MAIL_JOB, { workspaceId: ws, tokenId }, { workspaceId: ws, now })],
+          created,
+        ),
+      ];
+    },
+  };
 }

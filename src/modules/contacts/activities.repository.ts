@@ -1,7 +1,9 @@
+import type { RawBuilder } from 'kysely';
 import type { Executor } from '../../shared/db/index.js';
+import { insertRowsIf } from '../../shared/db/insert-if.js';
 import type { Activity } from '../../shared/db/schema.js';
 import { AppError } from '../../shared/errors.js';
-import { enqueueActivityDeliveries, isActivityTypeSubscribed } from './activity-dispatch.js';
+import { deliveriesPart, enqueueActivityDeliveries, isActivityTypeSubscribed } from './activity-dispatch.js';
 
 /** `module.past-tense`, e.g. `mail.clicked`, `capture.form-submitted`, `contacts.merged`. */
 export const ACTIVITY_TYPE_RE = /^[a-z][a-z0-9-]{0,40}\.[a-z][a-z0-9-]{0,60}$/;
@@ -48,6 +50,35 @@ function validate(input: ActivityInput): string {
  */
 export async function recordActivity(trx: Executor, input: ActivityInput): Promise<void> {
   await recordActivities(trx, [input]);
+}
+
+/**
+ * One entry as parts of a larger statement (the sign-up fast path, see shared/db/insert-if.ts):
+ * `insert(condition)` returns the new row's id; `deliveries(cte)`, given the name the caller gave
+ * that insert, enqueues its subscribed handlers' delivery jobs (null when nobody subscribes), as
+ * `recordActivity` does. `lanes`: the lanes to wake (`notifyIfIdle`).
+ */
+export function activityParts(input: ActivityInput): {
+  insert(condition: RawBuilder<boolean>): RawBuilder<unknown>;
+  deliveries(cte: string): RawBuilder<unknown> | null;
+  lanes: string[];
+} {
+  const row = {
+    workspace_id: input.workspaceId,
+    contact_id: input.contactId,
+    origin_contact_id: input.contactId,
+    type: input.type,
+    occurred_at: input.occurredAt,
+    data: JSON.parse(validate(input)) as unknown,
+    source: input.source ?? null,
+    ref: input.ref ?? null,
+  };
+  const part = deliveriesPart(input.type, input.workspaceId, input.occurredAt);
+  return {
+    insert: (condition) => insertRowsIf('activities', [row], condition, ['id']),
+    deliveries: (cte) => part?.sql(cte) ?? null,
+    lanes: part ? [part.lane] : [],
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../../shared/db/index.js';
 import { defineJob, type JobDefinition, JobQueue } from '../../shared/jobs/index.js';
 import type { ActivityHandler, AppDeps } from '../../shared/module.js';
@@ -109,6 +110,30 @@ export async function enqueueActivityDeliveries(trx: Executor, rows: readonly Re
   await new JobQueue({ now: () => due }).enqueueMany(trx, deliveryDescriptor, payloads, {
     workspaceId: workspaces.size === 1 ? payloads[0]!.workspaceId : null,
   });
+}
+
+/**
+ * The delivery jobs of one entry of `type`, as a part of a larger statement: one job per
+ * subscribed handler for the row(s) returned by the CTE named `cte` (column `id`), due at
+ * `occurredAt` — what `enqueueActivityDeliveries` writes for it. Null when nobody subscribes.
+ */
+export function deliveriesPart(
+  type: string,
+  workspaceId: string,
+  occurredAt: Date,
+): { sql(cte: string): RawBuilder<unknown>; lane: string } | null {
+  const handlers = [...subscriptions].filter(([, types]) => matches(types, type)).map(([name]) => name);
+  if (handlers.length === 0) return null;
+  return {
+    lane: DELIVERY.lane,
+    sql: (
+      cte,
+    ) => sql`INSERT INTO jobs (workspace_id, name, lane, priority, payload, run_at, max_attempts, created_at, updated_at)
+      SELECT ${workspaceId}::uuid, ${DELIVERY.name}, ${DELIVERY.lane}, ${DELIVERY.priority},
+        jsonb_build_object('handler', h.name, 'workspaceId', ${workspaceId}::text, 'activityIds', jsonb_build_array(a.id::text)),
+        ${occurredAt}::timestamptz, ${DELIVERY.maxAttempts}, ${occurredAt}::timestamptz, ${occurredAt}::timestamptz
+      FROM ${sql.table(cte)} AS a CROSS JOIN unnest(${handlers}::text[]) AS h(name)`,
+  };
 }
 
 /**

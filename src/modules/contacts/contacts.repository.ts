@@ -1,10 +1,12 @@
+import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../../shared/db/index.js';
+import { insertRowsIf } from '../../shared/db/insert-if.js';
 import type { Contact } from '../../shared/db/schema.js';
 import { normalizeEmail } from '../../shared/email.js';
 import { AppError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { findOrCreateCompanyForDomain } from './companies.repository.js';
-import { domainOf, emailMatchKey } from './email-rules.js';
+import { domainOf, emailMatchKey, isFreemailDomain } from './email-rules.js';
 import { computeQuality } from './quality.js';
 
 export interface ContactFields {
@@ -55,6 +57,83 @@ export async function findContactByEmail(
     .where('workspace_id', '=', workspaceId)
     .where('email_normalized', '=', normalized)
     .executeTakeFirst();
+}
+
+/**
+ * The sign-up fast path (capture): a new contact as one part of a larger statement, the same row
+ * `upsertContactByEmail` would create, linked to the company of its domain when that company
+ * exists already. `ready` is false when a company would have to be created first (then the
+ * caller takes `upsertContactByEmail`'s way). `insert(condition)` inserts nothing when the
+ * condition is false or the address is known (returning no row then).
+ */
+export function newContactParts(
+  workspaceId: string,
+  email: string,
+  fields: ContactFields,
+  now: Date,
+): { id: string; ready: RawBuilder<boolean>; insert(condition: RawBuilder<boolean>): RawBuilder<unknown> } {
+  const normalized = normalizeEmail(email);
+  if (!normalized)
+    throw new AppError('VALIDATION_FAILED', {
+      fields: [{ field: 'email', message: 'not an e-mail address' }],
+    });
+  const values: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(COLUMNS)) {
+    const value = fields[key as keyof ContactFields];
+    if (value !== undefined && value !== null && value !== '') values[column] = value;
+  }
+  const meta: Record<string, { at: string; source: string }> = {};
+  for (const column of Object.keys(values)) meta[column] = { at: now.toISOString(), source: 'signup' };
+  const quality = computeQuality({
+    email: normalized,
+    fields: values,
+    customFields: {},
+    qualificationCustomKeys: [],
+    fieldMeta: meta,
+    domainStatus: undefined,
+    now,
+  });
+  const id = newId();
+  const row = {
+    id,
+    workspace_id: workspaceId,
+    email: email.trim(),
+    email_normalized: normalized,
+    email_match_key: emailMatchKey(normalized),
+    created_at: now,
+    updated_at: now,
+    field_meta: meta,
+    quality_score: quality.score,
+    quality_reasons: quality.reasons,
+    quality_checked_at: now,
+    ...values,
+  };
+  const domain = domainOf(normalized);
+  const linkable = !!domain && !isFreemailDomain(domain);
+  const companyMeta = { at: now.toISOString(), source: 'email-domain' };
+  return {
+    id,
+    ready: linkable
+      ? sql<boolean>`EXISTS (SELECT 1 FROM company_domains WHERE workspace_id = ${workspaceId} AND domain = ${domain})`
+      : sql<boolean>`TRUE`,
+    insert: (condition) => {
+      if (!linkable)
+        return sql`${insertRowsIf('contacts', [row], condition)}
+          ON CONFLICT (workspace_id, email_normalized) DO NOTHING RETURNING id`;
+      // As upsertContactByEmail links it: the company's id, its name unless one was given, and
+      // where the link came from.
+      const columns = Object.keys(row).filter((c) => c !== 'company_name' && c !== 'field_meta');
+      return sql`INSERT INTO contacts (${sql.join(columns.map((c) => sql.ref(c)))}, company_id, company_name, field_meta)
+        SELECT ${sql.join(columns.map((c) => sql.ref(`r.${c}`)))}, co.id, coalesce(r.company_name, co.name),
+          CASE WHEN co.id IS NULL THEN r.field_meta
+            ELSE r.field_meta || jsonb_build_object('company_id', ${JSON.stringify(companyMeta)}::jsonb) END
+        FROM jsonb_populate_record(NULL::contacts, ${JSON.stringify(row)}::jsonb) AS r
+        LEFT JOIN (company_domains d JOIN companies co ON co.id = d.company_id)
+          ON d.workspace_id = ${workspaceId} AND d.domain = ${domain}
+        WHERE ${condition}
+        ON CONFLICT (workspace_id, email_normalized) DO NOTHING RETURNING id`;
+    },
+  };
 }
 
 /**

@@ -10,6 +10,7 @@ import { registerSegmentRoutes } from './segments.routes.js';
 
 export {
   type ActivityInput,
+  activityParts,
   listTimeline,
   recordActivities,
   recordActivity,
@@ -23,6 +24,7 @@ export {
   type ContactFields,
   findContactByEmail,
   findContactById,
+  newContactParts,
   resolveMergedContact,
   upsertContactByEmail,
 } from './contacts.repository.js';

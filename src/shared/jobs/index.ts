@@ -6,8 +6,10 @@ export {
   type JobDefinition,
   type JobInfo,
   JobQueue,
+  jobRow,
   LANES,
   type Lane,
+  notifyIfIdle,
   PermanentJobError,
 } from './queue.js';
 export { asRecurring, type RecurringJob, scheduleRecurring } from './recurring.js';

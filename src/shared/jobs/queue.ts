@@ -198,7 +198,36 @@ export class JobQueue {
       .where('idempotency_key', 'in', [...idempotencyKeys])
       .executeTakeFirst();
     return Number(r.numDeletedRows);
-  }}
+  }
+}
+
+/**
+ * One job as a part of a larger statement (see shared/db/insert-if.ts): the row of `def` with
+ * `payload`, due now. The caller inserts it with its own condition and wakes the workers with
+ * `notifyIfIdle` in the same statement, as `enqueue` does.
+ */
+export function jobRow<S extends TSchema>(
+  def: JobDefinition<S>,
+  payload: Static<S>,
+  options: { workspaceId: string | null; now: Date },
+): Record<string, unknown> {
+  return {
+    workspace_id: options.workspaceId,
+    name: def.name,
+    lane: def.lane ?? 'default',
+    priority: def.priority ?? 0,
+    payload,
+    run_at: options.now,
+    max_attempts: def.maxAttempts ?? 10,
+    created_at: options.now,
+    updated_at: options.now,
+  };
+}
+
+/** `pg_notify` for `lane` when it had no due job before this statement (see `enqueueMany`). */
+export function notifyIfIdle(lane: Lane, now: Date): RawBuilder<unknown> {
+  return sql`(SELECT pg_notify(${JOBS_CHANNEL}, ${lane}) WHERE NOT ${dueJobExists(lane, now)})`;
+}
 
 /**
  * "Has this lane a job due at `now`?", answered by `jobs_due_idx` (lane, run_at) WHERE state =
