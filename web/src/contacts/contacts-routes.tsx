@@ -6,6 +6,7 @@ import { NotFoundPage } from '../shell/not-found-page.js';
 import { ContactPage } from './contact-page.js';
 import { ContactsPage } from './contacts-page.js';
 import { CustomFieldsPage } from './custom-fields-page.js';
+import { DuplicatesPage } from './duplicates-page.js';
 
 /** Everything under /contacts. */
 export function ContactsRoutes() {
@@ -17,6 +18,7 @@ export function ContactsRoutes() {
       <Route path="segments/:id" element={<SegmentEditorPage />} />
       <Route path="imports" element={<ImportsPage />} />
       <Route path="fields" element={<CustomFieldsPage />} />
+      <Route path="duplicates" element={<DuplicatesPage />} />
       <Route path=":id" element={<ContactPage />} />
       <Route path="*" element={<NotFoundPage />} />
     </Routes>

@@ -2,12 +2,13 @@ import { Tabs } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { useLocation, useNavigate } from 'react-router';
 
-const TABS = ['contacts', 'segments', 'imports', 'fields'] as const;
+const TABS = ['contacts', 'segments', 'duplicates', 'imports', 'fields'] as const;
 type Tab = (typeof TABS)[number];
 
 const PATHS: Record<Tab, string> = {
   contacts: '/contacts',
   segments: '/contacts/segments',
+  duplicates: '/contacts/duplicates',
   imports: '/contacts/imports',
   fields: '/contacts/fields',
 };

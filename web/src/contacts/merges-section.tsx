@@ -202,7 +202,15 @@ export function MergesSection({ detail, canWrite }: ContactSectionProps) {
   );
 }
 
-function MergeModal({ winner, loser, onClose }: { winner: Contact; loser: Contact; onClose: () => void }) {
+export function MergeModal({
+  winner,
+  loser,
+  onClose,
+}: {
+  winner: Contact;
+  loser: Contact;
+  onClose: () => void;
+}) {
   const { t } = useTranslation();
   const api = useApi();
   const invalidate = useInvalidateContacts();
