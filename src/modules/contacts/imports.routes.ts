@@ -14,8 +14,10 @@ import { csvLine } from './csv.js';
 import { listCustomFields } from './custom-fields.js';
 import {
   cancelImport,
+  confirmImport,
   findImport,
   type ImportJobs,
+  type ImportReview,
   ImportSettings,
   type ImportSettingsT,
   importReport,
@@ -50,6 +52,25 @@ const ImportBody = Type.Object({
   failure: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
   finishedAt: Type.Union([Type.String(), Type.Null()]),
+  /** The dry run of an import started with `review: true` (status `staged` until confirmed). */
+  review: Type.Union([
+    Type.Object({
+      rows: Type.Number(),
+      create: Type.Number(),
+      update: Type.Number(),
+      skip: Type.Number(),
+      suppressed: Type.Number(),
+      rejected: Type.Number(),
+      errors: Type.Array(
+        Type.Object({
+          row: Type.Number(),
+          email: Type.Union([Type.String(), Type.Null()]),
+          error: Type.String(),
+        }),
+      ),
+    }),
+    Type.Null(),
+  ]),
 });
 
 const toImportBody = (i: Import) => ({
@@ -74,6 +95,7 @@ const toImportBody = (i: Import) => ({
   failure: i.failure,
   createdAt: i.created_at.toISOString(),
   finishedAt: i.finished_at ? i.finished_at.toISOString() : null,
+  review: (i.review as unknown as ImportReview | null) ?? null,
 });
 
 /** Columns an export may contain, with their SQL. */
@@ -225,6 +247,42 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
           workspaceOf(request),
           request.params.id,
           request.body as ImportSettingsT,
+        ),
+      ),
+    }),
+  );
+
+  r.post(
+    '/api/v1/imports/:id/confirm',
+    {
+      config: { permission: 'contacts:write' },
+      schema: {
+        tags,
+        summary: 'Apply a reviewed import (after its dry run), optionally with another mode',
+        params: idParams,
+        body: Type.Object(
+          {
+            existing: Type.Optional(
+              Type.Union([Type.Literal('skip'), Type.Literal('update'), Type.Literal('fill_empty')]),
+            ),
+            mode: Type.Optional(Type.Union([Type.Literal('all_or_nothing'), Type.Literal('valid_rows')])),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ import: ImportBody }) },
+      },
+    },
+    async (request) => ({
+      import: toImportBody(
+        await confirmImport(
+          deps.db,
+          deps.clock,
+          deps.queue,
+          jobs,
+          actorOf(request),
+          workspaceOf(request),
+          request.params.id,
+          request.body,
         ),
       ),
     }),

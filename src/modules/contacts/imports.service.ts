@@ -137,6 +137,8 @@ const SYNONYMS: Record<string, string> = {
   tags: 'tags',
   stage: 'lifecycle_stage',
   'lifecycle stage': 'lifecycle_stage',
+  lifecyclestage: 'lifecycle_stage',
+  lebenszyklusphase: 'lifecycle_stage',
 };
 
 /** A proposed mapping for a header row: preset first, then names and synonyms, then custom field keys. */
