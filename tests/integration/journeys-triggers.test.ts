@@ -2,12 +2,16 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordActivity } from '../../src/modules/contacts/index.js';
 import { DATE_TRIGGERS_JOB } from '../../src/modules/journeys/triggers.js';
+import { upsertMailSettings } from '../../src/modules/mail/settings.repository.js';
+import { insertTemplate, upsertVariant } from '../../src/modules/mail/templates.repository.js';
 import { collectJobs } from '../../src/server.js';
 import { ManualClock } from '../../src/shared/clock.js';
+import { newId } from '../../src/shared/ids.js';
 import { JobWorker } from '../../src/shared/jobs/index.js';
 import { type Caller, createTestApp, type TestApp } from '../support/app.js';
 import { availableDbKinds } from '../support/deps.js';
-import { createConsentedContact, until } from '../support/mail.js';
+import { createConsentedContact, TEST_IMPRINT, until } from '../support/mail.js';
+import { decodeMail, SmtpSink } from '../support/smtp-sink.js';
 
 /*
  * Journey triggers beyond one timeline entry, on the real queue and worker: stage changed, a
@@ -18,6 +22,7 @@ import { createConsentedContact, until } from '../support/mail.js';
 
 describe.each(await availableDbKinds())('journey triggers on %s', (kind) => {
   const clock = new ManualClock('2026-03-02T08:00:00Z');
+  const sink = new SmtpSink();
   let t: TestApp;
   let admin: Caller;
   let ws: string;
@@ -74,7 +79,11 @@ describe.each(await availableDbKinds())('journey triggers on %s', (kind) => {
   }
 
   beforeAll(async () => {
-    t = await createTestApp(kind, { clock });
+    await sink.start();
+    t = await createTestApp(kind, {
+      clock,
+      config: { smtpUrl: sink.url, publicUrl: 'https://leads.acme.example' },
+    });
     admin = await t.login();
     ws = admin.workspaceId;
     worker = new JobWorker({
@@ -91,6 +100,7 @@ describe.each(await availableDbKinds())('journey triggers on %s', (kind) => {
   afterAll(async () => {
     await worker?.stop(1000);
     await t?.close();
+    await sink.stop();
   });
 
   it('lets a contact in when its stage changes to a named stage, not for other stages', async () => {
@@ -244,5 +254,99 @@ describe.each(await availableDbKinds())('journey triggers on %s', (kind) => {
       exit_reason: 'merged',
     });
     expect(rows.find((r) => r.contact_id === winner)).toMatchObject({ status: 'waiting' });
+  });
+
+  it('invites to an event: a mail with the event and its registration link', async () => {
+    await upsertMailSettings(
+      t.deps.db,
+      ws,
+      { imprint: TEST_IMPRINT, from_email: 'news@acme.example', from_name: 'Acme News' },
+      clock.now(),
+    );
+    const formId = newId();
+    await t.deps.db
+      .insertInto('forms')
+      .values({
+        id: formId,
+        workspace_id: ws,
+        slug: 'webinar-anmeldung',
+        name: 'Webinar',
+        kind: 'event',
+        draft: '{}',
+      })
+      .execute();
+    const created = await api('POST', '/api/v1/events', {
+      title: 'Webinar Instandhaltung 4.0',
+      startsAt: '2026-05-12T14:00:00Z',
+      endsAt: '2026-05-12T15:00:00Z',
+      timeZone: 'Europe/Berlin',
+      onlineUrl: 'https://webinar.acme.example/r/4711',
+      formId,
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const eventId = created.body.event.id as string;
+    const tpl = await insertTemplate(t.deps.db, {
+      id: newId(),
+      workspace_id: ws,
+      name: 'Einladung',
+      kind: 'marketing',
+      purpose: 'newsletter',
+      created_by: null,
+      created_at: clock.now(),
+    });
+    for (const locale of ['de', 'en'] as const)
+      await upsertVariant(t.deps.db, {
+        workspace_id: ws,
+        template_id: tpl.id,
+        locale,
+        subject: 'Einladung: {{ event.title }}',
+        preheader: '',
+        body_mjml:
+          '<mj-section><mj-column><mj-text><a href="{{ event.registrationUrl }}">Jetzt anmelden</a></mj-text></mj-column></mj-section>',
+        updated_at: clock.now(),
+      });
+    const created2 = await api('POST', '/api/v1/journeys', {
+      name: 'Webinar-Einladung',
+      definition: {
+        trigger: { type: 'manual' },
+        timeZone: 'Europe/Berlin',
+        startStepId: 'invite',
+        steps: [
+          {
+            id: 'invite',
+            type: 'invite-to-event',
+            eventId,
+            templateId: tpl.id,
+            purpose: 'newsletter',
+            next: null,
+          },
+        ],
+        goals: [],
+        exitRules: [],
+        reentry: { policy: 'never' },
+      },
+    });
+    expect(created2.status, JSON.stringify(created2.body)).toBe(201);
+    const id = created2.body.journey.id as string;
+    expect((await api('POST', `/api/v1/journeys/${id}/activate`)).status).toBe(200);
+    const contact = await createConsentedContact(t.deps.db, ws, 'invite@kunde.example', ['newsletter']);
+    expect((await api('POST', `/api/v1/journeys/${id}/contacts`, { contactIds: [contact] })).status).toBe(
+      200,
+    );
+    worker.wake();
+    const mail = await until('the invitation', () =>
+      sink.received.find((m) => m.to.includes('invite@kunde.example')),
+    );
+    const text = decodeMail(mail.raw);
+    expect(text).toContain('Einladung: Webinar Instandhaltung 4.0');
+    expect(text).toContain('https://leads.acme.example/f/webinar-anmeldung');
+    const run = await t.deps.db
+      .selectFrom('journey_step_runs')
+      .select(['outcome', 'detail'])
+      .where('journey_id', '=', id)
+      .where('step_id', '=', 'invite')
+      .executeTakeFirstOrThrow();
+    expect(run.outcome).toBe('completed');
+    expect(run.detail).toMatchObject({ eventId });
   });
 });

@@ -125,6 +125,8 @@ export const StepSchema = Type.Union([
   step('branch', { condition: ConditionSchema, yes: Next, no: Next }),
   /** A marketing mail whose template gets `asset.title` and `asset.url` (a tracked, expiring link). */
   step('offer-content', { assetId: Uuid, templateId: Uuid, purpose: Purpose, next: Next }),
+  /** A marketing mail whose template gets `event.title`, `event.startsAt`, `event.location` and `event.registrationUrl`. */
+  step('invite-to-event', { eventId: Uuid, templateId: Uuid, purpose: Purpose, next: Next }),
   step('update-contact', {
     set: Type.Optional(Type.Record(FieldName, Scalar)),
     addTags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 20 })),

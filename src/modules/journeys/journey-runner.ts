@@ -10,6 +10,7 @@ import type { AppDeps } from '../../shared/module.js';
 import { assetDownloadUrl, findAssetById } from '../capture/index.js';
 import { getSendPermission } from '../consent/index.js';
 import { type ActivityInput, isContactInSegment, recordActivities } from '../contacts/index.js';
+import { findEvent } from '../events/index.js';
 import { type EnqueueManyInput, enqueueMessage, enqueueMessages } from '../mail/index.js';
 import { type JourneyDefinition, type Step, segmentsIn } from './definition.js';
 import {
@@ -859,6 +860,50 @@ async function perform(
           to: contact.email,
           locale,
           template: { id: step.templateId, variables: { asset: { id: asset.id, title: asset.title, url } } },
+          idempotencyKey,
+        },
+      });
+      return 'deferred';
+    }
+    case 'invite-to-event': {
+      const event = await findEvent(trx, e.workspace_id, step.eventId);
+      if (!event || event.status !== 'scheduled') return { skipped: 'event_missing' };
+      if (event.starts_at.getTime() <= deps.clock.now().getTime()) return { skipped: 'event_started' };
+      // The registration page is the event's capture form (hosted at /f/<slug>); the slug is read
+      // here because capture offers no lookup for it.
+      const form = event.form_id
+        ? await trx
+            .selectFrom('forms')
+            .select('slug')
+            .where('workspace_id', '=', e.workspace_id)
+            .where('id', '=', event.form_id)
+            .executeTakeFirst()
+        : undefined;
+      if (!form) return { skipped: 'event_without_registration' };
+      w.mails.push({
+        run,
+        extra: { eventId: event.id },
+        input: {
+          workspaceId: e.workspace_id,
+          kind: 'marketing',
+          purpose: step.purpose,
+          contactId: e.contact_id,
+          to: contact.email,
+          locale,
+          template: {
+            id: step.templateId,
+            variables: {
+              event: {
+                id: event.id,
+                title: event.title,
+                startsAt: event.starts_at.toISOString(),
+                timeZone: event.time_zone,
+                location: event.location,
+                onlineUrl: event.online_url,
+                registrationUrl: `${deps.config.publicUrl}/f/${form.slug}`,
+              },
+            },
+          },
           idempotencyKey,
         },
       });

@@ -39,6 +39,8 @@ function actionDetail(step: Step): Record<string, unknown> {
       };
     case 'offer-content':
       return { action: 'offer-content', assetId: step.assetId, templateId: step.templateId };
+    case 'invite-to-event':
+      return { action: 'invite-to-event', eventId: step.eventId, templateId: step.templateId };
     case 'update-contact':
       return {
         action: 'update-contact',
