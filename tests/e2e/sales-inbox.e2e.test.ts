@@ -7,7 +7,8 @@ import { ensureUiBuilt } from './build-ui.js';
 
 /*
  * The sales inbox (web/src/sales/): leads handed to sales show up with their summary and SLA
- * countdown; the rep accepts one and rejects another with a reason — axe-clean in English and German.
+ * countdown; the rep accepts one and rejects another with a reason; the header's notification bell
+ * lists the new leads and marks them read — axe-clean in English and German.
  */
 
 async function expectAccessible(page: Page, where: string): Promise<void> {
@@ -86,7 +87,23 @@ describe.skipIf(!chromiumAvailable())('Sales inbox', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { level: 1, name: /^Welcome/ }).waitFor();
 
-    await page.goto(`${server.url}/app/leads`);
+    // The bell in the header: two new-lead notifications, unread; opening it lists them.
+    const bell = page.getByRole('button', { name: 'Notifications (2 unread)' });
+    await bell.click();
+    await page.getByText('New lead: Marta Beispiel').waitFor();
+    await expectAccessible(page, 'the notification bell (English)');
+    await page.getByRole('button', { name: /New lead: Jonas Beispiel/ }).click();
+    // Opening one marks it read and leads to the inbox.
+    await page.getByRole('button', { name: 'Notifications (1 unread)' }).waitFor();
+    expect(
+      (
+        await server.db
+          .selectFrom('notifications')
+          .select('read_at')
+          .where('workspace_id', '=', server.workspaceId)
+          .execute()
+      ).filter((n) => n.read_at !== null),
+    ).toHaveLength(1);
     await page.getByRole('heading', { level: 1, name: 'Leads' }).waitFor();
     await page.getByRole('heading', { level: 3, name: 'Marta Beispiel' }).waitFor();
     await page.getByText('no consent to phone contact').first().waitFor();
@@ -128,6 +145,12 @@ describe.skipIf(!chromiumAvailable())('Sales inbox', () => {
     await page.getByRole('heading', { level: 1, name: 'Leads' }).waitFor();
     await page.getByText('Abgelehnt wegen:').waitFor();
     await expectAccessible(page, 'the sales inbox (German)');
+    await page.getByRole('button', { name: 'Benachrichtigungen (1 ungelesen)' }).click();
+    // The inbox has its own notifications panel with the same button: use the bell's.
+    await page.getByRole('dialog').getByRole('button', { name: 'Alle als gelesen markieren' }).click();
+    await page.getByRole('button', { name: 'Benachrichtigungen (0 ungelesen)' }).waitFor();
+    await expectAccessible(page, 'the notification bell (German)');
+    await page.keyboard.press('Escape');
     for (const [tab, heading] of [
       ['Team', 'Vertriebsteam'],
       ['Gebiete', 'Gebiete'],

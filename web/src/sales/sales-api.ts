@@ -225,11 +225,13 @@ export function useRotateWebhookSecret() {
   });
 }
 
-export function useNotifications() {
+/** My in-app notifications; `pollMs` refreshes them (the header's bell). */
+export function useNotifications(pollMs?: number) {
   const api = useApi();
   return useQuery({
     queryKey: useWorkspaceKey('sales', 'notifications'),
     queryFn: () => api.get<{ unread: number; items: AppNotification[] }>('/api/v1/notifications'),
+    ...(pollMs ? { refetchInterval: pollMs } : {}),
   });
 }
 

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, Outlet } from 'react-router';
 import { CaptureBanner } from '../forms/capture-banner.js';
 import { LanguageMenu } from '../i18n/language-menu.js';
+import { NotificationBell } from '../sales/notification-bell.js';
 import { WorkspaceSwitcher } from '../workspace/workspace-switcher.js';
 import { BrandMark } from './brand.js';
 import { ColorSchemeToggle } from './color-scheme-toggle.js';
@@ -44,6 +45,7 @@ export function AppLayout() {
             <WorkspaceSwitcher />
           </Group>
           <Group gap={2} wrap="nowrap">
+            <NotificationBell />
             <LanguageMenu />
             <ColorSchemeToggle />
             <UserMenu />
