@@ -49,8 +49,12 @@ function useCanWrite(): boolean {
 
 function formatWhen(iso: string, timeZone: string): string {
   return new Intl.DateTimeFormat(undefined, {
-    dateStyle: 'medium',
-    timeStyle: 'short',
+    // dateStyle/timeStyle cannot be combined with timeZoneName.
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
     timeZone,
     timeZoneName: 'short',
   }).format(new Date(iso));
@@ -275,7 +279,7 @@ function RegistrationTable({
                         <Button
                           size="xs"
                           variant="subtle"
-                          aria-label={t('events.copyCheckinFor', { who })}
+                          aria-label={copied ? t('events.copied') : t('events.copyCheckinFor', { who })}
                           onClick={copy}
                         >
                           {copied ? t('events.copied') : t('events.copyCheckin')}
@@ -332,6 +336,7 @@ function AttendanceImport({ eventId }: { eventId: string }) {
           accept=".csv,text/csv,text/plain"
           value={file}
           clearable
+          clearButtonProps={{ 'aria-label': t('events.importClear') }}
           onChange={async (f) => {
             setFile(f);
             importCsv.reset();
