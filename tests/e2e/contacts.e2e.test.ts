@@ -301,7 +301,10 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
     );
     await page.getByRole('radio', { name: 'Import the valid rows' }).check();
     await expectAccessible(page, 'the column mapping (English)');
-    await page.getByRole('button', { name: 'Start import' }).click();
+    await page.getByRole('button', { name: 'Check rows' }).click();
+    // The dry run comes first; nothing is imported before "Import now".
+    await page.getByTestId('import-review').waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Import now' }).click();
     await poll(() => page.getByTestId('import-status').textContent(), 60_000).toBe('Import finished.');
     await page
       .getByRole('table', { name: 'Rows with errors or skipped' })

@@ -27,12 +27,26 @@ export interface ImportJob {
   failure: string | null;
   createdAt: string;
   finishedAt: string | null;
+  /** The dry run of an import started with `review` (status `staged` until confirmed). */
+  review: ImportReview | null;
+}
+
+export interface ImportReview {
+  rows: number;
+  create: number;
+  update: number;
+  skip: number;
+  suppressed: number;
+  rejected: number;
+  errors: { row: number; email: string | null; error: string }[];
 }
 
 export interface ImportSettings {
   mapping: Record<string, string>;
   existing: 'skip' | 'update' | 'fill_empty';
   mode: 'all_or_nothing' | 'valid_rows';
+  /** Stop after checking every row and show the dry run; the user confirms. */
+  review?: boolean;
   encoding?: 'utf-8' | 'windows-1252' | 'iso-8859-1';
   tags?: string[];
   consent?: { purpose: string; legalBasis: 'consent' | 'existing_customer'; proof: string };
@@ -111,8 +125,8 @@ export function useImportAction() {
       settings,
     }: {
       id: string;
-      action: 'start' | 'cancel' | 'resume';
-      settings?: ImportSettings;
+      action: 'start' | 'cancel' | 'resume' | 'confirm';
+      settings?: ImportSettings | Pick<ImportSettings, 'existing' | 'mode'>;
     }) =>
       (
         await api.post<{ import: ImportJob }>(

@@ -37,6 +37,7 @@ import { Page } from '../ui/page.js';
 import { useWorkspaceKey } from '../workspace/current-workspace.js';
 import {
   type ImportJob,
+  type ImportReview,
   type ImportSettings,
   PROFILE_TARGETS,
   parseCsv,
@@ -246,6 +247,7 @@ function MappingForm({ imp, suggested }: { imp: ImportJob; suggested: Record<str
       mapping: Object.fromEntries(Object.entries(mapping).filter(([, v]) => v)),
       existing,
       mode,
+      review: true,
       ...(encoding === 'utf-8' || encoding === 'windows-1252' || encoding === 'iso-8859-1'
         ? { encoding }
         : {}),
@@ -435,6 +437,7 @@ function ImportProgress({ imp }: { imp: ImportJob }) {
   ];
   return (
     <Stack>
+      {imp.status === 'staged' && imp.review ? <ImportReviewPanel imp={imp} review={imp.review} /> : null}
       <Paper p="md">
         <Group justify="space-between" mb="sm">
           <Title order={2} size="h4">
@@ -446,14 +449,16 @@ function ImportProgress({ imp }: { imp: ImportJob }) {
         <Text size="sm" mt="xs" role="status" aria-live="polite" data-testid="import-status">
           {imp.status === 'staging'
             ? t('imports.stagingText', { rows: fmt.number(imp.totalRows) })
-            : imp.status === 'applying'
-              ? t('imports.applyingText', {
-                  applied: fmt.number(imp.appliedRows),
-                  total: fmt.number(imp.totalRows),
-                })
-              : t(
-                  `imports.statusText.${imp.status === 'done' || imp.status === 'failed' || imp.status === 'cancelled' ? imp.status : 'other'}`,
-                )}
+            : imp.status === 'staged'
+              ? t('imports.stagedText')
+              : imp.status === 'applying'
+                ? t('imports.applyingText', {
+                    applied: fmt.number(imp.appliedRows),
+                    total: fmt.number(imp.totalRows),
+                  })
+                : t(
+                    `imports.statusText.${imp.status === 'done' || imp.status === 'failed' || imp.status === 'cancelled' ? imp.status : 'other'}`,
+                  )}
         </Text>
         {imp.failure ? (
           <Alert color="red" mt="sm" role="alert">
@@ -534,5 +539,106 @@ function ImportProgress({ imp }: { imp: ImportJob }) {
         </Paper>
       ) : null}
     </Stack>
+  );
+}
+
+/** The dry run: what the import would do, the first errors, and the user's go (or cancel). */
+function ImportReviewPanel({ imp, review }: { imp: ImportJob; review: ImportReview }) {
+  const { t } = useTranslation();
+  const fmt = useFormatters();
+  const action = useImportAction();
+  const initial = imp.settings as Partial<ImportSettings>;
+  const [existing, setExisting] = useState<ImportSettings['existing']>(initial.existing ?? 'fill_empty');
+  const [mode, setMode] = useState<ImportSettings['mode']>(initial.mode ?? 'all_or_nothing');
+  const known = review.update + review.skip;
+  const counts: [string, number][] = [
+    [t('imports.reviewCreate'), review.create],
+    [existing === 'skip' ? t('imports.reviewSkip') : t('imports.reviewUpdate'), known],
+    [t('imports.reviewSuppressed'), review.suppressed],
+    [t('imports.reviewRejected'), review.rejected],
+  ];
+  const blocked = mode === 'all_or_nothing' && review.rejected > 0;
+  const fail = (e: unknown) => notifications.show({ color: 'red', message: messageOf(e, t) });
+  return (
+    <Paper p="md" data-testid="import-review">
+      <Title order={2} size="h4" mb="xs">
+        {t('imports.reviewTitle')}
+      </Title>
+      <Text size="sm" c="dimmed" mb="sm">
+        {t('imports.reviewHint', { rows: fmt.number(review.rows) })}
+      </Text>
+      <SimpleGrid cols={{ base: 2, sm: 4 }} mb="md">
+        {counts.map(([label, n]) => (
+          <div key={label}>
+            <Text size="xs" c="dimmed">
+              {label}
+            </Text>
+            <Text fw={700}>{fmt.number(n)}</Text>
+          </div>
+        ))}
+      </SimpleGrid>
+      {review.errors.length > 0 ? (
+        <Table.ScrollContainer minWidth={500} mb="md">
+          <Table aria-label={t('imports.reviewErrors')}>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th scope="col">{t('imports.reportRow')}</Table.Th>
+                <Table.Th scope="col">{t('imports.reportEmail')}</Table.Th>
+                <Table.Th scope="col">{t('imports.reportError')}</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {review.errors.map((e) => (
+                <Table.Tr key={e.row}>
+                  <Table.Td>{e.row}</Table.Td>
+                  <Table.Td style={{ overflowWrap: 'anywhere' }}>{e.email}</Table.Td>
+                  <Table.Td style={{ overflowWrap: 'anywhere' }}>{e.error}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      ) : null}
+      <SimpleGrid cols={{ base: 1, sm: 2 }}>
+        <Radio.Group
+          label={t('imports.existing')}
+          value={existing}
+          onChange={(v) => setExisting(v as ImportSettings['existing'])}
+        >
+          <Stack gap={6} mt="xs">
+            {(['fill_empty', 'update', 'skip'] as const).map((v) => (
+              <Radio key={v} value={v} label={t(`imports.existingModes.${v}`)} />
+            ))}
+          </Stack>
+        </Radio.Group>
+        <Radio.Group
+          label={t('imports.mode')}
+          value={mode}
+          onChange={(v) => setMode(v as ImportSettings['mode'])}
+        >
+          <Stack gap={6} mt="xs">
+            {(['all_or_nothing', 'valid_rows'] as const).map((v) => (
+              <Radio key={v} value={v} label={t(`imports.modes.${v}`)} />
+            ))}
+          </Stack>
+        </Radio.Group>
+      </SimpleGrid>
+      {blocked ? (
+        <Alert color="yellow" mt="md">
+          {t('imports.reviewBlocked', { rows: fmt.number(review.rejected) })}
+        </Alert>
+      ) : null}
+      <Group justify="flex-end" mt="md">
+        <Button
+          onClick={() =>
+            action.mutate({ id: imp.id, action: 'confirm', settings: { existing, mode } }, { onError: fail })
+          }
+          disabled={blocked}
+          loading={action.isPending}
+        >
+          {t('imports.confirm')}
+        </Button>
+      </Group>
+    </Paper>
   );
 }
