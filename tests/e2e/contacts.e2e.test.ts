@@ -190,11 +190,26 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
   it('keeps the chosen columns for the next visit', async () => {
     await page.getByRole('button', { name: 'Columns' }).click();
     await page.getByRole('checkbox', { name: 'Tags' }).check();
+    // A new column comes last; move it one place to the left (before "Created").
+    await page.getByRole('button', { name: 'Move Tags left' }).click();
+    await expectAccessible(page, 'the column chooser (English)');
     await page.keyboard.press('Escape');
+    const headers = () => page.getByRole('table', { name: 'Contacts' }).locator('thead th').allTextContents();
     await page.getByRole('table', { name: 'Contacts' }).getByRole('columnheader', { name: 'Tags' }).waitFor();
+    const order = (h: string[]) => [
+      h.findIndex((x) => x.startsWith('Tags')),
+      h.findIndex((x) => x.startsWith('Created')),
+    ];
+    await poll(async () => {
+      const [tags = -1, created = -1] = order(await headers());
+      return tags >= 0 && tags < created;
+    }).toBe(true);
     await page.reload();
     await page.getByRole('table', { name: 'Contacts' }).getByRole('columnheader', { name: 'Tags' }).waitFor();
     await page.getByText('fair-2026', { exact: true }).waitFor();
+    const [tags = -1, created = -1] = order(await headers());
+    expect(tags).toBeGreaterThanOrEqual(0);
+    expect(tags).toBeLessThan(created);
   });
 
   it('opens a contact and shows its timeline, newest first', async () => {
@@ -249,6 +264,16 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
     await page.getByRole('checkbox', { name: 'NOT (exclude these)' }).first().check();
     await poll(live).toBe('0 contacts match');
     await page.getByRole('checkbox', { name: 'NOT (exclude these)' }).first().uncheck();
+    await page.getByRole('button', { name: 'Remove condition 2' }).click();
+    await poll(live).toBe('1 contact matches');
+    // A score condition: fit of at least 0 holds for everybody (no scores yet counts as fit 0).
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    await page.getByRole('combobox', { name: 'Condition 2: kind' }).click();
+    await page.getByRole('option', { name: 'Score', exact: true }).click();
+    await page.getByRole('combobox', { name: 'Condition 2: score' }).waitFor();
+    await page.getByRole('textbox', { name: 'Condition 2: value' }).fill('0');
+    await poll(live).toBe(`${PEOPLE + 1} contacts match`);
+    await expectAccessible(page, 'the segment builder with a score condition (English)');
     await page.getByRole('button', { name: 'Remove condition 2' }).click();
     await poll(live).toBe('1 contact matches');
     await expectAccessible(page, 'the segment builder (English)');
@@ -370,6 +395,22 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
       server.workspaceId,
     );
     expect(back.body.contact.mergedIntoContactId).toBeNull();
+
+    // The workspace-wide list proposes the pair again (the merge was undone); "not a duplicate"
+    // removes it for good.
+    await openPage(page, `${server.url}/app/contacts/duplicates`, 'Possible duplicates');
+    const pair = page.getByTestId('duplicate-pair').filter({ hasText: 'z.zimmer@example.com' });
+    await pair.getByText('Same name and company').waitFor();
+    await expectAccessible(page, 'the possible duplicates (English)');
+    await pair.getByRole('button', { name: /are not duplicates$/ }).click();
+    await page.getByText('No possible duplicates.').waitFor();
+    const left = await api.request<{ items: unknown[] }>(
+      'GET',
+      '/api/v1/contacts/duplicates',
+      undefined,
+      server.workspaceId,
+    );
+    expect(left.body.items).toEqual([]);
   });
 
   it('is accessible in German on every page', async () => {
@@ -388,6 +429,7 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
       [`/app/contacts/${zoeId}?tab=timeline`, 'Zoe Zimmer'],
       [`/app/contacts/${zoeId}?tab=quality`, 'Zoe Zimmer'],
       [`/app/contacts/${zoeId}?tab=duplicates`, 'Zoe Zimmer'],
+      ['/app/contacts/duplicates', 'Mögliche Dubletten'],
       ['/app/contacts/segments', 'Segmente'],
       ['/app/contacts/segments/new', 'Neues Segment'],
       ['/app/contacts/imports', 'Kontakte importieren'],

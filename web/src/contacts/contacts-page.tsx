@@ -1,14 +1,15 @@
 import {
+  ActionIcon,
   Alert,
   Anchor,
   Badge,
   Button,
   Checkbox,
   Group,
-  Menu,
   Modal,
   MultiSelect,
   Paper,
+  Popover,
   Select,
   Stack,
   Table,
@@ -378,29 +379,71 @@ function ColumnPicker({
 }) {
   const { t } = useTranslation();
   const all: ColumnId[] = [...BUILT_IN_COLUMNS, ...defs.map((d) => `custom:${d.key}` as ColumnId)];
+  // The shown columns first, in the user's order (which is the table's order), then the others.
+  const shown = columns.filter((c) => all.includes(c));
+  const rest = all.filter((c) => !shown.includes(c));
+  const move = (i: number, by: -1 | 1) => {
+    const next = [...shown];
+    const [c] = next.splice(i, 1);
+    next.splice(i + by, 0, c as ColumnId);
+    onChange(next);
+  };
   return (
-    <Menu closeOnItemClick={false} position="bottom-start">
-      <Menu.Target>
+    <Popover position="bottom-start" shadow="md" trapFocus>
+      <Popover.Target>
         <Button variant="default" leftSection={<IconColumns size={18} aria-hidden />}>
           {t('contacts.chooseColumns')}
         </Button>
-      </Menu.Target>
-      <Menu.Dropdown>
-        {all.map((c) => (
-          <Menu.Item key={c} p={0}>
-            <Checkbox
-              p="xs"
-              label={columnLabel(t, c, defs)}
-              checked={columns.includes(c)}
-              onChange={(e) => {
-                const next = e.currentTarget.checked ? [...columns, c] : columns.filter((x) => x !== c);
-                if (next.length > 0) onChange(all.filter((x) => next.includes(x)));
-              }}
-            />
-          </Menu.Item>
-        ))}
-      </Menu.Dropdown>
-    </Menu>
+      </Popover.Target>
+      <Popover.Dropdown>
+        <Stack
+          gap={4}
+          role="group"
+          aria-label={t('contacts.chooseColumns')}
+          mah={420}
+          style={{ overflowY: 'auto' }}
+        >
+          {[...shown, ...rest].map((c) => {
+            const i = shown.indexOf(c);
+            const label = columnLabel(t, c, defs);
+            return (
+              <Group key={c} gap={4} justify="space-between" wrap="nowrap">
+                <Checkbox
+                  label={label}
+                  checked={i >= 0}
+                  onChange={(e) => {
+                    const next = e.currentTarget.checked ? [...shown, c] : shown.filter((x) => x !== c);
+                    if (next.length > 0) onChange(next);
+                  }}
+                />
+                {i >= 0 ? (
+                  <Group gap={0} wrap="nowrap">
+                    <ActionIcon
+                      variant="subtle"
+                      size="sm"
+                      disabled={i === 0}
+                      onClick={() => move(i, -1)}
+                      aria-label={t('contacts.moveColumnLeft', { column: label })}
+                    >
+                      <IconArrowUp size={14} aria-hidden />
+                    </ActionIcon>
+                    <ActionIcon
+                      variant="subtle"
+                      size="sm"
+                      disabled={i === shown.length - 1}
+                      onClick={() => move(i, 1)}
+                      aria-label={t('contacts.moveColumnRight', { column: label })}
+                    >
+                      <IconArrowDown size={14} aria-hidden />
+                    </ActionIcon>
+                  </Group>
+                ) : null}
+              </Group>
+            );
+          })}
+        </Stack>
+      </Popover.Dropdown>
+    </Popover>
   );
 }
 

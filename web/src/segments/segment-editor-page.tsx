@@ -14,6 +14,7 @@ import { useFormatters } from '../ui/format.js';
 import { Loading } from '../ui/loading.js';
 import { Page } from '../ui/page.js';
 import { GroupEditor } from './segment-builder.js';
+import { SegmentQuality } from './segment-quality.js';
 import {
   emptyGroup,
   type Group as GroupNode,
@@ -118,6 +119,7 @@ function SegmentEditor({ segment }: { segment: Segment | undefined }) {
             ) : null}
           </Paper>
           <GroupEditor group={definition} onChange={setDefinition} />
+          <SegmentQuality definition={debounced} />
           {save.isError && Object.keys(errors).length === 0 ? (
             <Alert color="red" role="alert">
               {messageOf(save.error, t)}
