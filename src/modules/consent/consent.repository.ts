@@ -218,6 +218,50 @@ export async function findConsentTokenById(
     .executeTakeFirst();
 }
 
+/**
+ * What the confirmation-mail job needs, in one statement: the request, its contact's address, the
+ * workspace's name and its retention of unconfirmed requests (the default when it set none).
+ */
+export async function findOptInMailInput(
+  db: Executor,
+  workspaceId: string,
+  tokenId: string,
+): Promise<
+  | {
+      request: ConsentToken;
+      contact: { id: string; email: string } | null;
+      workspaceName: string | null;
+      unconfirmedRetentionDays: number;
+    }
+  | undefined
+> {
+  const row = await db
+    .selectFrom('consent_tokens as t')
+    .leftJoin('contacts as c', (j) =>
+      j.onRef('c.id', '=', 't.contact_id').onRef('c.workspace_id', '=', 't.workspace_id'),
+    )
+    .leftJoin('workspaces as w', 'w.id', 't.workspace_id')
+    .leftJoin('consent_settings as s', 's.workspace_id', 't.workspace_id')
+    .selectAll('t')
+    .select([
+      'c.id as c_id',
+      'c.email as c_email',
+      'w.name as w_name',
+      's.unconfirmed_retention_days as s_retention',
+    ])
+    .where('t.workspace_id', '=', workspaceId)
+    .where('t.id', '=', tokenId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { c_id, c_email, w_name, s_retention, ...request } = row;
+  return {
+    request: request as ConsentToken,
+    contact: c_id && c_email ? { id: c_id, email: c_email } : null,
+    workspaceName: w_name ?? null,
+    unconfirmedRetentionDays: s_retention ?? DEFAULT_CONSENT_SETTINGS.unconfirmedRetentionDays,
+  };
+}
+
 /** The token row behind a link's selector; the caller checks the verifier. Not workspace-scoped: the link is the only key. */
 export async function findConsentTokenBySelector(
   db: Executor,

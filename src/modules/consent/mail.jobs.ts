@@ -2,13 +2,7 @@ import { defineJob } from '../../shared/jobs/index.js';
 import type { AppDeps } from '../../shared/module.js';
 import { enqueueMessage } from '../mail/index.js';
 import { findWorkspaceById } from '../workspaces/index.js';
-import {
-  findConsentSettings,
-  findConsentTokenById,
-  findContact,
-  setNoticeMailed,
-  setTokenMailed,
-} from './consent.repository.js';
+import { findContact, findOptInMailInput, setNoticeMailed, setTokenMailed } from './consent.repository.js';
 import { CONFIRMED_NOTICE_JOB, OPT_IN_MAIL_JOB } from './job-refs.js';
 import { appendConsentEvent } from './ledger.js';
 import {
@@ -30,18 +24,20 @@ export const optInMailJob = (deps: AppDeps) =>
   defineJob({
     ...OPT_IN_MAIL_JOB,
     async handler({ workspaceId, tokenId }, ctx) {
-      const request = await findConsentTokenById(ctx.db, workspaceId, tokenId);
+      // One read for the request, its address, the workspace's name and retention setting.
+      const input = await findOptInMailInput(ctx.db, workspaceId, tokenId);
+      const request = input?.request;
       // Purged or erased meanwhile, or done by an earlier run: nothing to send.
-      if (!request || request.message_id || request.used_at) return;
+      if (!input || !request || request.message_id || request.used_at) return;
       const now = ctx.clock.now();
       if (request.expires_at && request.expires_at <= now) {
         ctx.log.warn({ event: 'consent.opt-in-mail-skipped', reason: 'expired', tokenId }, 'request expired');
         return;
       }
-      const contact = await findContact(ctx.db, workspaceId, request.contact_id);
-      const workspace = await findWorkspaceById(ctx.db, workspaceId);
-      if (!contact || !workspace) return;
-      const settings = await findConsentSettings(ctx.db, workspaceId);
+      const contact = input.contact;
+      if (!contact || input.workspaceName === null) return;
+      const workspace = { name: input.workspaceName };
+      const settings = { unconfirmedRetentionDays: input.unconfirmedRetentionDays };
       const issued = issueToken();
       const content = renderOptInMail({
         locale: request.locale,
