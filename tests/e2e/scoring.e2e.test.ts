@@ -155,4 +155,30 @@ describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
       .waitFor();
     await expectAccessible(page, 'the contact score tab after BANT');
   });
+  it('renames stages and sets the allowed moves, accessibly in English and German', async () => {
+    await page.goto(`${server.url}/app/scoring`);
+    await page.getByRole('heading', { level: 2, name: 'Lifecycle stages' }).waitFor();
+    await page.getByLabel('English label for MQL').fill('Marketing lead');
+    await page.getByLabel('German label for MQL').fill('Marketing-Lead');
+    await page.getByLabel('Subscriber may move to').first().click();
+    await page.getByRole('option', { name: 'Engaged' }).click();
+    await page.keyboard.press('Escape');
+    await expectAccessible(page, 'the lifecycle editor (English)');
+    await page.getByRole('button', { name: 'Save stages' }).click();
+    await page.getByText('Stages saved.').waitFor();
+    const row = await server.db
+      .selectFrom('scoring_settings')
+      .select('settings')
+      .where('workspace_id', '=', server.workspaceId)
+      .executeTakeFirstOrThrow();
+    const saved = row.settings as { stageLabels: unknown; transitions: unknown };
+    expect(saved.stageLabels).toMatchObject({ mql: { en: 'Marketing lead', de: 'Marketing-Lead' } });
+    expect(saved.transitions).toEqual({ subscriber: ['engaged'] });
+
+    await page.getByRole('button', { name: /^Language:/ }).click();
+    await page.getByRole('menuitem', { name: 'Deutsch' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Lebenszyklus-Phasen' }).waitFor();
+    await page.getByLabel('Englische Bezeichnung für MQL').waitFor();
+    await expectAccessible(page, 'the lifecycle editor (German)');
+  });
 });

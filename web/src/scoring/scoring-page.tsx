@@ -3,6 +3,7 @@ import {
   Button,
   Checkbox,
   Group,
+  MultiSelect,
   NumberInput,
   Paper,
   Progress,
@@ -24,6 +25,7 @@ import { messageOf } from '../ui/errors.js';
 import { Page } from '../ui/page.js';
 import {
   type MqlRule,
+  type ScoringSettings,
   useInvalidateScoring,
   useRecomputeProgress,
   useScoringRules,
@@ -53,6 +55,7 @@ export function ScoringPage() {
     <Page title={t('scoring.title')} description={t('scoring.description')}>
       <RecomputeBar />
       <MqlEditor />
+      <LifecycleEditor />
       <RulesEditor />
     </Page>
   );
@@ -147,6 +150,116 @@ function MqlEditor() {
           </Alert>
         ) : null}
         {preview.error ? <Alert color="red">{messageOf(preview.error, t)}</Alert> : null}
+      </Stack>
+    </Paper>
+  );
+}
+
+const STAGES = [
+  'subscriber',
+  'engaged',
+  'mql',
+  'sal',
+  'sql',
+  'opportunity',
+  'customer',
+  'recycled',
+  'disqualified',
+] as const;
+
+/** The workspace's own stage names (de/en) and which moves are allowed from each stage. */
+function LifecycleEditor() {
+  const { t } = useTranslation();
+  const api = useApi();
+  const settings = useScoringSettings();
+  const invalidate = useInvalidateScoring();
+  const [labels, setLabels] = useState<ScoringSettings['stageLabels'] | null>(null);
+  const [moves, setMoves] = useState<Record<string, string[]>>({});
+  useEffect(() => {
+    if (settings.data && !labels) {
+      setLabels(settings.data.stageLabels ?? {});
+      setMoves(settings.data.transitions ?? {});
+    }
+  }, [settings.data, labels]);
+  const save = useMutation({
+    mutationFn: () => {
+      // A stage without a restriction may move anywhere (not listed).
+      const transitions = Object.fromEntries(Object.entries(moves).filter(([, to]) => to.length > 0));
+      return api.request('PUT', '/api/v1/scoring/settings', {
+        body: {
+          ...settings.data,
+          stageLabels: labels,
+          transitions: Object.keys(transitions).length > 0 ? transitions : null,
+        },
+      });
+    },
+    onSuccess: () => {
+      notifications.show({ color: 'green', message: t('scoring.lifecycle.saved') });
+      invalidate();
+    },
+    onError: (err) => notifications.show({ color: 'red', message: messageOf(err, t) }),
+  });
+  if (!labels) return null;
+  const stageName = (s: (typeof STAGES)[number]) => t(`contacts.stages.${s}`);
+  const setLabel = (stage: string, lang: 'de' | 'en', value: string) =>
+    setLabels({ ...labels, [stage]: { ...(labels[stage] ?? {}), [lang]: value || undefined } });
+  return (
+    <Paper withBorder p="md" component="section" aria-labelledby="lifecycle-title">
+      <Stack gap="sm">
+        <Title order={2} size="h4" id="lifecycle-title">
+          {t('scoring.lifecycle.title')}
+        </Title>
+        <Text size="sm" c="dimmed">
+          {t('scoring.lifecycle.hint')}
+        </Text>
+        <Table>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>{t('scoring.stage')}</Table.Th>
+              <Table.Th>{t('scoring.lifecycle.nameDe')}</Table.Th>
+              <Table.Th>{t('scoring.lifecycle.nameEn')}</Table.Th>
+              <Table.Th>{t('scoring.lifecycle.movesTo')}</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {STAGES.map((stage) => (
+              <Table.Tr key={stage}>
+                <Table.Td>{stageName(stage)}</Table.Td>
+                <Table.Td>
+                  <TextInput
+                    aria-label={t('scoring.lifecycle.nameDeOf', { stage: stageName(stage) })}
+                    value={labels[stage]?.de ?? ''}
+                    maxLength={60}
+                    onChange={(e) => setLabel(stage, 'de', e.currentTarget.value)}
+                  />
+                </Table.Td>
+                <Table.Td>
+                  <TextInput
+                    aria-label={t('scoring.lifecycle.nameEnOf', { stage: stageName(stage) })}
+                    value={labels[stage]?.en ?? ''}
+                    maxLength={60}
+                    onChange={(e) => setLabel(stage, 'en', e.currentTarget.value)}
+                  />
+                </Table.Td>
+                <Table.Td miw={220}>
+                  <MultiSelect
+                    aria-label={t('scoring.lifecycle.movesToOf', { stage: stageName(stage) })}
+                    placeholder={moves[stage]?.length ? undefined : t('scoring.lifecycle.anyStage')}
+                    data={STAGES.filter((s) => s !== stage).map((s) => ({ value: s, label: stageName(s) }))}
+                    value={moves[stage] ?? []}
+                    onChange={(v) => setMoves({ ...moves, [stage]: v })}
+                    comboboxProps={{ withinPortal: false }}
+                  />
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+        <Group>
+          <Button onClick={() => save.mutate()} loading={save.isPending}>
+            {t('scoring.lifecycle.save')}
+          </Button>
+        </Group>
       </Stack>
     </Paper>
   );
