@@ -867,7 +867,7 @@ async function perform(
     }
     case 'invite-to-event': {
       const event = await findEvent(trx, e.workspace_id, step.eventId);
-      if (!event || event.status !== 'scheduled') return { skipped: 'event_missing' };
+      if (event?.status !== 'scheduled') return { skipped: 'event_missing' };
       if (event.starts_at.getTime() <= deps.clock.now().getTime()) return { skipped: 'event_started' };
       // The registration page is the event's capture form (hosted at /f/<slug>); the slug is read
       // here because capture offers no lookup for it.
