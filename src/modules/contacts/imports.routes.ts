@@ -124,7 +124,12 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
   // Uploads are raw CSV bodies, streamed into the database; the parser lives only in this plugin.
   app.register(async (child) => {
     child.addContentTypeParser(
-      ['text/csv', 'application/octet-stream', 'text/plain'],
+      [
+        'text/csv',
+        'application/octet-stream',
+        'text/plain',
+        'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      ],
       (_req, payload, done) => done(null, payload),
     );
     child.withTypeProvider<TypeBoxTypeProvider>().post(

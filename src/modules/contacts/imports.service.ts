@@ -23,6 +23,7 @@ import {
   emailSyntaxProblem,
   isFreemailDomain,
 } from './email-rules.js';
+import { isXlsxFileName, xlsxToCsv } from './import-xlsx.js';
 import { computeQuality } from './quality.js';
 
 /*
@@ -277,6 +278,8 @@ export async function uploadImport(
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let sample: Buffer | undefined;
+  // An Excel file becomes CSV text while it streams in; from here on it is a CSV upload.
+  const source = isXlsxFileName(fileName) ? xlsxToCsv(body, maxBytes) : body;
   const flush = async () => {
     if (pendingBytes === 0) return;
     const data = Buffer.concat(pending);
@@ -286,7 +289,7 @@ export async function uploadImport(
     pendingBytes = 0;
   };
   try {
-    for await (const piece of body) {
+    for await (const piece of source) {
       const buf = typeof piece === 'string' ? Buffer.from(piece) : Buffer.from(piece);
       size += buf.length;
       if (size > maxBytes) throw new AppError('PAYLOAD_TOO_LARGE', { maxBytes });

@@ -99,7 +99,7 @@ function UploadForm({ onUploaded }: { onUploaded: (id: string, mapping: Record<s
             <FileInput
               label={t('imports.file')}
               description={t('imports.fileHint')}
-              accept=".csv,text/csv,text/plain"
+              accept=".csv,.xlsx,text/csv,text/plain"
               value={file}
               onChange={setFile}
               clearable
