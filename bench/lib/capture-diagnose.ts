@@ -1,6 +1,7 @@
 import { benchEnv, tempDir } from './common.js';
 import { createBenchDatabase } from './db.js';
 import { installQueryCounter } from './query-counter.js';
+import { SMTPServer } from 'smtp-server';
 
 const N = Number(process.argv[2] ?? 300);
 const CONC = Number(process.argv[3] ?? 1);
@@ -17,15 +18,20 @@ const capture = createCaptureModule({
   powEnabled: false,
   limits: { perIp: huge, perForm: huge, perWorkspace: huge, global: huge, breakerMinutes: 1 },
 });
+const withWorker = process.env.WORKER === '1';
+let received = 0;
+const sink = new SMTPServer({ disabledCommands: ['AUTH', 'STARTTLS'], logger: false, disableReverseLookup: true, onData(stream, _s, cb) { stream.on('data', () => {}); stream.on('end', () => { received++; cb(); }); } });
+await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+const smtpPort = (sink.server.address() as { port: number }).port;
 const bdb = dbKind === 'pg' ? await createBenchDatabase() : undefined;
 const dir = tempDir('capture-diag');
 const config = loadConfig(
-  benchEnv({ dataDir: dir.dir, databaseUrl: bdb?.url, extra: { DATABASE_POOL_SIZE: '20' } }),
+  benchEnv({ dataDir: dir.dir, databaseUrl: bdb?.url, extra: { DATABASE_POOL_SIZE: '20', JOB_POLL_MS: '200', ...(withWorker ? { SMTP_URL: `smtp://127.0.0.1:${smtpPort}?tls=off` } : {}) } }),
 );
 const running = await startLeadwerk({
   config,
   api: true,
-  worker: false,
+  worker: withWorker,
   modules: MODULES.map((m) => (m.name === 'capture' ? capture : m)),
 });
 try {
@@ -83,6 +89,7 @@ try {
     await res.arrayBuffer();
   };
   for (let i = 0; i < 50; i++) await one();
+  if (withWorker) while (received < 50) await new Promise((r) => setTimeout(r, 100));
   counter.reset();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
@@ -91,6 +98,7 @@ try {
     while (seq < 50 + N) await one();
   };
   await Promise.all(Array.from({ length: CONC }, worker));
+  if (withWorker) while (received < 50 + N) await new Promise((r) => setTimeout(r, 100));
   const t1 = performance.now();
   const h1 = process.hrtime.bigint() / 1000n;
   console.error(`window ${h0} ${h1}`);
@@ -111,4 +119,5 @@ try {
   await running.stop();
   await bdb?.drop();
   dir.remove();
+  sink.close();
 }

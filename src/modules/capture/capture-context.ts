@@ -13,6 +13,11 @@ export interface CaptureOptions {
   timeTrap: { minSeconds: number; maxSeconds: number };
   /** How long a form looked up by slug is reused before it is read again. */
   formCacheMs: number;
+  /**
+   * Write a new address's sign-up in one statement when nothing needs deciding (see
+   * docs/practices/capture.md, "Performance"). Off only in the test that compares both ways.
+   */
+  fastPath: boolean;
 }
 
 export const DEFAULT_CAPTURE_OPTIONS: CaptureOptions = {
@@ -21,6 +26,7 @@ export const DEFAULT_CAPTURE_OPTIONS: CaptureOptions = {
   powEnabled: true,
   timeTrap: { minSeconds: 2, maxSeconds: 24 * 3600 },
   formCacheMs: 2000,
+  fastPath: true,
 };
 
 export interface LiveForm {

@@ -325,7 +325,7 @@ export async function submitForm(
     [globalScope, workspaceScope(form.workspace_id)],
   );
   let counted: { over: Set<string>; openScopes: Set<string> };
-  if (purposes.length > 0) {
+  if (purposes.length > 0 && options.fastPath) {
     // The common case in one statement: a new address, within every limit, not suppressed, no
     // recent confirmation mail, its company (if any) known — contact, submission, consent request
     // with its ledger entries, confirmation job and activity are written at once; otherwise only
@@ -438,7 +438,7 @@ async function fastSignup(
   const deliveries = act.deliveries('act');
   const lanes = [...new Set([consent.lane, ...act.lanes])];
   const result = await sql<BucketRow & { created: boolean }>`WITH ${input.limits.ctes},
-    c AS (${c.insert(sql<boolean>`${input.limits.withinLimits} AND ${c.ready} AND ${consent.ready}`)}),
+    ${c.ctes(sql<boolean>`${input.limits.withinLimits} AND ${consent.ready}`)},
     ${sql.join(
       writes.map((w, i) => sql`${sql.ref(`w${i}`)} AS (${w})`),
       sql`, `,

@@ -6,7 +6,7 @@ import { normalizeEmail } from '../../shared/email.js';
 import { AppError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { findOrCreateCompanyForDomain } from './companies.repository.js';
-import { domainOf, emailMatchKey, isFreemailDomain } from './email-rules.js';
+import { companyNameFromDomain, domainOf, emailMatchKey, isFreemailDomain } from './email-rules.js';
 import { computeQuality } from './quality.js';
 
 export interface ContactFields {
@@ -60,18 +60,20 @@ export async function findContactByEmail(
 }
 
 /**
- * The sign-up fast path (capture): a new contact as one part of a larger statement, the same row
- * `upsertContactByEmail` would create, linked to the company of its domain when that company
- * exists already. `ready` is false when a company would have to be created first (then the
- * caller takes `upsertContactByEmail`'s way). `insert(condition)` inserts nothing when the
- * condition is false or the address is known (returning no row then).
+ * The sign-up fast path (capture): a new contact as parts of a larger statement — the same rows
+ * `upsertContactByEmail` would write, including the company of the address's domain (linked when
+ * it exists, created when it does not). `ctes(condition)` is `WITH` text defining `c` (the new
+ * contact's id, or no row when the condition is false or the address is known). A new company
+ * claims its domain first (`ON CONFLICT DO NOTHING`; the foreign key to the company is checked at
+ * the end of the statement); when another transaction claimed the domain meanwhile, neither the
+ * company nor the contact is written, and the caller takes `upsertContactByEmail`'s way.
  */
 export function newContactParts(
   workspaceId: string,
   email: string,
   fields: ContactFields,
   now: Date,
-): { id: string; ready: RawBuilder<boolean>; insert(condition: RawBuilder<boolean>): RawBuilder<unknown> } {
+): { id: string; ctes(condition: RawBuilder<boolean>): RawBuilder<unknown> } {
   const normalized = normalizeEmail(email);
   if (!normalized)
     throw new AppError('VALIDATION_FAILED', {
@@ -110,29 +112,43 @@ export function newContactParts(
   };
   const domain = domainOf(normalized);
   const linkable = !!domain && !isFreemailDomain(domain);
+  if (!linkable)
+    return {
+      id,
+      ctes: (condition) => sql`c AS (${insertRowsIf('contacts', [row], condition)}
+        ON CONFLICT (workspace_id, email_normalized) DO NOTHING RETURNING id)`,
+    };
+  const companyId = newId();
+  const nameHint = typeof values.company_name === 'string' ? values.company_name : '';
+  const companyName = (nameHint.trim() || companyNameFromDomain(domain)).slice(0, 300);
   const companyMeta = { at: now.toISOString(), source: 'email-domain' };
+  const columns = Object.keys(row).filter((c) => c !== 'company_name' && c !== 'field_meta');
   return {
     id,
-    ready: linkable
-      ? sql<boolean>`EXISTS (SELECT 1 FROM company_domains WHERE workspace_id = ${workspaceId} AND domain = ${domain})`
-      : sql<boolean>`TRUE`,
-    insert: (condition) => {
-      if (!linkable)
-        return sql`${insertRowsIf('contacts', [row], condition)}
-          ON CONFLICT (workspace_id, email_normalized) DO NOTHING RETURNING id`;
-      // As upsertContactByEmail links it: the company's id, its name unless one was given, and
-      // where the link came from.
-      const columns = Object.keys(row).filter((c) => c !== 'company_name' && c !== 'field_meta');
-      return sql`INSERT INTO contacts (${sql.join(columns.map((c) => sql.ref(c)))}, company_id, company_name, field_meta)
+    // As upsertContactByEmail links it: the company's id, its name unless one was given, and
+    // where the link came from.
+    ctes: (condition) => sql`known_co AS (
+        SELECT co.id, co.name FROM company_domains d JOIN companies co ON co.id = d.company_id
+        WHERE d.workspace_id = ${workspaceId} AND d.domain = ${domain}),
+      c_go AS (SELECT ${condition} AS ok),
+      new_cd AS (
+        INSERT INTO company_domains (workspace_id, domain, company_id, created_at)
+        SELECT ${workspaceId}::uuid, ${domain}, ${companyId}::uuid, ${now}::timestamptz
+        WHERE (SELECT ok FROM c_go) AND NOT EXISTS (SELECT 1 FROM known_co)
+          AND NOT EXISTS (SELECT 1 FROM contacts WHERE workspace_id = ${workspaceId} AND email_normalized = ${normalized})
+        ON CONFLICT (workspace_id, domain) DO NOTHING RETURNING company_id),
+      new_co AS (
+        INSERT INTO companies (id, workspace_id, name, website, created_at, updated_at)
+        SELECT company_id, ${workspaceId}::uuid, ${companyName}, ${`https://${domain}`}, ${now}::timestamptz, ${now}::timestamptz
+        FROM new_cd RETURNING id, name),
+      co AS (SELECT id, name FROM known_co UNION ALL SELECT id, name FROM new_co),
+      c AS (
+        INSERT INTO contacts (${sql.join(columns.map((c) => sql.ref(c)))}, company_id, company_name, field_meta)
         SELECT ${sql.join(columns.map((c) => sql.ref(`r.${c}`)))}, co.id, coalesce(r.company_name, co.name),
-          CASE WHEN co.id IS NULL THEN r.field_meta
-            ELSE r.field_meta || jsonb_build_object('company_id', ${JSON.stringify(companyMeta)}::jsonb) END
-        FROM jsonb_populate_record(NULL::contacts, ${JSON.stringify(row)}::jsonb) AS r
-        LEFT JOIN (company_domains d JOIN companies co ON co.id = d.company_id)
-          ON d.workspace_id = ${workspaceId} AND d.domain = ${domain}
-        WHERE ${condition}
-        ON CONFLICT (workspace_id, email_normalized) DO NOTHING RETURNING id`;
-    },
+          r.field_meta || jsonb_build_object('company_id', ${JSON.stringify(companyMeta)}::jsonb)
+        FROM jsonb_populate_record(NULL::contacts, ${JSON.stringify(row)}::jsonb) AS r, co
+        WHERE (SELECT ok FROM c_go)
+        ON CONFLICT (workspace_id, email_normalized) DO NOTHING RETURNING id)`,
   };
 }
 
