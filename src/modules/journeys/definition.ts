@@ -116,6 +116,15 @@ function step<T extends string, P extends Record<string, TSchema>>(type: T, prop
   });
 }
 
+/** A choice of a question that fills a field: the stored value and its label in both languages. */
+const QuestionOption = Type.Object({
+  value: Type.String({ minLength: 1, maxLength: 200 }),
+  label: Type.Object({
+    de: Type.String({ minLength: 1, maxLength: 200 }),
+    en: Type.String({ minLength: 1, maxLength: 200 }),
+  }),
+});
+
 const MailKind = Type.Union([Type.Literal('marketing'), Type.Literal('transactional')]);
 const Purpose = Type.String({ pattern: '^[a-z0-9][a-z0-9_.:-]{0,62}$' });
 
@@ -140,6 +149,34 @@ export const StepSchema = Type.Union([
   }),
   step('notify-owner', { message: Type.String({ minLength: 1, maxLength: 2000 }), next: Next }),
   step('webhook', { url: Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2000 }), next: Next }),
+  /**
+   * A progressive-profiling question: a marketing mail whose template gets `question.text` and
+   * `question.url` (a signed, per-contact, expiring link to a one-question answer page). The
+   * answer fills a BANT field (through scoring, source `journey`) or a contact field, and the
+   * timeline gets `journeys.question-answered` (ref `question:<journey>:<step>`).
+   */
+  step('ask-question', {
+    templateId: Uuid,
+    purpose: Purpose,
+    question: Type.Object({
+      de: Type.String({ minLength: 1, maxLength: 300 }),
+      en: Type.String({ minLength: 1, maxLength: 300 }),
+    }),
+    answer: Type.Union([
+      Type.Object({
+        kind: Type.Literal('bant'),
+        field: Type.Union(['need', 'budget', 'authority', 'timeline'].map((f) => Type.Literal(f))),
+      }),
+      Type.Object({
+        kind: Type.Literal('field'),
+        field: FieldName,
+        options: Type.Optional(Type.Array(QuestionOption, { minItems: 2, maxItems: 10 })),
+      }),
+    ]),
+    /** How long the answer link works (days, default 30). */
+    validDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 365 })),
+    next: Next,
+  }),
   /** Hand the contact to sales now (sales module's handOffToSales: MQL, routing, SLA). */
   step('hand-off', { next: Next }),
   step('exit', {}),
@@ -274,6 +311,15 @@ export function validateDefinition(input: unknown): JourneyDefinition {
           });
       }
     }
+    if (
+      s.type === 'ask-question' &&
+      s.answer.kind === 'field' &&
+      (s.answer.field === 'email' || s.answer.field === 'lifecycle_stage')
+    )
+      problems.push({
+        field: `definition.steps.${i}.answer.field`,
+        message: 'cannot be set by a journey step',
+      });
     if (s.type === 'send-mail' && s.kind === 'marketing' && !s.purpose)
       problems.push({ field: `definition.steps.${i}.purpose`, message: 'required for marketing mail' });
   });

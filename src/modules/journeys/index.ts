@@ -4,6 +4,7 @@ import { type JourneyWiring, runStepJob, runStepsJob } from './journey-runner.js
 import { journeyActivityHandlers } from './journeys.activity-handler.js';
 import { registerJourneyRoutes } from './journeys.routes.js';
 import { ENROLL_SEGMENT_JOB, enrollSegmentPage } from './journeys.service.js';
+import { registerQuestionRoutes } from './question.js';
 import { CHECK_ENTRY_JOB, checkEntry, DATE_TRIGGERS_JOB, runDateTriggers } from './triggers.js';
 
 export { enrollContacts, exitContactFromJourney, type JourneyWiring } from './journey-runner.js';
@@ -12,7 +13,10 @@ export { enrollContacts, exitContactFromJourney, type JourneyWiring } from './jo
 export function createJourneysModule(wiring: JourneyWiring = {}): LeadwerkModule {
   return {
     name: 'journeys',
-    routes: registerJourneyRoutes,
+    routes(app, deps) {
+      registerJourneyRoutes(app, deps);
+      registerQuestionRoutes(app, deps);
+    },
     activityHandlers: () => journeyActivityHandlers(),
     jobs: (deps) =>
       [

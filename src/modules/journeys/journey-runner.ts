@@ -22,6 +22,7 @@ import {
   OPEN_STATUSES,
 } from './journeys.repository.js';
 import { decide, type Facts, findStep, mayEnter, TRACKING_ACTIVITIES } from './machine.js';
+import { questionUrl } from './question.js';
 
 /*
  * Runs journeys on the job queue. A contact's place in a journey is an enrollment row; every step
@@ -903,6 +904,39 @@ async function perform(
                 registrationUrl: `${deps.config.publicUrl}/f/${form.slug}`,
               },
             },
+          },
+          idempotencyKey,
+        },
+      });
+      return 'deferred';
+    }
+    case 'ask-question': {
+      const url = questionUrl(
+        deps,
+        {
+          workspaceId: e.workspace_id,
+          contactId: e.contact_id,
+          journeyId: e.journey_id,
+          version: e.version,
+          stepId: step.id,
+          enrollmentId: e.id,
+        },
+        step.validDays,
+      );
+      const questionLocale = locale === 'en' ? 'en' : 'de';
+      w.mails.push({
+        run,
+        extra: { question: step.answer.kind === 'bant' ? `bant.${step.answer.field}` : step.answer.field },
+        input: {
+          workspaceId: e.workspace_id,
+          kind: 'marketing',
+          purpose: step.purpose,
+          contactId: e.contact_id,
+          to: contact.email,
+          locale,
+          template: {
+            id: step.templateId,
+            variables: { question: { text: step.question[questionLocale], url } },
           },
           idempotencyKey,
         },

@@ -56,6 +56,8 @@ function actionDetail(step: Step): Record<string, unknown> {
       return { action: 'webhook', url: step.url };
     case 'hand-off':
       return { action: 'hand-off' };
+    case 'ask-question':
+      return { action: 'ask-question', templateId: step.templateId, answer: step.answer };
     default:
       return { action: step.type };
   }
