@@ -1,7 +1,7 @@
+import { SMTPServer } from 'smtp-server';
 import { benchEnv, tempDir } from './common.js';
 import { createBenchDatabase } from './db.js';
 import { installQueryCounter } from './query-counter.js';
-import { SMTPServer } from 'smtp-server';
 
 const N = Number(process.argv[2] ?? 300);
 const CONC = Number(process.argv[3] ?? 1);
@@ -20,13 +20,32 @@ const capture = createCaptureModule({
 });
 const withWorker = process.env.WORKER === '1';
 let received = 0;
-const sink = new SMTPServer({ disabledCommands: ['AUTH', 'STARTTLS'], logger: false, disableReverseLookup: true, onData(stream, _s, cb) { stream.on('data', () => {}); stream.on('end', () => { received++; cb(); }); } });
+const sink = new SMTPServer({
+  disabledCommands: ['AUTH', 'STARTTLS'],
+  logger: false,
+  disableReverseLookup: true,
+  onData(stream, _s, cb) {
+    stream.on('data', () => {});
+    stream.on('end', () => {
+      received++;
+      cb();
+    });
+  },
+});
 await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
 const smtpPort = (sink.server.address() as { port: number }).port;
 const bdb = dbKind === 'pg' ? await createBenchDatabase() : undefined;
 const dir = tempDir('capture-diag');
 const config = loadConfig(
-  benchEnv({ dataDir: dir.dir, databaseUrl: bdb?.url, extra: { DATABASE_POOL_SIZE: '20', JOB_POLL_MS: '200', ...(withWorker ? { SMTP_URL: `smtp://127.0.0.1:${smtpPort}?tls=off` } : {}) } }),
+  benchEnv({
+    dataDir: dir.dir,
+    databaseUrl: bdb?.url,
+    extra: {
+      DATABASE_POOL_SIZE: '20',
+      JOB_POLL_MS: '200',
+      ...(withWorker ? { SMTP_URL: `smtp://127.0.0.1:${smtpPort}?tls=off` } : {}),
+    },
+  }),
 );
 const running = await startLeadwerk({
   config,
