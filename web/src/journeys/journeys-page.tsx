@@ -7,7 +7,8 @@ import { messageOf } from '../ui/errors.js';
 import { Loading } from '../ui/loading.js';
 import { Page } from '../ui/page.js';
 import { useCurrentWorkspace } from '../workspace/current-workspace.js';
-import { JourneyGraph } from './journey-graph.js';
+import type { EditorDefinition } from './editor-model.js';
+import { JourneyEditor } from './journey-editor.js';
 import {
   useCreateJourney,
   useJourney,
@@ -16,7 +17,6 @@ import {
   useJourneys,
   useSimulation,
 } from './journeys-api.js';
-import { StepBuilder } from './step-builder.js';
 
 export function JourneysRoutes() {
   return (
@@ -113,6 +113,20 @@ export function JourneyPage() {
   if (journey.isError) return <ErrorState error={journey.error} onRetry={() => void journey.refetch()} />;
   const { journey: j, draft, live } = journey.data;
   const definition = live ?? draft;
+  const stepLabel = (id: string | null) => {
+    if (id === null) return '–';
+    const s = draft.steps.find((x) => x.id === id) ?? live?.steps.find((x) => x.id === id);
+    return s?.label || id;
+  };
+  const describe = (detail: Record<string, unknown>) =>
+    Object.entries(detail)
+      .filter(([, v]) => v !== null && v !== undefined && v !== '')
+      .map(([k, v]) =>
+        k === 'action'
+          ? t(`journeys.stepTypes.${String(v)}`, { defaultValue: String(v) })
+          : `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`,
+      )
+      .join(' · ');
   return (
     <Page
       title={j.name}
@@ -148,10 +162,13 @@ export function JourneyPage() {
           })}
         </Text>
       ) : null}
-      <section aria-label={t('journeys.diagram')}>
-        <JourneyGraph definition={definition} counters={stats.data?.steps ?? []} />
-      </section>
-      {canWrite && j.status !== 'archived' ? <StepBuilder journeyId={j.id} draft={draft} /> : null}
+      <JourneyEditor
+        key={j.id}
+        journeyId={j.id}
+        draft={(canWrite && j.status !== 'archived' ? draft : definition) as unknown as EditorDefinition}
+        counters={stats.data?.steps ?? []}
+        readOnly={!canWrite || j.status === 'archived'}
+      />
       <Table aria-label={t('journeys.perStep')}>
         <Table.Thead>
           <Table.Tr>
@@ -208,18 +225,29 @@ export function JourneyPage() {
             <Table aria-label={t('journeys.testRun')}>
               <Table.Thead>
                 <Table.Tr>
+                  <Table.Th>{t('journeys.day')}</Table.Th>
                   <Table.Th>{t('journeys.when')}</Table.Th>
                   <Table.Th>{t('journeys.step')}</Table.Th>
                   <Table.Th>{t('journeys.what')}</Table.Th>
+                  <Table.Th>{t('journeys.details')}</Table.Th>
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
                 {simulation.data.entries.map((e, i) => (
                   // biome-ignore lint/suspicious/noArrayIndexKey: entries are a fixed list
                   <Table.Tr key={i}>
+                    <Table.Td>
+                      {t('journeys.dayN', {
+                        n: Math.floor(
+                          (Date.parse(e.at) - Date.parse(simulation.data.entries[0]?.at ?? e.at)) /
+                            86_400_000,
+                        ),
+                      })}
+                    </Table.Td>
                     <Table.Td>{new Date(e.at).toLocaleString()}</Table.Td>
-                    <Table.Td>{e.stepId ?? '–'}</Table.Td>
+                    <Table.Td>{stepLabel(e.stepId)}</Table.Td>
                     <Table.Td>{t(`journeys.kinds.${e.kind}`, { defaultValue: e.kind })}</Table.Td>
+                    <Table.Td>{describe(e.detail)}</Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>
