@@ -8,7 +8,9 @@ import { ensureUiBuilt } from './build-ui.js';
 /*
  * Journeys and events in the admin UI: the list, a journey's flow diagram (@xyflow/react) with live
  * per-step numbers, activating it, a test run on a simulated clock, and the events list — axe-clean.
- * (The visual editor for building journeys is not there yet: journeys are built through the API.)
+ * The visual editor: steps dragged from the palette (and added with the keyboard), configured in the
+ * side panel, connected by dragging an edge, saved (a server validation error shown at its step),
+ * simulated, activated; axe-clean in English and German.
  */
 
 async function expectAccessible(page: Page, where: string): Promise<void> {
@@ -28,6 +30,7 @@ describe.skipIf(!chromiumAvailable())('Journey pages', () => {
   let page: Page;
   let journeyId = '';
   let contactId = '';
+  let templateId = '';
 
   beforeAll(async () => {
     ensureUiBuilt();
@@ -91,6 +94,25 @@ describe.skipIf(!chromiumAvailable())('Journey pages', () => {
       },
       ws,
     );
+    const template = await api.request<{ template: { id: string } }>(
+      'POST',
+      '/api/v1/mail/templates',
+      {
+        name: 'Willkommensmail',
+        kind: 'marketing',
+        purpose: 'newsletter',
+        variants: {
+          de: {
+            subject: 'Willkommen, {{ contact.first_name }}',
+            bodyMjml:
+              '<mjml><mj-body><mj-section><mj-column><mj-text>Hallo</mj-text></mj-column></mj-section></mj-body></mjml>',
+          },
+        },
+      },
+      ws,
+    );
+    expect(template.status, JSON.stringify(template.body)).toBe(201);
+    templateId = template.body.template.id;
     browser = await launchChromium();
     context = await browser.newContext(DESKTOP);
     page = await context.newPage();
@@ -127,7 +149,7 @@ describe.skipIf(!chromiumAvailable())('Journey pages', () => {
     expect(added.status).toBe(200);
     // Live: the diagram's numbers update by themselves.
     await poll(() => page.getByTestId('counters-wait').textContent(), 60_000).toBe(
-      '1 entered · 1 waiting · 0 done',
+      '1 entered · 1 waiting · 0 done · 0 exited · 0 goal',
     );
     await expectAccessible(page, 'the journey page');
 
@@ -137,7 +159,7 @@ describe.skipIf(!chromiumAvailable())('Journey pages', () => {
     await expectAccessible(page, 'the journey page with a test run');
   });
 
-  it('builds a new journey in the editor: adds steps, sees them in the diagram, activates it', async () => {
+  it('builds a journey in the visual editor: palette drag-and-drop and keyboard, settings, connect, save, test, activate', async () => {
     await page
       .getByRole('navigation', { name: 'Main navigation' })
       .getByRole('link', { name: 'Journeys', exact: true })
@@ -146,17 +168,117 @@ describe.skipIf(!chromiumAvailable())('Journey pages', () => {
     await page.getByRole('button', { name: 'Create journey' }).click();
     await page.getByRole('link', { name: 'Built in the editor' }).click();
     await page.getByRole('heading', { level: 1, name: 'Built in the editor' }).waitFor();
-    await page.getByLabel('Days').fill('2');
-    await page.getByRole('button', { name: 'Add step' }).click();
-    await page.getByText('Wait 2 days').first().waitFor();
-    await page.getByLabel('Step', { exact: true }).first().click();
-    await page.getByRole('option', { name: 'Add tag' }).click();
-    await page.getByRole('textbox', { name: 'Add tag' }).fill('nurtured');
-    await page.getByRole('button', { name: 'Add step' }).click();
-    await page.getByText('Tag nurtured').first().waitFor();
-    await expectAccessible(page, 'the editor with added steps');
+    const created = (
+      await api.request<{ items: { id: string; name: string }[] }>(
+        'GET',
+        '/api/v1/journeys',
+        undefined,
+        server.workspaceId,
+      )
+    ).body.items.find((j) => j.name === 'Built in the editor')!;
+    const canvas = page.getByTestId('journey-canvas');
+    // The new draft starts with one wait step (wait-1) after the trigger.
+    await canvas.locator('.react-flow__node[data-id="wait-1"]').waitFor();
+
+    // 1. Drag "Send mail" from the palette onto the canvas.
+    await page.getByTestId('palette-send-mail').dragTo(canvas, { targetPosition: { x: 40, y: 400 } });
+    const mailNode = canvas.locator('.react-flow__node[data-id="send-mail-2"]');
+    await mailNode.waitFor();
+    await page.getByRole('heading', { level: 3, name: 'send-mail-2 (Send mail)' }).waitFor();
+
+    // Saved without a template, the server's error is shown at the step it concerns.
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.getByText('The journey could not be saved').waitFor();
+    await page.getByTestId('errors-send-mail-2').waitFor();
+    await page.getByRole('button', { name: 'Show send-mail-2' }).waitFor();
+
+    // Configure the send-mail step in the side panel.
+    await page.getByLabel('Name in the diagram').fill('Welcome mail');
+    await page.getByRole('combobox', { name: 'Mail template' }).click();
+    await page.getByRole('option', { name: 'Willkommensmail' }).click();
+
+    // 2. Connect wait-1's output to the mail by dragging an edge.
+    await canvas
+      .locator('.react-flow__handle.source[data-nodeid="wait-1"]')
+      .dragTo(mailNode.locator('.react-flow__handle.target'));
+    await mailNode.click();
+    await expect
+      .poll(() => page.getByRole('combobox', { name: 'Edit' }).inputValue())
+      .toBe('Welcome mail (Send mail)');
+    await expect
+      .poll(() => page.getByRole('combobox', { name: 'Then (next)' }).inputValue())
+      .toBe('End of the journey');
+
+    // 3. Keyboard: the palette button adds a wait below the selected mail step and connects it.
+    await page.getByRole('button', { name: 'Add step: Wait' }).focus();
+    await page.keyboard.press('Enter');
+    await canvas.locator('.react-flow__node[data-id="wait-3"]').waitFor();
+    await page.getByLabel('Name in the diagram').fill('Wait 2 days');
+    await page.getByRole('textbox', { name: 'Days' }).fill('2');
+    await expectAccessible(page, 'the journey editor with a step selected');
+
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.getByText('Draft saved.').waitFor();
+    const saved = await api.request<{ draft: { startStepId: string; steps: Record<string, unknown>[] } }>(
+      'GET',
+      `/api/v1/journeys/${created.id}`,
+      undefined,
+      server.workspaceId,
+    );
+    const steps = new Map(saved.body.draft.steps.map((x) => [x.id as string, x]));
+    expect(saved.body.draft.startStepId).toBe('wait-1');
+    expect(steps.get('wait-1')?.next).toBe('send-mail-2');
+    expect(steps.get('send-mail-2')).toMatchObject({
+      type: 'send-mail',
+      label: 'Welcome mail',
+      templateId,
+      kind: 'marketing',
+      purpose: 'newsletter',
+      next: 'wait-3',
+    });
+    expect(steps.get('wait-3')).toMatchObject({
+      type: 'wait',
+      label: 'Wait 2 days',
+      wait: { kind: 'duration', duration: { days: 2 } },
+      next: null,
+    });
+
+    // Test run on the simulated clock: the mail on day 1, then the wait, then done.
+    await page.getByLabel('Test contact (ID)').fill(contactId);
+    await page.getByRole('button', { name: 'Run test' }).click();
+    await page.getByRole('cell', { name: 'Journey completed' }).waitFor();
+    await page.getByRole('cell', { name: 'Welcome mail' }).first().waitFor();
+    await page.getByRole('cell', { name: 'Wait 2 days' }).first().waitFor();
+
+    // Activate, add the contact, and see the numbers on the steps.
     await page.getByRole('button', { name: 'Activate' }).click();
     await page.getByRole('button', { name: 'Pause' }).waitFor();
+    const added = await api.request(
+      'POST',
+      `/api/v1/journeys/${created.id}/contacts`,
+      { contactIds: [contactId] },
+      server.workspaceId,
+    );
+    expect(added.status).toBe(200);
+    await poll(() => page.getByTestId('counters-wait-1').textContent(), 60_000).toBe(
+      '1 entered · 1 waiting · 0 done · 0 exited · 0 goal',
+    );
+    await expectAccessible(page, 'the journey editor (English)');
+
+    // German.
+    await page.getByRole('button', { name: /^(Language|Sprache):/ }).click();
+    await page.getByRole('menuitem', { name: 'Deutsch' }).click();
+    await page.getByRole('navigation', { name: 'Schritte' }).waitFor();
+    await page.getByRole('button', { name: 'Schritt hinzufügen: E-Mail senden' }).waitFor();
+    await poll(() => page.getByTestId('counters-wait-1').textContent()).toBe(
+      '1 eingetreten · 1 wartend · 0 fertig · 0 ausgestiegen · 0 Ziel',
+    );
+    await page.getByRole('button', { name: 'Ziele, Ausstiegsregeln, Wiedereintritt' }).click();
+    await page.getByRole('button', { name: 'Ziel hinzufügen' }).click();
+    await expectAccessible(page, 'the journey editor (German, goals)');
+    await page.getByRole('button', { name: /^(Language|Sprache):/ }).click();
+    await page.getByRole('menuitem', { name: 'English' }).click();
+    await page.getByRole('navigation', { name: 'Steps' }).waitFor();
   });
 
   it('lists events with their registrations', async () => {

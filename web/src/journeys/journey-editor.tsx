@@ -360,7 +360,7 @@ function Editor({ journeyId, draft, counters, readOnly, onSaved }: JourneyEditor
             >
               {t('journeys.editor.publish')}
             </Button>
-            {dirty ? <Badge color="yellow">{t('journeys.editor.unsaved')}</Badge> : null}
+            {dirty ? <Badge color="dark">{t('journeys.editor.unsaved')}</Badge> : null}
           </Group>
           <Button variant="subtle" onClick={() => setSelected('settings')}>
             {t('journeys.editor.settings')}
@@ -393,7 +393,7 @@ function Editor({ journeyId, draft, counters, readOnly, onSaved }: JourneyEditor
       <div
         style={{
           display: 'grid',
-          gridTemplateColumns: readOnly ? '1fr' : '190px 1fr 340px',
+          gridTemplateColumns: readOnly ? '1fr' : '170px minmax(0, 1fr) 300px',
           gap: 12,
           alignItems: 'start',
         }}
@@ -449,6 +449,7 @@ function Editor({ journeyId, draft, counters, readOnly, onSaved }: JourneyEditor
             edgesReconnectable={!readOnly}
             deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
             fitView
+            fitViewOptions={{ maxZoom: 1 }}
             proOptions={{ hideAttribution: true }}
           >
             <Background />
