@@ -11,7 +11,7 @@ import type { Step } from './definition.js';
 import { findVersion } from './journeys.repository.js';
 
 /*
- * The progressive-profiling question of an `ask-question` step: the mail links to `/q/<token>`, a
+ * The progressive-profiling question of an `ask-question` step: the mail links to `/q?t=<token>`, a
  * public page that shows the one question (GET) and saves the answer (POST). The token is signed
  * (HMAC with SECRET_KEY under its own label), names workspace, contact, journey, version, step and
  * enrollment, and expires; it carries no address. The page is server-rendered (no script, strict
@@ -96,7 +96,7 @@ export function questionUrl(
   validDays = QUESTION_LINK_TTL_DAYS,
 ): string {
   const expiresAt = new Date(deps.clock.now().getTime() + validDays * 86_400_000);
-  return `${deps.config.publicUrl}/q/${createQuestionToken(deps.config.secretKey, { ...link, expiresAt })}`;
+  return `${deps.config.publicUrl}/q?t=${createQuestionToken(deps.config.secretKey, { ...link, expiresAt })}`;
 }
 
 type Choice = { value: string; label: Record<Locale, string> };
@@ -282,12 +282,11 @@ export async function saveAnswer(
 }
 
 interface QuestionRequest {
-  Params: { token: string };
-  Querystring: { lang?: string };
+  Querystring: { t?: string; lang?: string };
   Body: unknown;
 }
 
-/** GET and POST `/q/:token`: the public answer page. */
+/** GET and POST `/q?t=<token>`: the public answer page. */
 export function registerQuestionRoutes(app: FastifyInstance, deps: AppDeps): void {
   const options = {
     config: { auth: 'public' as const },
@@ -316,7 +315,7 @@ export function registerQuestionRoutes(app: FastifyInstance, deps: AppDeps): voi
       );
       return undefined;
     }
-    const link = openQuestionToken(deps.config.secretKey, request.params.token, deps.clock.now());
+    const link = openQuestionToken(deps.config.secretKey, request.query.t ?? '', deps.clock.now());
     const step = link ? await stepOf(deps, link) : undefined;
     const contact = link && step ? await contactOf(deps, link) : undefined;
     if (!link || !step || !contact) {
@@ -336,10 +335,10 @@ export function registerQuestionRoutes(app: FastifyInstance, deps: AppDeps): voi
     return { link, step, locale };
   }
 
-  app.get<QuestionRequest>('/q/:token', options, async (request, reply) => {
+  app.get<QuestionRequest>('/q', options, async (request, reply) => {
     const found = await open(request, reply);
     if (!found) return reply;
-    const action = `/q/${encodeURIComponent(request.params.token)}?lang=${found.locale}`;
+    const action = `/q?t=${encodeURIComponent(request.query.t ?? '')}&lang=${found.locale}`;
     return page(
       reply,
       found.locale,
@@ -349,7 +348,7 @@ export function registerQuestionRoutes(app: FastifyInstance, deps: AppDeps): voi
     );
   });
 
-  app.post<QuestionRequest>('/q/:token', options, async (request, reply) => {
+  app.post<QuestionRequest>('/q', options, async (request, reply) => {
     const found = await open(request, reply);
     if (!found) return reply;
     const { step, locale, link } = found;
@@ -358,7 +357,7 @@ export function registerQuestionRoutes(app: FastifyInstance, deps: AppDeps): voi
     const raw = typeof body.answer === 'string' ? body.answer.trim().slice(0, 200) : '';
     const choices = choicesOf(step);
     const valid = choices.length > 0 ? choices.some((c) => c.value === raw) : raw.length > 0;
-    const action = `/q/${encodeURIComponent(request.params.token)}?lang=${locale}`;
+    const action = `/q?t=${encodeURIComponent(request.query.t ?? '')}&lang=${locale}`;
     if (!valid)
       return page(reply, locale, request.url, t.title, questionBody(step, locale, action, t.missing), 422);
     await saveAnswer(deps, link, step, raw);
