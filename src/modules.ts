@@ -1,7 +1,7 @@
 import { auditModule } from './modules/audit/index.js';
 import { captureModule } from './modules/capture/index.js';
 import { createConsentModule, getSendPermission } from './modules/consent/index.js';
-import { contactsModule, recordActivities } from './modules/contacts/index.js';
+import { contactsModule, listSegmentMemberIds, recordActivities } from './modules/contacts/index.js';
 import { eventsModule } from './modules/events/index.js';
 import { identityModule } from './modules/identity/index.js';
 import { createJourneysModule } from './modules/journeys/index.js';
@@ -24,7 +24,7 @@ export const MODULES: LeadwerkModule[] = [
   identityModule,
   suppressionModule,
   contactsModule,
-  createConsentModule({ recordActivities }),
+  createConsentModule({ recordActivities, listSegmentMemberIds }),
   captureModule,
   createMailModule({ getSendPermission, recordActivities }),
   createJourneysModule({ handOffToSales: salesModule.handOffToSales }),

@@ -145,6 +145,21 @@ export const ERRORS = {
     en: 'This confirmation link has expired. You can request a new e-mail.',
     de: 'Dieser Bestätigungslink ist abgelaufen. Sie können eine neue E-Mail anfordern.',
   },
+  REPERMISSION_EMPTY: {
+    status: 400,
+    en: 'Choose a segment or contacts: the selection is empty.',
+    de: 'Wählen Sie ein Segment oder Kontakte: die Auswahl ist leer.',
+  },
+  REPERMISSION_SEGMENT_UNKNOWN: {
+    status: 404,
+    en: 'This segment does not exist in this workspace.',
+    de: 'Dieses Segment gibt es in diesem Arbeitsbereich nicht.',
+  },
+  REPERMISSION_TOO_MANY: {
+    status: 400,
+    en: 'Too many contacts for one re-permission request (at most 5,000).',
+    de: 'Zu viele Kontakte für eine Re-Permission-Anfrage (höchstens 5.000).',
+  },
   OPT_IN_TOKEN_USED: {
     status: 409,
     en: 'This confirmation link has already been used.',

@@ -98,13 +98,20 @@ export async function confirmOptIn(
     );
     for (const purpose of token.purposes) {
       const consent = current.get(purpose);
-      if (consent?.status === 'confirmed') continue;
+      // Only a re-permission request asks a purpose that was confirmed when it was made (sign-ups
+      // and resends ask open purposes only): confirming it renews the confirmation (`reconfirmed`).
+      // A purpose confirmed after the request was made stays as it is.
+      const renews =
+        consent?.status === 'confirmed' &&
+        consent.confirmed_at !== null &&
+        consent.confirmed_at < token.created_at;
+      if (consent?.status === 'confirmed' && !renews) continue;
       await setConsentStatus(trx, token.workspace_id, contact.id, purpose, 'confirmed', now, 'consent');
       await appendConsentEvent(trx, {
         workspaceId: token.workspace_id,
         contactId: contact.id,
         purpose,
-        event: 'confirmed',
+        event: renews ? 'reconfirmed' : 'confirmed',
         occurredAt: now,
         email: contact.email,
         formId: token.form_id,
@@ -116,6 +123,7 @@ export async function confirmOptIn(
         details: {
           requestedAt: token.created_at.toISOString(),
           previousStatus: consent?.status ?? null,
+          ...(renews ? { previousConfirmedAt: consent.confirmed_at?.toISOString() ?? null } : {}),
         },
       });
     }

@@ -3,6 +3,8 @@ import { seedConsentDemo } from './demo.js';
 import { registerDpoRoutes } from './dpo.routes.js';
 import { confirmedNoticeJob, optInMailJob } from './mail.jobs.js';
 import { registerPublicRoutes } from './public.routes.js';
+import { repermissionMailJob } from './repermission.jobs.js';
+import { registerRepermissionRoutes } from './repermission.routes.js';
 import { retentionJob } from './retention.js';
 import type { ConsentWiring } from './wiring.js';
 
@@ -14,6 +16,12 @@ export {
   verifyConsentLedger,
 } from './ledger.js';
 export { issuePreferenceToken } from './preference-tokens.js';
+export {
+  REPERMISSION_MAX_CONTACTS,
+  REPERMISSION_RESEND_DAYS,
+  type RepermissionReport,
+  requestRepermission,
+} from './repermission.service.js';
 export {
   newContactConsentParts,
   OPT_IN_LIMITS,
@@ -29,7 +37,7 @@ export type { ConsentWiring, TimelineEntry } from './wiring.js';
 
 /**
  * The consent module, given what it needs from modules that depend on it (see wiring.ts):
- * `createConsentModule({ recordActivities })` in src/modules.ts.
+ * `createConsentModule({ recordActivities, listSegmentMemberIds })` in src/modules.ts.
  */
 export function createConsentModule(wiring: ConsentWiring): LeadwerkModule {
   return {
@@ -37,8 +45,9 @@ export function createConsentModule(wiring: ConsentWiring): LeadwerkModule {
     routes(app, deps) {
       registerPublicRoutes(app, deps, wiring);
       registerDpoRoutes(app, deps, wiring);
+      registerRepermissionRoutes(app, deps, wiring);
     },
-    jobs: (deps) => [optInMailJob(deps), confirmedNoticeJob(deps)],
+    jobs: (deps) => [optInMailJob(deps), confirmedNoticeJob(deps), repermissionMailJob(deps)],
     recurring: () => [{ job: retentionJob(), everyMs: 3_600_000 }],
     seedDemo: seedConsentDemo,
   };

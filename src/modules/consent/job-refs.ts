@@ -32,3 +32,12 @@ export const CONFIRMED_NOTICE_JOB = defineJob({
   schema: NoticeMailPayload,
   handler: enqueueOnly,
 });
+
+/** The re-permission mail of one request (repermission.service.ts); bulk lane, sign-ups go first. */
+export const REPERMISSION_MAIL_JOB = defineJob({
+  name: 'consent.send-repermission-mail',
+  lane: 'bulk',
+  maxAttempts: 12,
+  schema: OptInMailPayload,
+  handler: enqueueOnly,
+});

@@ -161,3 +161,66 @@ export function renderAlreadyConfirmedMail(input: {
     text: [...lines, input.preferencesUrl].join('\n\n'),
   };
 }
+
+export const REPERMISSION_TEMPLATE_ID = 'consent.repermission@1';
+
+/**
+ * The text a contact confirms with a re-permission request, per language: it is recorded as the
+ * consent text of the `requested` ledger events and shown on the confirm page.
+ */
+export function repermissionConsentText(locale: Locale, workspaceName: string, purposes: string[]): string {
+  const labels = purposes.map((p) => purposeLabel(p, locale)).join(', ');
+  return locale === 'de'
+    ? `Ja, ich möchte von ${workspaceName} weiterhin E-Mails erhalten: ${labels}. Ich kann diese Einwilligung jederzeit mit einem Klick widerrufen.`
+    : `Yes, I want to keep receiving e-mails from ${workspaceName}: ${labels}. I can withdraw this consent at any time with one click.`;
+}
+
+/**
+ * The re-permission mail: asks a known contact whether they want to keep hearing from us. Like the
+ * double opt-in mail it is ad-free and holds nothing but the workspace's name, the purposes, the
+ * confirm link and its expiry; doing nothing means no more marketing mail for these purposes.
+ */
+export function renderRepermissionMail(input: OptInMailInput): MailContent {
+  const { locale } = input;
+  const labels = input.purposes.map((p) => purposeLabel(p, locale));
+  const until = formatDate(input.expiresAt, locale);
+  const de = locale === 'de';
+  const title = de ? 'Möchten Sie weiterhin von uns hören?' : 'Do you want to keep hearing from us?';
+  const subject = `${title} – ${input.workspaceName}`;
+  const intro = de
+    ? `${input.workspaceName} möchte Ihnen weiterhin E-Mails zu folgenden Themen schicken, hat dafür aber keine aktuelle Bestätigung von Ihnen:`
+    : `${input.workspaceName} would like to keep sending you e-mails about the following, but has no current confirmation from you:`;
+  const confirm = de
+    ? 'Wenn Sie das möchten, bestätigen Sie es bitte mit dem Link. Ohne Ihre Bestätigung schicken wir Ihnen dazu keine E-Mails.'
+    : 'If you want this, please confirm with the link. Without your confirmation we will not send you these e-mails.';
+  const expiry = de ? `Der Link gilt bis ${until}.` : `The link is valid until ${until}.`;
+  const ignore = de
+    ? 'Wenn Sie nichts tun, ändert sich für Sie nur, dass Sie diese E-Mails nicht erhalten.'
+    : 'If you do nothing, the only change is that you will not receive these e-mails.';
+  const button = de ? 'Ja, weiterhin erhalten' : 'Yes, keep receiving';
+  return {
+    subject,
+    html: layout(
+      locale,
+      title,
+      [
+        escapeHtml(intro),
+        `<ul style="margin:0;padding-left:20px">${labels.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`,
+        escapeHtml(confirm),
+      ],
+      { href: input.confirmUrl, label: button },
+      `${expiry} ${ignore}`,
+    ),
+    text: [
+      intro,
+      ...labels.map((l) => `- ${l}`),
+      '',
+      confirm,
+      '',
+      `${button}: ${input.confirmUrl}`,
+      '',
+      expiry,
+      ignore,
+    ].join('\n'),
+  };
+}

@@ -1,3 +1,4 @@
+import type { Clock } from '../../shared/clock.js';
 import type { Executor } from '../../shared/db/index.js';
 
 /*
@@ -20,4 +21,12 @@ export interface TimelineEntry {
 export interface ConsentWiring {
   /** The contacts module's `recordActivities`: timeline entries in the caller's transaction. */
   recordActivities(trx: Executor, entries: TimelineEntry[]): Promise<void>;
+  /** The contacts module's `listSegmentMemberIds` (re-permission to a segment); NOT_FOUND for an unknown segment. */
+  listSegmentMemberIds(
+    db: Executor,
+    clock: Clock,
+    workspaceId: string,
+    segmentId: string,
+    options: { afterId?: string | undefined; limit: number },
+  ): Promise<string[]>;
 }
