@@ -367,7 +367,7 @@ function Editor({ journeyId, draft, counters, readOnly, onSaved }: JourneyEditor
           </Button>
         </Group>
       ) : null}
-      <div role="status">{notice ? <Text c="green.9">{notice}</Text> : null}</div>
+      <div role="status">{notice ? <Text fw={600}>{notice}</Text> : null}</div>
       {save.isError ? (
         <Alert color="red" title={t('journeys.editor.saveFailed')}>
           <Stack gap={4}>
