@@ -2,12 +2,14 @@ import { Anchor, Button, Paper, Table, Text } from '@mantine/core';
 import { IconPlus } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
+import { RepermissionButton } from '../consent/repermission-dialog.js';
 import { useCanWriteContacts } from '../contacts/contacts-page.js';
 import { ContactsTabs } from '../contacts/contacts-tabs.js';
 import { ErrorState } from '../ui/error-state.js';
 import { useFormatters } from '../ui/format.js';
 import { Loading } from '../ui/loading.js';
 import { Page } from '../ui/page.js';
+import { useCurrentWorkspace } from '../workspace/current-workspace.js';
 import { useSegments } from './segments-api.js';
 
 /** Saved segments; each opens in the builder. */
@@ -16,6 +18,9 @@ export function SegmentsPage() {
   const fmt = useFormatters();
   const segments = useSegments();
   const canWrite = useCanWriteContacts();
+  const { role, canManage } = useCurrentWorkspace();
+  // Re-permission sends mail: the mail:write roles.
+  const canSendMail = canManage || role === 'marketing';
   return (
     <Page
       title={t('segments.title')}
@@ -66,6 +71,7 @@ export function SegmentsPage() {
                     <Anchor component={Link} to={`/contacts?segment=${s.id}`} size="sm">
                       {t('segments.showContacts')}
                     </Anchor>
+                    {canSendMail ? <RepermissionButton segmentId={s.id} segmentName={s.name} /> : null}
                   </Table.Td>
                 </Table.Tr>
               ))}
