@@ -54,6 +54,8 @@ export const JOURNEY_ACTIVITY_TYPES = [
   'scoring.*',
   'sales.*',
   'contacts.*',
+  // The answer to a journey's question (the page records it; other journeys.* entries are our own steps).
+  'journeys.question-answered',
 ] as const;
 
 /**
