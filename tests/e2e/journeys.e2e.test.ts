@@ -157,6 +157,30 @@ describe.skipIf(!chromiumAvailable())('Journey pages', () => {
     await page.getByRole('button', { name: 'Run test' }).click();
     await page.getByRole('cell', { name: 'Journey completed' }).waitFor();
     await expectAccessible(page, 'the journey page with a test run');
+
+    // Removing the step the contact waits in: publishing asks where the contact continues.
+    await page.getByRole('combobox', { name: 'Edit' }).click();
+    await page.getByRole('option', { name: 'Wait 3 days (Wait)' }).click();
+    await page.getByRole('button', { name: 'Delete step Wait 3 days' }).click();
+    await page.getByRole('button', { name: 'Save and publish' }).click();
+    await page.getByText('Contacts are waiting in removed steps').waitFor();
+    await page.getByRole('combobox', { name: 'Contacts in wait move to' }).click();
+    await page.getByRole('option', { name: 'VIP? (Branch)' }).click();
+    await expectAccessible(page, 'the journey editor asking where contacts move');
+    await page.getByRole('button', { name: 'Publish and move the contacts' }).click();
+    await page.getByText('Published: the draft is now the live version.').waitFor();
+    const after = await api.request<{ journey: { liveVersion: number }; live: { steps: { id: string }[] } }>(
+      'GET',
+      `/api/v1/journeys/${journeyId}`,
+      undefined,
+      server.workspaceId,
+    );
+    expect(after.body.journey.liveVersion).toBe(2);
+    expect(after.body.live.steps.map((x) => x.id)).toEqual(['tag', 'vip']);
+    // The contact moved on to the branch (no path after it: done), not lost.
+    await poll(() => page.getByTestId('counters-vip').textContent(), 60_000).toBe(
+      '1 entered · 0 waiting · 1 done · 0 exited · 0 goal',
+    );
   });
 
   it('builds a journey in the visual editor: palette drag-and-drop and keyboard, settings, connect, save, test, activate', async () => {

@@ -155,6 +155,9 @@ function Editor({ journeyId, draft, counters, readOnly, onSaved }: JourneyEditor
   const [measured, setMeasured] = useState<Record<string, { width: number; height: number }>>({});
   const [errorFields, setErrorFields] = useState<{ field: string; message: string }[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
+  // Publishing removes steps that still have contacts: the server names them; the user maps each.
+  const [unmapped, setUnmapped] = useState<string[]>([]);
+  const [moves, setMoves] = useState<Record<string, string>>({});
 
   const update = (next: EditorDefinition) => {
     setDef(next);
@@ -165,12 +168,18 @@ function Editor({ journeyId, draft, counters, readOnly, onSaved }: JourneyEditor
   const save = useMutation({
     mutationFn: async (publish: boolean) => {
       await api.patch(`/api/v1/journeys/${encodeURIComponent(journeyId)}`, { definition: forSave(def) });
-      if (publish) await api.post(`/api/v1/journeys/${encodeURIComponent(journeyId)}/publish`, {});
+      if (publish)
+        await api.post(
+          `/api/v1/journeys/${encodeURIComponent(journeyId)}/publish`,
+          unmapped.length > 0 ? { moveContacts: moves } : {},
+        );
       return publish;
     },
     onSuccess: (published) => {
       setDirty(false);
       setErrorFields([]);
+      setUnmapped([]);
+      setMoves({});
       setNotice(t(published ? 'journeys.editor.published' : 'journeys.editor.saved'));
       onSaved?.();
       void qc.invalidateQueries();
@@ -178,6 +187,10 @@ function Editor({ journeyId, draft, counters, readOnly, onSaved }: JourneyEditor
     onError: (e) => {
       setNotice(null);
       setErrorFields(e instanceof ApiError ? e.fieldErrors : []);
+      if (e instanceof ApiError && e.code === 'JOURNEY_STEP_MAPPING_REQUIRED') {
+        const steps = (e.details as { steps?: unknown } | undefined)?.steps;
+        setUnmapped(Array.isArray(steps) ? steps.map(String) : []);
+      }
     },
   });
 
@@ -368,7 +381,32 @@ function Editor({ journeyId, draft, counters, readOnly, onSaved }: JourneyEditor
         </Group>
       ) : null}
       <div role="status">{notice ? <Text fw={600}>{notice}</Text> : null}</div>
-      {save.isError ? (
+      {unmapped.length > 0 ? (
+        <Alert color="blue" title={t('journeys.editor.moveTitle')}>
+          <Stack gap="xs">
+            <Text size="sm">{t('journeys.editor.moveHelp')}</Text>
+            {unmapped.map((from) => (
+              <Select
+                key={from}
+                label={t('journeys.editor.moveFrom', { step: from })}
+                value={moves[from] ?? null}
+                onChange={(v) => setMoves((m) => (v ? { ...m, [from]: v } : m))}
+                data={def.steps.map((s) => ({ value: s.id, label: stepName(s) }))}
+              />
+            ))}
+            <Group>
+              <Button
+                disabled={unmapped.some((from) => !moves[from])}
+                loading={save.isPending}
+                onClick={() => save.mutate(true)}
+              >
+                {t('journeys.editor.publishWithMoves')}
+              </Button>
+            </Group>
+          </Stack>
+        </Alert>
+      ) : null}
+      {save.isError && unmapped.length === 0 ? (
         <Alert color="red" title={t('journeys.editor.saveFailed')}>
           <Stack gap={4}>
             {errorFields.length === 0 ? <Text size="sm">{messageOf(save.error, t)}</Text> : null}
