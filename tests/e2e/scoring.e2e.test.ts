@@ -180,5 +180,11 @@ describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
     await page.getByRole('heading', { level: 2, name: 'Lebenszyklus-Phasen' }).waitFor();
     await page.getByLabel('Englische Bezeichnung für MQL').waitFor();
     await expectAccessible(page, 'the lifecycle editor (German)');
+
+    // The workspace's own name is what the contact pages offer from now on.
+    await page.goto(`${server.url}/app/contacts/${contactId}?tab=profile`);
+    await page.getByRole('combobox', { name: 'Lebenszyklus-Phase' }).click({ force: true });
+    await page.getByRole('option', { name: 'Marketing-Lead' }).waitFor();
+    await page.keyboard.press('Escape');
   });
 });

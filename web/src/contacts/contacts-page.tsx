@@ -63,7 +63,6 @@ import {
   downloadCsv,
   downloadCsvPost,
   exportPath,
-  LIFECYCLE_STAGES,
   type Selection,
   type SortField,
   selectionOf,
@@ -77,6 +76,7 @@ import {
 } from './contacts-api.js';
 import { ContactsTabs } from './contacts-tabs.js';
 import { StageBadge } from './stage-badge.js';
+import { useStageOptions } from './stage-names.js';
 
 const PAGE_SIZE = 50;
 
@@ -298,6 +298,7 @@ export function ContactsPage() {
 
 function FilterBar({ filters, onChange }: { filters: Filters; onChange: (f: Filters) => void }) {
   const { t } = useTranslation();
+  const stageOptions = useStageOptions();
   const members = useMembers();
   const segments = useSegments();
   const set = (patch: Partial<Filters>) => onChange({ ...filters, ...patch });
@@ -305,7 +306,7 @@ function FilterBar({ filters, onChange }: { filters: Filters; onChange: (f: Filt
     <Group align="flex-end" gap="sm" wrap="wrap">
       <MultiSelect
         label={t('contacts.fields.lifecycleStage')}
-        data={LIFECYCLE_STAGES.map((s) => ({ value: s, label: t(`contacts.stages.${s}`) }))}
+        data={stageOptions}
         value={filters.stages}
         onChange={(stages) => set({ stages })}
         clearable

@@ -19,14 +19,9 @@ import { useCompanies } from '../companies/companies-api.js';
 import { useMembers } from '../members/members-api.js';
 import { fieldErrorsOf, messageOf } from '../ui/errors.js';
 import type { ContactSectionProps } from './contact-section.js';
-import {
-  type Contact,
-  LIFECYCLE_STAGES,
-  type LifecycleStage,
-  useCustomFields,
-  useUpdateContact,
-} from './contacts-api.js';
+import { type Contact, type LifecycleStage, useCustomFields, useUpdateContact } from './contacts-api.js';
 import { CustomFieldInput } from './custom-field-input.js';
+import { useStageOptions } from './stage-names.js';
 
 const TEXT_FIELDS = [
   'firstName',
@@ -66,6 +61,7 @@ function draftOf(c: Contact) {
 /** Profile fields, stage, owner, tags and typed custom fields, edited in one form. */
 export function ProfileSection({ detail, canWrite }: ContactSectionProps) {
   const { t } = useTranslation();
+  const stageOptions = useStageOptions();
   const c = detail.contact;
   const update = useUpdateContact(c.id);
   const defs = useCustomFields('contact');
@@ -157,7 +153,7 @@ export function ProfileSection({ detail, canWrite }: ContactSectionProps) {
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
             <Select
               label={t('contacts.fields.lifecycleStage')}
-              data={LIFECYCLE_STAGES.map((s) => ({ value: s, label: t(`contacts.stages.${s}`) }))}
+              data={stageOptions}
               value={draft.lifecycleStage}
               onChange={(v) => v && set({ lifecycleStage: v })}
               allowDeselect={false}

@@ -1,6 +1,5 @@
 import { Badge } from '@mantine/core';
-import { useTranslation } from 'react-i18next';
-import { LIFECYCLE_STAGES } from './contacts-api.js';
+import { useStageName } from './stage-names.js';
 
 const COLORS: Record<string, string> = {
   subscriber: 'gray',
@@ -14,13 +13,12 @@ const COLORS: Record<string, string> = {
   disqualified: 'red',
 };
 
-/** A lifecycle stage as a coloured badge with its translated name. */
+/** A lifecycle stage as a coloured badge with the workspace's name for it. */
 export function StageBadge({ stage }: { stage: string }) {
-  const { t } = useTranslation();
-  const known = (LIFECYCLE_STAGES as readonly string[]).includes(stage);
+  const name = useStageName();
   return (
     <Badge variant="light" color={COLORS[stage] ?? 'gray'} tt="none">
-      {known ? t(`contacts.stages.${stage as (typeof LIFECYCLE_STAGES)[number]}`) : stage}
+      {name(stage)}
     </Badge>
   );
 }

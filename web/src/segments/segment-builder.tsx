@@ -17,7 +17,8 @@ import {
 import { IconPlus, IconTrash } from '@tabler/icons-react';
 import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
-import { type CustomFieldDef, LIFECYCLE_STAGES, useCustomFields } from '../contacts/contacts-api.js';
+import { type CustomFieldDef, useCustomFields } from '../contacts/contacts-api.js';
+import { useStageOptions } from '../contacts/stage-names.js';
 import { useMembers } from '../members/members-api.js';
 import {
   COMPANY_FIELDS,
@@ -240,6 +241,7 @@ function ConditionEditor({
   onRemove: () => void;
 }) {
   const { t } = useTranslation();
+  const stageOptions = useStageOptions();
   const contactDefs = useCustomFields('contact');
   const companyDefs = useCustomFields('company');
   const segments = useSegments();
@@ -276,11 +278,7 @@ function ConditionEditor({
             kind={kind}
             operator={condition.operator}
             value={condition.value}
-            choices={
-              condition.field === 'lifecycle_stage'
-                ? LIFECYCLE_STAGES.map((s) => ({ value: s, label: t(`contacts.stages.${s}`) }))
-                : undefined
-            }
+            choices={condition.field === 'lifecycle_stage' ? stageOptions : undefined}
             owners={condition.field === 'owner_user_id'}
             onChange={(operator, value) => onChange({ ...condition, operator, value })}
           />
