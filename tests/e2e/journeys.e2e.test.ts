@@ -20,6 +20,14 @@ async function expectAccessible(page: Page, where: string): Promise<void> {
   );
 }
 
+/** The test run's contact is picked by searching its e-mail address. */
+async function pickTestContact(page: Page): Promise<void> {
+  const box = page.getByRole('combobox', { name: 'Test contact' });
+  await box.click();
+  await box.fill('jana');
+  await page.getByRole('option', { name: /^jana@example\.org/ }).click();
+}
+
 const poll = <T>(fn: () => Promise<T> | T, timeout = 30_000) => expect.poll(fn, { timeout });
 
 describe.skipIf(!chromiumAvailable())('Journey pages', () => {
@@ -153,7 +161,7 @@ describe.skipIf(!chromiumAvailable())('Journey pages', () => {
     );
     await expectAccessible(page, 'the journey page');
 
-    await page.getByLabel('Test contact (ID)').fill(contactId);
+    await pickTestContact(page);
     await page.getByRole('button', { name: 'Run test' }).click();
     await page.getByRole('cell', { name: 'Journey completed' }).waitFor();
     await expectAccessible(page, 'the journey page with a test run');
@@ -268,9 +276,14 @@ describe.skipIf(!chromiumAvailable())('Journey pages', () => {
     });
 
     // Test run on the simulated clock: the mail on day 1, then the wait, then done.
-    await page.getByLabel('Test contact (ID)').fill(contactId);
+    await pickTestContact(page);
+    await page.getByLabel('After hours').fill('30');
+    await page.getByRole('textbox', { name: 'Planned activity' }).fill('mail.clicked');
+    await page.getByRole('button', { name: 'Plan activity' }).click();
+    await page.getByText('After 30 h: mail.clicked').waitFor();
     await page.getByRole('button', { name: 'Run test' }).click();
     await page.getByRole('cell', { name: 'Journey completed' }).waitFor();
+    await page.getByRole('cell', { name: 'Planned activity' }).first().waitFor();
     await page.getByRole('cell', { name: 'Welcome mail' }).first().waitFor();
     await page.getByRole('cell', { name: 'Wait 2 days' }).first().waitFor();
 

@@ -105,7 +105,11 @@ export function useCreateJourney() {
 export function useSimulation(id: string) {
   const api = useApi();
   return useMutation({
-    mutationFn: (input: { contactId: string; days: number }) =>
+    mutationFn: (input: {
+      contactId: string;
+      days: number;
+      activities?: { afterHours: number; type: string }[];
+    }) =>
       api.post<{ outcome: string; finalStepId: string | null; entries: SimulationEntry[] }>(
         `/api/v1/journeys/${encodeURIComponent(id)}/simulate`,
         input,

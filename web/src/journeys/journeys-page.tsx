@@ -1,4 +1,16 @@
-import { Anchor, Badge, Button, Group, Paper, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import {
+  Anchor,
+  Badge,
+  Button,
+  Group,
+  NumberInput,
+  Paper,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Route, Routes, useParams } from 'react-router';
@@ -17,6 +29,7 @@ import {
   useJourneys,
   useSimulation,
 } from './journeys-api.js';
+import { TestContactPicker } from './test-contact-picker.js';
 
 export function JourneysRoutes() {
   return (
@@ -108,7 +121,10 @@ export function JourneyPage() {
   const action = useJourneyAction(id);
   const simulation = useSimulation(id);
   const canWrite = useCanWrite();
-  const [contactId, setContactId] = useState('');
+  const [contactId, setContactId] = useState<string | null>(null);
+  const [planned, setPlanned] = useState<{ afterHours: number; type: string }[]>([]);
+  const [planHours, setPlanHours] = useState<number | string>(24);
+  const [planType, setPlanType] = useState('mail.clicked');
   if (journey.isPending) return <Loading />;
   if (journey.isError) return <ErrorState error={journey.error} onRetry={() => void journey.refetch()} />;
   const { journey: j, draft, live } = journey.data;
@@ -207,19 +223,60 @@ export function JourneyPage() {
           </Title>
           <Text size="sm">{t('journeys.testRunHelp')}</Text>
           <Group align="flex-end">
-            <TextInput
-              label={t('journeys.testContact')}
-              value={contactId}
-              onChange={(e) => setContactId(e.currentTarget.value)}
-            />
+            <TestContactPicker value={contactId} onChange={setContactId} />
             <Button
-              disabled={!contactId.trim()}
+              disabled={!contactId}
               loading={simulation.isPending}
-              onClick={() => simulation.mutate({ contactId: contactId.trim(), days: 30 })}
+              onClick={() => contactId && simulation.mutate({ contactId, days: 30, activities: planned })}
             >
               {t('journeys.simulate')}
             </Button>
           </Group>
+          <Group align="flex-end">
+            <NumberInput
+              label={t('journeys.planAfterHours')}
+              min={0}
+              max={720}
+              value={planHours}
+              onChange={setPlanHours}
+            />
+            <TextInput
+              label={t('journeys.planActivity')}
+              description={t('journeys.editor.activityTypeHelp')}
+              value={planType}
+              onChange={(e) => setPlanType(e.currentTarget.value)}
+            />
+            <Button
+              variant="default"
+              disabled={!/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$/.test(planType.trim())}
+              onClick={() =>
+                setPlanned((p) =>
+                  [...p, { afterHours: Number(planHours) || 0, type: planType.trim() }].sort(
+                    (a, b) => a.afterHours - b.afterHours,
+                  ),
+                )
+              }
+            >
+              {t('journeys.planAdd')}
+            </Button>
+          </Group>
+          {planned.length > 0 ? (
+            <Stack gap={4}>
+              {planned.map((p, i) => (
+                <Group key={`${p.afterHours}-${p.type}-${i}`} gap="xs">
+                  <Text size="sm">{t('journeys.planned', { hours: p.afterHours, type: p.type })}</Text>
+                  <Button
+                    size="compact-xs"
+                    variant="subtle"
+                    color="red"
+                    onClick={() => setPlanned((all) => all.filter((_, j) => j !== i))}
+                  >
+                    {t('journeys.planRemove', { type: p.type, hours: p.afterHours })}
+                  </Button>
+                </Group>
+              ))}
+            </Stack>
+          ) : null}
           {simulation.isError ? <Text c="red">{messageOf(simulation.error, t)}</Text> : null}
           {simulation.data ? (
             <Table aria-label={t('journeys.testRun')}>
