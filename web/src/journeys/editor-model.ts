@@ -30,6 +30,7 @@ export const STEP_TYPES = [
   'branch',
   'offer-content',
   'invite-to-event',
+  'ask-question',
   'update-contact',
   'journey',
   'notify-owner',
@@ -89,6 +90,15 @@ export function newStep(type: string, id: string, position?: { x: number; y: num
       return { ...base, assetId: '', templateId: '', purpose: 'newsletter', next: null };
     case 'invite-to-event':
       return { ...base, eventId: '', templateId: '', purpose: 'newsletter', next: null };
+    case 'ask-question':
+      return {
+        ...base,
+        templateId: '',
+        purpose: 'newsletter',
+        question: { de: '', en: '' },
+        answer: { kind: 'bant', field: 'timeline' },
+        next: null,
+      };
     case 'update-contact':
       return { ...base, addTags: [], next: null };
     case 'journey':

@@ -251,9 +251,12 @@ export function JourneyPage() {
               disabled={!/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$/.test(planType.trim())}
               onClick={() =>
                 setPlanned((p) =>
-                  [...p, { afterHours: Number(planHours) || 0, type: planType.trim() }].sort(
-                    (a, b) => a.afterHours - b.afterHours,
-                  ),
+                  [
+                    ...p.filter(
+                      (x) => x.afterHours !== (Number(planHours) || 0) || x.type !== planType.trim(),
+                    ),
+                    { afterHours: Number(planHours) || 0, type: planType.trim() },
+                  ].sort((a, b) => a.afterHours - b.afterHours),
                 )
               }
             >
@@ -263,7 +266,7 @@ export function JourneyPage() {
           {planned.length > 0 ? (
             <Stack gap={4}>
               {planned.map((p, i) => (
-                <Group key={`${p.afterHours}-${p.type}-${i}`} gap="xs">
+                <Group key={`${p.afterHours}-${p.type}`} gap="xs">
                   <Text size="sm">{t('journeys.planned', { hours: p.afterHours, type: p.type })}</Text>
                   <Button
                     size="compact-xs"

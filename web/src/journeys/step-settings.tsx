@@ -307,6 +307,93 @@ function MailFields({ step, onChange }: { step: EditorStep; onChange: (s: Editor
   );
 }
 
+/** A progressive-profiling question: its text in both languages and the field its answer fills. */
+function QuestionFields({ step, onChange }: { step: EditorStep; onChange: (s: EditorStep) => void }) {
+  const { t } = useTranslation();
+  const question = (step.question as Json) ?? {};
+  const answer = (step.answer as Json) ?? { kind: 'bant', field: 'timeline' };
+  const options = (answer.options as { value: string; label: { de: string; en: string } }[]) ?? [];
+  return (
+    <>
+      <TextInput
+        label={t('journeys.editor.questionDe')}
+        value={String(question.de ?? '')}
+        onChange={(e) => onChange({ ...step, question: { ...question, de: e.currentTarget.value } })}
+      />
+      <TextInput
+        label={t('journeys.editor.questionEn')}
+        value={String(question.en ?? '')}
+        onChange={(e) => onChange({ ...step, question: { ...question, en: e.currentTarget.value } })}
+      />
+      <Select
+        label={t('journeys.editor.answerKind')}
+        value={String(answer.kind)}
+        allowDeselect={false}
+        onChange={(v) =>
+          v &&
+          onChange({
+            ...step,
+            answer:
+              v === 'bant' ? { kind: 'bant', field: 'timeline' } : { kind: 'field', field: 'job_title' },
+          })
+        }
+        data={(['bant', 'field'] as const).map((k) => ({
+          value: k,
+          label: t(`journeys.editor.answerKinds.${k}`),
+        }))}
+      />
+      {answer.kind === 'bant' ? (
+        <Select
+          label={t('journeys.editor.bantField')}
+          value={String(answer.field)}
+          allowDeselect={false}
+          onChange={(v) => v && onChange({ ...step, answer: { kind: 'bant', field: v } })}
+          data={(['need', 'budget', 'authority', 'timeline'] as const).map((k) => ({
+            value: k,
+            label: t(`journeys.editor.bant.${k}`),
+          }))}
+        />
+      ) : (
+        <>
+          <TextInput
+            label={t('journeys.editor.field')}
+            value={String(answer.field ?? '')}
+            onChange={(e) => onChange({ ...step, answer: { ...answer, field: e.currentTarget.value } })}
+          />
+          <Textarea
+            label={t('journeys.editor.answerOptions')}
+            description={t('journeys.editor.answerOptionsHelp')}
+            autosize
+            minRows={2}
+            defaultValue={options.map((o) => `${o.value}=${o.label.de}|${o.label.en}`).join('\n')}
+            onBlur={(e) => {
+              const parsed = e.currentTarget.value
+                .split('\n')
+                .map((line) => line.trim())
+                .filter((line) => line.includes('='))
+                .map((line) => {
+                  const [value = '', labels = ''] = line.split('=', 2);
+                  const [de = '', en = de] = labels.split('|');
+                  return { value: value.trim(), label: { de: de.trim(), en: en.trim() } };
+                });
+              const next: Json = { kind: 'field', field: answer.field };
+              if (parsed.length > 0) next.options = parsed;
+              onChange({ ...step, answer: next });
+            }}
+          />
+        </>
+      )}
+      <NumberInput
+        label={t('journeys.editor.validDays')}
+        min={1}
+        max={365}
+        value={(step.validDays as number) ?? 30}
+        onChange={(v) => onChange({ ...step, validDays: Math.min(365, Math.max(1, num(v))) })}
+      />
+    </>
+  );
+}
+
 export function StepForm({ step, onChange }: { step: EditorStep; onChange: (s: EditorStep) => void }) {
   const { t } = useTranslation();
   return (
@@ -316,9 +403,13 @@ export function StepForm({ step, onChange }: { step: EditorStep; onChange: (s: E
         value={step.label ?? ''}
         onChange={(e) => onChange({ ...step, label: e.currentTarget.value })}
       />
-      {step.type === 'send-mail' || step.type === 'offer-content' || step.type === 'invite-to-event' ? (
+      {step.type === 'send-mail' ||
+      step.type === 'offer-content' ||
+      step.type === 'invite-to-event' ||
+      step.type === 'ask-question' ? (
         <MailFields step={step} onChange={onChange} />
       ) : null}
+      {step.type === 'ask-question' ? <QuestionFields step={step} onChange={onChange} /> : null}
       {step.type === 'offer-content' ? (
         <IdSelect
           label={t('journeys.editor.asset')}
