@@ -455,6 +455,22 @@ describe.each(await availableDbKinds())('nurture path on %s', (kind) => {
       return rows.length === 1 && rows[0]!.assigned_user_id ? rows : undefined;
     });
     expect(leads[0]!.assigned_user_id).toBe(rep.user_id);
+    // The journey's hand-off names the one lead (made by it, or by the MQL rule's routing just before).
+    const handoff = await t.deps.db
+      .selectFrom('journey_step_runs')
+      .select('detail')
+      .where('journey_id', '=', journeyId)
+      .where('step_id', '=', 'handoff')
+      .executeTakeFirstOrThrow();
+    expect(handoff.detail).toMatchObject({ leadId: leads[0]!.id });
+    // MQL came from the scoring rule, not from the hand-off.
+    const mqlMove = await t.deps.db
+      .selectFrom('stage_history')
+      .select('cause')
+      .where('contact_id', '=', contactId)
+      .where('to_stage', '=', 'mql')
+      .execute();
+    expect(mqlMove.map((m) => m.cause)).toEqual(['rule:mql']);
     const bant = await t.deps.db
       .selectFrom('bant_answers')
       .select(['field', 'value', 'source', 'source_ref', 'answered_at'])
