@@ -318,6 +318,47 @@ describe.skipIf(!chromiumAvailable())('Journey pages', () => {
     await page.getByRole('navigation', { name: 'Steps' }).waitFor();
   });
 
+  it('has an accessible settings form for every step type and every trigger type', async () => {
+    const created = await api.request<{ journey: { id: string } }>(
+      'POST',
+      '/api/v1/journeys',
+      { name: 'All step types' },
+      server.workspaceId,
+    );
+    await page.goto(`${server.url}/app/journeys/${created.body.journey.id}`);
+    await page.getByRole('heading', { level: 1, name: 'All step types' }).waitFor();
+    const palette = page.getByRole('navigation', { name: 'Steps' });
+    const types = await palette.getByRole('button').evaluateAll((els) => els.map((e) => e.textContent ?? ''));
+    expect(types).toHaveLength(12);
+    for (const type of types) {
+      await palette.getByRole('button', { name: `Add step: ${type}` }).press('Enter');
+      await page.getByRole('heading', { level: 3, name: new RegExp(`\\(${type}\\)$`) }).waitFor();
+      if (type === 'Wait') {
+        for (const kind of ['Until a weekday and time', 'Until something happens (with timeout)']) {
+          await page.getByRole('combobox', { name: 'Wait', exact: true }).click();
+          await page.getByRole('option', { name: kind }).click();
+          await expectAccessible(page, `the wait step (${kind})`);
+        }
+      } else await expectAccessible(page, `the ${type} step's settings`);
+    }
+    await page.getByRole('combobox', { name: 'Edit' }).click();
+    await page.getByRole('option', { name: 'Trigger', exact: true }).click();
+    for (const trigger of [
+      'Form submitted',
+      'Segment entered',
+      'Lifecycle stage changed',
+      'Score reached a threshold',
+      'Date in a field',
+    ]) {
+      await page.getByRole('combobox', { name: 'Starts when' }).click();
+      await page.getByRole('option', { name: trigger }).click();
+      await expectAccessible(page, `the trigger settings (${trigger})`);
+    }
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    // Empty references (template, segment, …) are refused by the server and shown at their steps.
+    await page.getByText('The journey could not be saved').waitFor();
+  });
+
   it('lists events with their registrations', async () => {
     await page
       .getByRole('navigation', { name: 'Main navigation' })
