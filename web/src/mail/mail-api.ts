@@ -216,7 +216,8 @@ export function useUpdateTemplate(id: string) {
         `/api/v1/mail/templates/${id}`,
         input,
       ),
-    onSuccess: () => qc.invalidateQueries({ queryKey: key }),
+    // Not awaited: "saved" shows when the server confirmed, not after every mail list refetched.
+    onSuccess: () => void qc.invalidateQueries({ queryKey: key }),
   });
 }
 
@@ -337,7 +338,8 @@ export function useSaveMailSettings() {
   return useMutation({
     mutationFn: (input: Partial<Omit<MailSettings, 'transport' | 'canSendMarketing' | 'defaultFrom'>>) =>
       api.request<{ settings: MailSettings }>('PUT', '/api/v1/mail/settings', { body: input }),
-    onSuccess: () => qc.invalidateQueries({ queryKey: key }),
+    // Not awaited: "saved" shows when the server confirmed, not after every mail list refetched.
+    onSuccess: () => void qc.invalidateQueries({ queryKey: key }),
   });
 }
 
