@@ -48,6 +48,20 @@ interface AxeViolation {
 
 /** Runs axe-core (WCAG 2.1 A and AA) on the page and returns its violations as readable text. */
 export async function axeViolations(page: Page): Promise<string[]> {
+  // Colours measured in the middle of a transition (a drawer's overlay fading in over the page) are
+  // neither the before nor the after state, so finite animations and transitions finish first.
+  await page
+    .waitForFunction(
+      () =>
+        document
+          .getAnimations()
+          .every(
+            (a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Number.POSITIVE_INFINITY,
+          ),
+      null,
+      { timeout: 5_000, polling: 50 },
+    )
+    .catch(() => {});
   await page.addScriptTag({ path: AXE_PATH });
   const violations = await page.evaluate(async (tags) => {
     const axe = (
