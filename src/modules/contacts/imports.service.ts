@@ -925,21 +925,7 @@ export async function confirmImport(
 }
 
 /** Profile columns an import writes; field_meta gets an entry for each one the row fills. */
-const META_KEYS = [
-  'first_name',
-  'last_name',
-  'company_name',
-  'job_title',
-  'phone',
-  'city',
-  'country',
-  'locale',
-  'lifecycle_stage',
-  'source_channel',
-  'tags',
-  'consent',
-  'consent_date',
-] as const;
+const META_KEYS = PROFILE_TARGETS.filter((k) => k !== 'email');
 
 const UPSERT_SET = {
   skip: sql`DO NOTHING`,

@@ -313,28 +313,7 @@ function MappingForm({ imp, suggested }: { imp: ImportJob; suggested: Record<str
         </Paper>
         <Paper p="md">
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
-            <Radio.Group
-              label={t('imports.existing')}
-              value={existing}
-              onChange={(v) => setExisting(v as ImportSettings['existing'])}
-            >
-              <Stack gap={6} mt="xs">
-                {(['fill_empty', 'update', 'skip'] as const).map((v) => (
-                  <Radio key={v} value={v} label={t(`imports.existingModes.${v}`)} />
-                ))}
-              </Stack>
-            </Radio.Group>
-            <Radio.Group
-              label={t('imports.mode')}
-              value={mode}
-              onChange={(v) => setMode(v as ImportSettings['mode'])}
-            >
-              <Stack gap={6} mt="xs">
-                {(['all_or_nothing', 'valid_rows'] as const).map((v) => (
-                  <Radio key={v} value={v} label={t(`imports.modes.${v}`)} />
-                ))}
-              </Stack>
-            </Radio.Group>
+            <ImportModeChoices existing={existing} setExisting={setExisting} mode={mode} setMode={setMode} />
             <Select
               label={t('imports.encoding')}
               data={['utf-8', 'windows-1252', 'iso-8859-1']}
@@ -600,28 +579,7 @@ function ImportReviewPanel({ imp, review }: { imp: ImportJob; review: ImportRevi
         </Table.ScrollContainer>
       ) : null}
       <SimpleGrid cols={{ base: 1, sm: 2 }}>
-        <Radio.Group
-          label={t('imports.existing')}
-          value={existing}
-          onChange={(v) => setExisting(v as ImportSettings['existing'])}
-        >
-          <Stack gap={6} mt="xs">
-            {(['fill_empty', 'update', 'skip'] as const).map((v) => (
-              <Radio key={v} value={v} label={t(`imports.existingModes.${v}`)} />
-            ))}
-          </Stack>
-        </Radio.Group>
-        <Radio.Group
-          label={t('imports.mode')}
-          value={mode}
-          onChange={(v) => setMode(v as ImportSettings['mode'])}
-        >
-          <Stack gap={6} mt="xs">
-            {(['all_or_nothing', 'valid_rows'] as const).map((v) => (
-              <Radio key={v} value={v} label={t(`imports.modes.${v}`)} />
-            ))}
-          </Stack>
-        </Radio.Group>
+        <ImportModeChoices existing={existing} setExisting={setExisting} mode={mode} setMode={setMode} />
       </SimpleGrid>
       {blocked ? (
         <Alert color="yellow" mt="md">
@@ -640,5 +598,46 @@ function ImportReviewPanel({ imp, review }: { imp: ImportJob; review: ImportRevi
         </Button>
       </Group>
     </Paper>
+  );
+}
+
+/** What to do with existing contacts and with rejected rows: asked before staging and again in the review. */
+function ImportModeChoices({
+  existing,
+  setExisting,
+  mode,
+  setMode,
+}: {
+  existing: ImportSettings['existing'];
+  setExisting: (v: ImportSettings['existing']) => void;
+  mode: ImportSettings['mode'];
+  setMode: (v: ImportSettings['mode']) => void;
+}) {
+  const { t } = useTranslation();
+  return (
+    <>
+      <Radio.Group
+        label={t('imports.existing')}
+        value={existing}
+        onChange={(v) => setExisting(v as ImportSettings['existing'])}
+      >
+        <Stack gap={6} mt="xs">
+          {(['fill_empty', 'update', 'skip'] as const).map((v) => (
+            <Radio key={v} value={v} label={t(`imports.existingModes.${v}`)} />
+          ))}
+        </Stack>
+      </Radio.Group>
+      <Radio.Group
+        label={t('imports.mode')}
+        value={mode}
+        onChange={(v) => setMode(v as ImportSettings['mode'])}
+      >
+        <Stack gap={6} mt="xs">
+          {(['all_or_nothing', 'valid_rows'] as const).map((v) => (
+            <Radio key={v} value={v} label={t(`imports.modes.${v}`)} />
+          ))}
+        </Stack>
+      </Radio.Group>
+    </>
   );
 }
