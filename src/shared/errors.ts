@@ -312,6 +312,21 @@ export const ERRORS = {
     en: 'This event does not exist.',
     de: 'Diese Veranstaltung gibt es nicht.',
   },
+  EVENT_CANCELLED: {
+    status: 409,
+    en: 'This event has been cancelled.',
+    de: 'Diese Veranstaltung wurde abgesagt.',
+  },
+  EVENT_STARTED: {
+    status: 409,
+    en: 'This event has already begun; registrations can no longer be cancelled.',
+    de: 'Diese Veranstaltung hat bereits begonnen; Anmeldungen können nicht mehr storniert werden.',
+  },
+  EVENT_OVER: {
+    status: 409,
+    en: 'This event is over and can no longer be cancelled.',
+    de: 'Diese Veranstaltung ist vorbei und kann nicht mehr abgesagt werden.',
+  },
   EVENT_LINK_INVALID: {
     status: 404,
     en: 'This link is invalid or has expired.',

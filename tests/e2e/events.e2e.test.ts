@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { decodeMail } from '../support/smtp-sink.js';
 import { type ApiSession, loginViaApi } from './api.js';
 import { axeViolations, chromiumAvailable, DESKTOP, launchChromium } from './browser.js';
 import { ensureUiBuilt } from './build-ui.js';
@@ -8,7 +9,8 @@ import { ensureUiBuilt } from './build-ui.js';
 /*
  * Events in the admin UI: create an event with its time read in its own time zone, see
  * registrations and the waiting list, record attendance by hand and from a webinar tool's CSV
- * (choosing the e-mail column), add a place so the waiting list moves up — axe-clean throughout.
+ * (choosing the e-mail column), add a place so the waiting list moves up; a registrant cancels by
+ * the link in their mail (public page, de and en), and the event is called off — axe-clean throughout.
  */
 
 async function expectAccessible(page: Page, where: string): Promise<void> {
@@ -131,5 +133,44 @@ describe.skipIf(!chromiumAvailable())('Event pages', () => {
     await page.getByRole('button', { name: 'Save changes' }).click();
     await registrations.getByRole('link', { name: 'Omar' }).waitFor();
     await waiting.getByText('Nobody yet.').waitFor();
+  });
+
+  it('lets a registrant cancel by the link in the mail, and calls the event off', async () => {
+    // The confirmation mail (kept in the built-in outbox) carries the cancel link.
+    const cancelLink = async () => {
+      const rows = await server.db
+        .selectFrom('outbox_messages')
+        .select('raw')
+        .where('envelope_to', '=', 'lena@example.org')
+        .execute();
+      return rows.map((r) => /\/e\/cancel\?t=[A-Za-z0-9._~-]+/.exec(decodeMail(r.raw))?.[0]).find(Boolean);
+    };
+    await expect.poll(cancelLink, { timeout: 20_000 }).toBeTruthy();
+    const cancelPath = (await cancelLink())!;
+    const publicPage = await context.newPage();
+    await publicPage.goto(`${server.url}${cancelPath}&lang=de`);
+    await publicPage.getByRole('button', { name: 'Anmeldung stornieren' }).waitFor();
+    await expectAccessible(publicPage, 'the cancel page (de)');
+    await publicPage.goto(`${server.url}${cancelPath}&lang=en`);
+    await publicPage.getByRole('button', { name: 'Cancel my registration' }).click();
+    await publicPage.getByText('Your registration is cancelled.').waitFor();
+    await expectAccessible(publicPage, 'the cancelled page (en)');
+    await publicPage.close();
+
+    await page.reload();
+    await page.getByRole('region', { name: 'Cancelled' }).getByRole('link', { name: 'Lena' }).waitFor();
+
+    await page.getByRole('button', { name: 'Cancel event' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel "Praxistag Wartung"?' });
+    await dialog.getByText(/1 registered and 0 on the waiting list/).waitFor();
+    await expect(dialog.getByRole('checkbox', { name: /Send everyone a notice/ }).isChecked()).resolves.toBe(
+      true,
+    );
+    await expectAccessible(page, 'the cancel-event dialog');
+    await dialog.getByRole('button', { name: 'Cancel event' }).click();
+    await page.getByText('Event cancelled; 1 person notified.').waitFor();
+    await page.getByText('This event has been cancelled').waitFor();
+    await expect(page.getByRole('button', { name: 'Edit' }).count()).resolves.toBe(0);
+    await expectAccessible(page, 'the cancelled event page');
   });
 });

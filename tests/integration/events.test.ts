@@ -195,10 +195,16 @@ describe.each(await availableDbKinds())('events on %s', (kind) => {
     // Fritz cancels: Gabi moves up and gets her confirmation.
     const fritz = regs.find((r) => r.email === 'fritz@kunde.example')!;
     const cancel = await api('POST', `/api/v1/events/${eventId}/registrations/${fritz.id}/cancel`);
-    expect(cancel.body).toMatchObject({ promoted: regs[2]!.id });
+    expect(cancel.body, JSON.stringify(cancel.body)).toMatchObject({ promoted: regs[2]!.id });
     worker.wake();
     await until('gabi confirmed', () => mailsTo('gabi@kunde.example').length === 2);
     expect(mailsTo('gabi@kunde.example')[1]).toMatch(/Sie sind angemeldet/);
+    await until('fritz notified', () => mailsTo('fritz@kunde.example').length === 2);
+    // The notice removes the entry from Fritz's calendar: a CANCEL of the same UID.
+    const fritzCancel = calendarOf((await parsedTo('fritz@kunde.example'))[1]!)!;
+    expect(fritzCancel).toMatch(/^METHOD:CANCEL$/m);
+    expect(fritzCancel).toMatch(/^STATUS:CANCELLED$/m);
+    expect(fritzCancel).toContain(`UID:${eventId}@leadwerk`);
 
     // A day before: the reminder, to those still registered only.
     clock.set('2026-05-11T14:00:00Z');
@@ -210,7 +216,9 @@ describe.each(await availableDbKinds())('events on %s', (kind) => {
     expect(mailsTo('eva@kunde.example')[1]).toMatch(/Wir erinnern Sie/);
     expect(calendarOf((await parsedTo('eva@kunde.example'))[1]!)).toContain(`UID:${eventId}@leadwerk`);
     await new Promise((r) => setTimeout(r, 200));
-    expect(mailsTo('fritz@kunde.example')).toHaveLength(1);
+    // Fritz got the confirmation and the notice of his cancellation, no reminder.
+    expect(mailsTo('fritz@kunde.example')).toHaveLength(2);
+    expect(mailsTo('fritz@kunde.example')[1]).toMatch(/Ihre Anmeldung ist storniert/);
 
     // Attendance: Eva checks in by her link (a page with a button, then POST), Gabi from the CSV.
     clock.set('2026-05-12T14:05:00Z');
@@ -360,6 +368,190 @@ describe.each(await availableDbKinds())('events on %s', (kind) => {
     }[];
     expect(regs).toMatchObject([{ contactId: id, attendedVia: 'csv' }]);
     expect(regs[0]!.checkinUrl).toMatch(/^https:\/\/leads\.acme\.example\/e\/checkin\?t=/);
+  });
+
+  it('lets the person cancel by the link in their mail (a button, not the GET), and calls an event off for everyone', async () => {
+    clock.set('2026-11-01T08:00:00Z');
+    admin = await t.login();
+    const created = await api('POST', '/api/v1/events', {
+      title: 'Praxistag Wartung',
+      startsAt: '2026-11-20T08:00:00Z',
+      endsAt: '2026-11-20T12:00:00Z',
+      timeZone: 'Europe/Berlin',
+      location: 'Werk 1',
+      capacity: 1,
+    });
+    const eventId = (created.body.event as { id: string }).id;
+    const [kai, lea, max] = [
+      await createConsentedContact(t.deps.db, ws, 'kai@kunde.example', []),
+      await createConsentedContact(t.deps.db, ws, 'lea@kunde.example', []),
+      await createConsentedContact(t.deps.db, ws, 'max@kunde.example', []),
+    ];
+    const reg = async (contactId: string) =>
+      (await api('POST', `/api/v1/events/${eventId}/registrations`, { contactId })).body as {
+        id: string;
+        status: string;
+      };
+    const rk = await reg(kai!);
+    const rl = await reg(lea!);
+    expect([rk.status, rl.status]).toEqual(['registered', 'waitlisted']);
+    worker.wake();
+    await until(
+      'mails',
+      () => mailsTo('kai@kunde.example').length === 1 && mailsTo('lea@kunde.example').length === 1,
+    );
+    const cancelUrl = (mail: string) =>
+      /https:\/\/leads\.acme\.example(\/e\/cancel\?t=[A-Za-z0-9._~-]+)/.exec(mail)?.[1];
+    const kaiCancel = cancelUrl(mailsTo('kai@kunde.example')[0]!);
+    expect(kaiCancel, 'the confirmation has a cancel link').toBeTruthy();
+    expect(mailsTo('lea@kunde.example')[0]).toMatch(/Von der Warteliste abmelden/);
+    expect(cancelUrl(mailsTo('lea@kunde.example')[0]!)).toBeTruthy();
+
+    // Opening the link (what a mail gateway's scanner does) cancels nothing: it shows a button.
+    const page = await t.app.inject({ method: 'GET', url: kaiCancel! });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toMatch(/<button type="submit">Anmeldung stornieren<\/button>/);
+    const status = async (id: string) =>
+      (
+        await t.deps.db
+          .selectFrom('event_registrations')
+          .select('status')
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow()
+      ).status;
+    expect(await status(rk.id)).toBe('registered');
+    // A check-in token does not cancel (each link does one thing), nor does a forged one.
+    const checkinToken = /\/e\/checkin\?t=([A-Za-z0-9._~-]+)/.exec(mailsTo('kai@kunde.example')[0]!)?.[1];
+    expect((await t.app.inject({ method: 'POST', url: `/e/cancel?t=${checkinToken}` })).statusCode).toBe(404);
+    expect((await t.app.inject({ method: 'POST', url: `${kaiCancel!.slice(0, -3)}abc` })).statusCode).toBe(
+      404,
+    );
+    expect(await status(rk.id)).toBe('registered');
+
+    // The button: Kai is out, Lea moves up with her confirmation, Kai gets a notice with a CANCEL.
+    const done = await t.app.inject({ method: 'POST', url: `${kaiCancel!}&lang=en` });
+    expect(done.statusCode).toBe(200);
+    expect(done.body).toContain('Your registration is cancelled');
+    expect(await status(rk.id)).toBe('cancelled');
+    expect(await status(rl.id)).toBe('registered');
+    const again = await t.app.inject({ method: 'POST', url: `${kaiCancel!}&lang=en` });
+    expect(again.statusCode).toBe(200);
+    expect(again.body).toContain('already cancelled');
+    worker.wake();
+    await until(
+      'notice and promotion',
+      () => mailsTo('kai@kunde.example').length === 2 && mailsTo('lea@kunde.example').length === 2,
+    );
+    expect(mailsTo('kai@kunde.example')[1]).toMatch(/Ihre Anmeldung ist storniert/);
+    expect(calendarOf((await parsedTo('kai@kunde.example'))[1]!)).toMatch(/^METHOD:CANCEL$/m);
+    expect(mailsTo('lea@kunde.example')[1]).toMatch(/Sie sind angemeldet/);
+    const timeline = await t.deps.db
+      .selectFrom('activities')
+      .select(['type', 'data'])
+      .where('workspace_id', '=', ws)
+      .where('contact_id', '=', kai!)
+      .where('ref', '=', `event:${eventId}`)
+      .orderBy('id')
+      .execute();
+    expect(timeline.map((a) => a.type)).toEqual(['events.registered', 'events.cancelled']);
+    expect(timeline[1]!.data).toMatchObject({ by: 'self' });
+    // Kai's reminder was withdrawn; Lea has hers.
+    const reminders = await t.deps.db
+      .selectFrom('jobs')
+      .select('payload')
+      .where('name', '=', 'events.send-reminder')
+      .where('workspace_id', '=', ws)
+      .where('state', '=', 'queued')
+      .execute();
+    const planned = reminders.map((j) => (j.payload as { registrationId: string }).registrationId);
+    expect(planned).toContain(rl.id);
+    expect(planned).not.toContain(rk.id);
+
+    // Max joins the waiting list; then the event is called off.
+    const rm = await reg(max!);
+    expect(rm.status).toBe('waitlisted');
+    worker.wake();
+    await until('max waitlisted mail', () => mailsTo('max@kunde.example').length === 1);
+    const off = await api('POST', `/api/v1/events/${eventId}/cancel`, {});
+    expect(off.status, JSON.stringify(off.body)).toBe(200);
+    expect(off.body).toMatchObject({ notified: 2, event: { status: 'cancelled', sequence: 1 } });
+    worker.wake();
+    await until(
+      'cancellation notices',
+      () => mailsTo('lea@kunde.example').length === 3 && mailsTo('max@kunde.example').length === 2,
+    );
+    expect(mailsTo('lea@kunde.example')[2]).toMatch(/findet leider nicht statt/);
+    const leaIcs = calendarOf((await parsedTo('lea@kunde.example'))[2]!)!;
+    expect(leaIcs).toMatch(/^METHOD:CANCEL$/m);
+    expect(leaIcs).toMatch(/^STATUS:CANCELLED$/m);
+    expect(leaIcs).toMatch(/^SEQUENCE:1$/m);
+    // The waiting list had no calendar entry: a notice without one.
+    expect(calendarOf((await parsedTo('max@kunde.example'))[1]!)).toBeUndefined();
+    // Every reminder is withdrawn; nobody can register, the event cannot be changed or called off again.
+    const left = await t.deps.db
+      .selectFrom('jobs')
+      .select('payload')
+      .where('name', '=', 'events.send-reminder')
+      .where('workspace_id', '=', ws)
+      .where('state', '=', 'queued')
+      .execute();
+    expect(left.map((j) => (j.payload as { registrationId: string }).registrationId)).not.toContain(rl.id);
+    const late = await createConsentedContact(t.deps.db, ws, 'late@kunde.example', []);
+    const refused = await api('POST', `/api/v1/events/${eventId}/registrations`, { contactId: late });
+    expect([refused.status, (refused.body.error as { code: string }).code]).toEqual([409, 'EVENT_CANCELLED']);
+    const edit = await api('PATCH', `/api/v1/events/${eventId}`, { title: 'Neu' });
+    expect([edit.status, (edit.body.error as { code: string }).code]).toEqual([409, 'EVENT_CANCELLED']);
+    const twice = await api('POST', `/api/v1/events/${eventId}/cancel`, {});
+    expect([twice.status, (twice.body.error as { code: string }).code]).toEqual([409, 'EVENT_CANCELLED']);
+    // Lea's own cancel link now says the event was called off, and changes nothing.
+    const leaCancel = cancelUrl(mailsTo('lea@kunde.example')[1]!)!;
+    const afterOff = await t.app.inject({ method: 'POST', url: leaCancel });
+    expect(afterOff.statusCode).toBe(409);
+    expect(afterOff.body).toContain('abgesagt');
+    expect(await status(rl.id)).toBe('registered');
+    // The audit log names who called it off.
+    const audit = await t.deps.db
+      .selectFrom('audit_log')
+      .select(['action', 'details'])
+      .where('workspace_id', '=', ws)
+      .where('action', '=', 'events.cancelled')
+      .execute();
+    expect(audit).toHaveLength(1);
+  });
+
+  it('refuses to cancel an event that is over, and a registration once the event has begun', async () => {
+    clock.set('2026-12-01T08:00:00Z');
+    admin = await t.login();
+    const created = await api('POST', '/api/v1/events', {
+      title: 'Kurz',
+      startsAt: '2026-12-01T09:00:00Z',
+      endsAt: '2026-12-01T10:00:00Z',
+      timeZone: 'Europe/Berlin',
+      location: 'Raum 3',
+    });
+    const eventId = (created.body.event as { id: string }).id;
+    const id = await createConsentedContact(t.deps.db, ws, 'nora@kunde.example', []);
+    const r = (await api('POST', `/api/v1/events/${eventId}/registrations`, { contactId: id })).body as {
+      id: string;
+    };
+    worker.wake();
+    await until('confirmation', () => mailsTo('nora@kunde.example').length === 1);
+    const url = /https:\/\/leads\.acme\.example(\/e\/cancel\?t=[A-Za-z0-9._~-]+)/.exec(
+      mailsTo('nora@kunde.example')[0]!,
+    )?.[1];
+    clock.set('2026-12-01T09:30:00Z');
+    const begun = await t.app.inject({ method: 'POST', url: `${url!}&lang=en` });
+    expect(begun.statusCode).toBe(409);
+    expect(begun.body).toContain('already begun');
+    clock.set('2026-12-01T11:00:00Z');
+    const over = await api('POST', `/api/v1/events/${eventId}/cancel`, {});
+    expect([over.status, (over.body.error as { code: string }).code]).toEqual([409, 'EVENT_OVER']);
+    const reg = await t.deps.db
+      .selectFrom('event_registrations')
+      .select('status')
+      .where('id', '=', r.id)
+      .executeTakeFirstOrThrow();
+    expect(reg.status).toBe('registered');
   });
 
   it('refuses an event without place or link, and unknown check-in links', async () => {

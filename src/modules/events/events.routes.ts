@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../../shared/errors.js';
+import { AppError, errorMessage } from '../../shared/errors.js';
 import { actorOf, workspaceOf } from '../../shared/http/auth.js';
 import { html, pickLocale, sendPublicPage, withLang } from '../../shared/http/public-page.js';
 import type { AppDeps } from '../../shared/module.js';
@@ -9,6 +9,8 @@ import { hitRateLimit } from '../../shared/rate-limit.js';
 import { findContactById } from '../contacts/index.js';
 import {
   calendarFile,
+  cancelByLink,
+  cancelEvent,
   cancelRegistration,
   checkIn,
   createEvent,
@@ -19,6 +21,7 @@ import {
   listRegistrations,
   markAttended,
   openRegistrationToken,
+  type RegistrationLinkUse,
   registerForEvent,
   registrationToken,
   updateEvent,
@@ -30,12 +33,14 @@ import {
  *   POST   /api/v1/events                                   journeys:write  create
  *   GET    /api/v1/events/:id                               journeys:read   the event and its registrations
  *   PATCH  /api/v1/events/:id                               journeys:write  change; the registered get the new calendar entry
+ *   POST   /api/v1/events/:id/cancel                        journeys:write  call the event off; everyone registered gets a notice
  *   POST   /api/v1/events/:id/registrations                 journeys:write  register a contact (API / by hand)
  *   POST   /api/v1/events/:id/registrations/:rid/cancel     journeys:write  cancel; the waiting list moves up
  *   POST   /api/v1/events/:id/attendance                    journeys:write  mark contacts as attended
  *   POST   /api/v1/events/:id/attendance/csv                journeys:write  attendance from a webinar tool's CSV (emailColumn)
  *   GET    /e/ics?t=                                         public          calendar file of a registration
  *   GET|POST /e/checkin?t=                                   public          check-in page / check in
+ *   GET|POST /e/cancel?t=                                    public          cancel-my-registration page / cancel
  * Registration through a capture form: an event names its form (`formId`); the activity handler
  * registers whoever submits it (see index.ts).
  */
@@ -75,6 +80,14 @@ const EventFields = {
   reminderMinutes: Type.Optional(Type.Array(Type.Integer({ minimum: 5, maximum: 43_200 }), { maxItems: 5 })),
 };
 
+/** `{ notify: false }` cancels silently; no body (or null) means notify. */
+const NotifyBody = Type.Optional(
+  Type.Union([
+    Type.Object({ notify: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+    Type.Null(),
+  ]),
+);
+
 function toBody(e: EventRow, counts = { registered: 0, waitlisted: 0, attended: 0 }) {
   return {
     id: e.id,
@@ -99,6 +112,11 @@ const TEXTS = {
     checkinTitle: 'Check-in',
     checkinButton: 'Teilnahme bestätigen',
     checkedIn: 'Danke – Ihre Teilnahme ist bestätigt.',
+    cancelTitle: 'Anmeldung stornieren',
+    cancelQuestion: 'Möchten Sie Ihre Anmeldung (oder Ihren Platz auf der Warteliste) stornieren?',
+    cancelButton: 'Anmeldung stornieren',
+    cancelled: 'Ihre Anmeldung ist storniert. Sie erhalten eine Bestätigung per E-Mail.',
+    alreadyCancelled: 'Diese Anmeldung war bereits storniert.',
     invalid: 'Dieser Link ist ungültig oder abgelaufen.',
     tooMany: 'Zu viele Anfragen. Bitte versuchen Sie es später erneut.',
   },
@@ -106,6 +124,11 @@ const TEXTS = {
     checkinTitle: 'Check-in',
     checkinButton: 'Confirm attendance',
     checkedIn: 'Thank you – your attendance is confirmed.',
+    cancelTitle: 'Cancel registration',
+    cancelQuestion: 'Do you want to cancel your registration (or your place on the waiting list)?',
+    cancelButton: 'Cancel my registration',
+    cancelled: 'Your registration is cancelled. You will get a confirmation by e-mail.',
+    alreadyCancelled: 'This registration was already cancelled.',
     invalid: 'This link is invalid or has expired.',
     tooMany: 'Too many requests. Please try again later.',
   },
@@ -229,6 +252,30 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
   );
 
   r.post(
+    '/api/v1/events/:id/cancel',
+    {
+      config: { permission: 'journeys:write' },
+      schema: {
+        tags: ['events'],
+        summary: 'Call an event off; everyone registered or waiting gets a notice (unless notify is false)',
+        params: Id,
+        body: NotifyBody,
+        response: { 200: Type.Object({ event: EventBody, notified: Type.Integer() }) },
+      },
+    },
+    async (request) => {
+      const { event, notified } = await cancelEvent(
+        deps,
+        actorOf(request),
+        workspaceOf(request),
+        request.params.id,
+        { notify: request.body?.notify },
+      );
+      return { event: toBody(event), notified };
+    },
+  );
+
+  r.post(
     '/api/v1/events/:id/registrations',
     {
       config: { permission: 'journeys:write' },
@@ -263,15 +310,26 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
       config: { permission: 'journeys:write' },
       schema: {
         tags: ['events'],
-        summary: 'Cancel a registration; the first on the waiting list moves up',
+        summary:
+          'Cancel a registration; the first on the waiting list moves up; the person gets a notice unless notify is false',
         params: Type.Object({ id: Type.String({ format: 'uuid' }), rid: Type.String({ format: 'uuid' }) }),
+        body: NotifyBody,
         response: {
           200: Type.Object({ cancelled: Type.String(), promoted: Type.Union([Type.String(), Type.Null()]) }),
         },
       },
     },
     async (request) =>
-      cancelRegistration(deps, actorOf(request), workspaceOf(request), request.params.id, request.params.rid),
+      cancelRegistration(
+        deps,
+        actorOf(request),
+        workspaceOf(request),
+        request.params.id,
+        request.params.rid,
+        {
+          notify: request.body?.notify,
+        },
+      ),
   );
 
   r.post(
@@ -383,57 +441,89 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
     }
   });
 
-  const checkinPath = (t: string) => `/e/checkin?t=${encodeURIComponent(t)}`;
-  app.get<{ Querystring: { t?: string; lang?: string } }>(
-    '/e/checkin',
-    publicRoute,
-    async (request, reply) => {
-      const locale = localeOf(request);
-      if (await limited(request, reply, locale)) return reply;
-      const t = request.query.t ?? '';
-      const tx = TEXTS[locale];
-      if (!openRegistrationToken(deps.config.secretKey, t, 'checkin')) {
+  /*
+   * Pages behind a signed registration link that change something (check in, cancel): the GET shows
+   * a button, only the POST acts — link scanners in mail gateways open every link in a mail.
+   */
+  function buttonPage(
+    use: Exclude<RegistrationLinkUse, 'ics'>,
+    texts: (locale: 'de' | 'en') => { title: string; question?: string; button: string },
+    act: (token: string, locale: 'de' | 'en') => Promise<{ heading: string; message: string }>,
+  ): void {
+    const path = (t: string) => `/e/${use}?t=${encodeURIComponent(t)}`;
+    const invalid = (
+      reply: FastifyReply,
+      locale: 'de' | 'en',
+      message = TEXTS[locale].invalid,
+      status = 404,
+    ) =>
+      sendPublicPage(reply, {
+        locale,
+        title: texts(locale).title,
+        status,
+        body: html`<h1>${texts(locale).title}</h1><p>${message}</p>`,
+      });
+    app.get<{ Querystring: { t?: string; lang?: string } }>(
+      `/e/${use}`,
+      publicRoute,
+      async (request, reply) => {
+        const locale = localeOf(request);
+        if (await limited(request, reply, locale)) return reply;
+        const t = request.query.t ?? '';
+        if (!openRegistrationToken(deps.config.secretKey, t, use)) return invalid(reply, locale);
+        const tx = texts(locale);
         return sendPublicPage(reply, {
           locale,
-          title: tx.checkinTitle,
-          status: 404,
-          body: html`<h1>${tx.checkinTitle}</h1><p>${tx.invalid}</p>`,
+          title: tx.title,
+          switchHref: withLang(path(t), locale === 'de' ? 'en' : 'de'),
+          body: html`<h1>${tx.title}</h1>${tx.question ? html`<p>${tx.question}</p>` : ''}
+        <form method="post" action="${path(t)}&lang=${locale}"><button type="submit">${tx.button}</button></form>`,
         });
-      }
-      // A button, not a GET that checks in: link scanners in mail gateways open links.
-      return sendPublicPage(reply, {
-        locale,
-        title: tx.checkinTitle,
-        switchHref: withLang(checkinPath(t), locale === 'de' ? 'en' : 'de'),
-        body: html`<h1>${tx.checkinTitle}</h1>
-        <form method="post" action="${checkinPath(t)}&lang=${locale}"><button type="submit">${tx.checkinButton}</button></form>`,
-      });
+      },
+    );
+    app.post<{ Querystring: { t?: string; lang?: string } }>(
+      `/e/${use}`,
+      publicRoute,
+      async (request, reply) => {
+        const locale = localeOf(request);
+        if (await limited(request, reply, locale)) return reply;
+        try {
+          const done = await act(request.query.t ?? '', locale);
+          return sendPublicPage(reply, {
+            locale,
+            title: texts(locale).title,
+            body: html`<h1>${done.heading}</h1><p>${done.message}</p>`,
+          });
+        } catch (e) {
+          if (!(e instanceof AppError)) throw e;
+          if (e.code === 'EVENT_LINK_INVALID') return invalid(reply, locale);
+          return invalid(reply, locale, errorMessage(e.code, locale), e.status);
+        }
+      },
+    );
+  }
+
+  buttonPage(
+    'checkin',
+    (locale) => ({ title: TEXTS[locale].checkinTitle, button: TEXTS[locale].checkinButton }),
+    async (token, locale) => {
+      const ev = await checkIn(deps, token);
+      return { heading: ev.title, message: TEXTS[locale].checkedIn };
     },
   );
-
-  app.post<{ Querystring: { t?: string; lang?: string } }>(
-    '/e/checkin',
-    publicRoute,
-    async (request, reply) => {
-      const locale = localeOf(request);
-      if (await limited(request, reply, locale)) return reply;
-      const tx = TEXTS[locale];
-      try {
-        const ev = await checkIn(deps, request.query.t ?? '');
-        return sendPublicPage(reply, {
-          locale,
-          title: tx.checkinTitle,
-          body: html`<h1>${ev.title}</h1><p>${tx.checkedIn}</p>`,
-        });
-      } catch (e) {
-        if (!(e instanceof AppError)) throw e;
-        return sendPublicPage(reply, {
-          locale,
-          title: tx.checkinTitle,
-          status: 404,
-          body: html`<h1>${tx.checkinTitle}</h1><p>${tx.invalid}</p>`,
-        });
-      }
+  buttonPage(
+    'cancel',
+    (locale) => ({
+      title: TEXTS[locale].cancelTitle,
+      question: TEXTS[locale].cancelQuestion,
+      button: TEXTS[locale].cancelButton,
+    }),
+    async (token, locale) => {
+      const { event, alreadyCancelled } = await cancelByLink(deps, token);
+      return {
+        heading: event.title,
+        message: alreadyCancelled ? TEXTS[locale].alreadyCancelled : TEXTS[locale].cancelled,
+      };
     },
   );
 }

@@ -188,15 +188,18 @@ export async function listRegistrations(db: Executor, workspaceId: string, event
     .execute();
 }
 
-/** A signed, per-registration link token (calendar file, check-in): no personal data in it. */
-export function registrationToken(secret: string, registrationId: string, use: 'ics' | 'checkin'): string {
+/** What a registration link does: download the calendar file, check in, or cancel the registration. */
+export type RegistrationLinkUse = 'ics' | 'checkin' | 'cancel';
+
+/** A signed, per-registration link token (calendar file, check-in, cancel): no personal data in it. */
+export function registrationToken(secret: string, registrationId: string, use: RegistrationLinkUse): string {
   return `${registrationId}.${hmac(`${secret}:events:${use}`, registrationId).slice(0, 32)}`;
 }
 
 export function openRegistrationToken(
   secret: string,
   token: string,
-  use: 'ics' | 'checkin',
+  use: RegistrationLinkUse,
 ): string | undefined {
   const [id, sig] = token.split('.');
   if (!id || !sig || !/^[0-9a-f-]{36}$/.test(id)) return undefined;
@@ -235,8 +238,8 @@ function when(ev: EventRow, locale: 'de' | 'en'): string {
 }
 
 function mailContent(deps: Deps, ev: EventRow, reg: { id: string }, locale: 'de' | 'en', kind: MailKind) {
-  const ics = `${deps.config.publicUrl}/e/ics?t=${registrationToken(deps.config.secretKey, reg.id, 'ics')}`;
-  const checkin = `${deps.config.publicUrl}/e/checkin?t=${registrationToken(deps.config.secretKey, reg.id, 'checkin')}`;
+  const link = (use: RegistrationLinkUse) =>
+    `${deps.config.publicUrl}/e/${use}?t=${registrationToken(deps.config.secretKey, reg.id, use)}`;
   const where = ev.online_url ?? ev.location ?? '';
   const de = locale === 'de';
   const subject = {
@@ -244,6 +247,8 @@ function mailContent(deps: Deps, ev: EventRow, reg: { id: string }, locale: 'de'
     waitlist: de ? `Warteliste: ${ev.title}` : `Waiting list: ${ev.title}`,
     reminder: de ? `Erinnerung: ${ev.title}` : `Reminder: ${ev.title}`,
     update: de ? `Geändert: ${ev.title}` : `Updated: ${ev.title}`,
+    cancelled: de ? `Abmeldung bestätigt: ${ev.title}` : `Registration cancelled: ${ev.title}`,
+    'event-cancelled': de ? `Abgesagt: ${ev.title}` : `Cancelled: ${ev.title}`,
   }[kind];
   const lead = {
     confirmation: de ? 'Sie sind angemeldet.' : 'You are registered.',
@@ -254,14 +259,33 @@ function mailContent(deps: Deps, ev: EventRow, reg: { id: string }, locale: 'de'
     update: de
       ? 'Die Veranstaltung, zu der Sie angemeldet sind, wurde geändert. Der Kalendereintrag im Anhang ersetzt den bisherigen.'
       : 'The event you registered for has changed. The calendar entry attached replaces the earlier one.',
+    cancelled: de
+      ? 'Ihre Anmeldung ist storniert. Der Kalendereintrag im Anhang entfernt den Termin aus Ihrem Kalender.'
+      : 'Your registration is cancelled. The calendar entry attached removes the event from your calendar.',
+    'event-cancelled': de
+      ? 'Die Veranstaltung, zu der Sie angemeldet waren, findet leider nicht statt. Der Kalendereintrag im Anhang entfernt den Termin aus Ihrem Kalender.'
+      : 'We are sorry: the event you registered for has been cancelled. The calendar entry attached removes it from your calendar.',
   }[kind];
   const lines = [lead, `${ev.title}`, when(ev, locale), where];
-  const links =
+  const cancelLabel =
     kind === 'waitlist'
+      ? de
+        ? 'Von der Warteliste abmelden'
+        : 'Leave the waiting list'
+      : de
+        ? 'Anmeldung stornieren'
+        : 'Cancel my registration';
+  const links: [string, string][] =
+    kind === 'cancelled' || kind === 'event-cancelled'
       ? []
       : [
-          [de ? 'In den Kalender eintragen (ICS)' : 'Add to your calendar (ICS)', ics],
-          [de ? 'Teilnahme bestätigen (Check-in)' : 'Confirm attendance (check-in)', checkin],
+          ...(kind === 'waitlist'
+            ? []
+            : ([
+                [de ? 'In den Kalender eintragen (ICS)' : 'Add to your calendar (ICS)', link('ics')],
+                [de ? 'Teilnahme bestätigen (Check-in)' : 'Confirm attendance (check-in)', link('checkin')],
+              ] as [string, string][])),
+          [cancelLabel, link('cancel')],
         ];
   return {
     subject,
@@ -273,7 +297,7 @@ function mailContent(deps: Deps, ev: EventRow, reg: { id: string }, locale: 'de'
   };
 }
 
-type MailKind = 'confirmation' | 'waitlist' | 'reminder' | 'update';
+type MailKind = 'confirmation' | 'waitlist' | 'reminder' | 'update' | 'cancelled' | 'event-cancelled';
 
 async function sendMail(
   trx: Executor,
@@ -286,21 +310,24 @@ async function sendMail(
   const contact = await findContactById(trx, reg.workspace_id, reg.contact_id);
   if (!contact) return;
   const locale = contact.locale ?? 'de';
-  // Confirmation, reminder and update carry the calendar entry (same UID; SEQUENCE says which is newer).
+  // Confirmation, reminder and update carry the calendar entry (same UID; SEQUENCE says which is
+  // newer); a cancellation carries a CANCEL of it, so calendar programs remove the entry. A
+  // waiting-list place has no entry (nothing was put in the calendar).
+  const method = kind === 'cancelled' || kind === 'event-cancelled' ? 'CANCEL' : 'REQUEST';
   const attachments =
-    kind === 'waitlist'
+    kind === 'waitlist' || (kind === 'event-cancelled' && reg.status !== 'registered')
       ? undefined
       : [
           {
             filename: 'event.ics',
-            contentType: 'text/calendar; charset=utf-8; method=REQUEST',
+            contentType: `text/calendar; charset=utf-8; method=${method}`,
             content: buildIcs(ev, {
               organizer: await findMailSender(trx, deps.config, ev.workspace_id),
               attendee: {
                 email: contact.email,
                 name: [contact.first_name, contact.last_name].filter(Boolean).join(' ') || undefined,
               },
-              method: 'REQUEST',
+              method,
               locale,
             }),
           },
@@ -375,7 +402,7 @@ export async function registerForEvent(
     .where('contact_id', '=', input.contactId)
     .executeTakeFirst();
   if (existing && existing.status !== 'cancelled') return existing;
-  if (ev.status === 'cancelled') throw new AppError('EVENT_NOT_FOUND');
+  if (ev.status === 'cancelled') throw new AppError('EVENT_CANCELLED');
   const now = deps.clock.now();
   const taken = await trx
     .selectFrom('event_registrations')
@@ -411,47 +438,158 @@ export async function registerForEvent(
   return reg;
 }
 
-/** Cancels a registration; the first on the waiting list gets the place (and a confirmation). */
+/** Who cancelled a registration: the workspace (UI, API) or the person by the link in their mail. */
+export type CancelledBy = 'workspace' | 'self';
+
+/**
+ * Cancels one registration (locked by the caller, after the event): its reminders are withdrawn, a
+ * freed place goes to the first on the waiting list, `events.cancelled` goes on the timeline, and
+ * the person gets a notice whose calendar entry (METHOD:CANCEL) removes the event from their
+ * calendar. Returns undefined when it was cancelled already.
+ */
+async function cancelLockedRegistration(
+  trx: Executor,
+  deps: Deps,
+  ev: EventRow,
+  reg: RegistrationRow,
+  by: CancelledBy,
+  notify: boolean,
+): Promise<{ cancelled: string; promoted: string | null } | undefined> {
+  if (reg.status === 'cancelled') return undefined;
+  const now = deps.clock.now();
+  await trx
+    .updateTable('event_registrations')
+    .set({ status: 'cancelled', updated_at: now })
+    .where('id', '=', reg.id)
+    .execute();
+  await cancelReminders(trx, deps, ev, [reg.id]);
+  // Only a freed place moves the waiting list up.
+  const promoted =
+    reg.status === 'registered' && ev.status === 'scheduled'
+      ? await promoteWaitingList(trx, deps, ev, 1)
+      : [];
+  await recordActivities(trx, [activity(ev, reg.contact_id, 'events.cancelled', now, { by })]);
+  // `reg` still has the status it had: a waiting-list place had no calendar entry to remove.
+  if (notify && ev.status === 'scheduled')
+    await sendMail(trx, deps, ev, reg, 'cancelled', String(now.getTime()));
+  return { cancelled: reg.id, promoted: promoted[0]?.id ?? null };
+}
+
+async function lockRegistration(trx: Executor, id: string): Promise<RegistrationRow | undefined> {
+  return trx
+    .selectFrom('event_registrations')
+    .selectAll()
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/** Cancels a registration for the workspace; the first on the waiting list gets the place (and a confirmation). */
 export async function cancelRegistration(
   deps: Deps,
   actor: Actor,
   workspaceId: string,
   eventId: string,
   registrationId: string,
+  options: { notify?: boolean | undefined } = {},
 ) {
-  const now = deps.clock.now();
   return deps.db.transaction().execute(async (trx) => {
     const ev = await mustFindEvent(trx, workspaceId, eventId, true);
-    const before = await trx
-      .selectFrom('event_registrations')
-      .select('status')
-      .where('workspace_id', '=', workspaceId)
-      .where('id', '=', registrationId)
-      .forUpdate()
-      .executeTakeFirst();
-    const reg = await trx
-      .updateTable('event_registrations')
-      .set({ status: 'cancelled', updated_at: now })
-      .where('workspace_id', '=', workspaceId)
-      .where('event_id', '=', eventId)
-      .where('id', '=', registrationId)
-      .where('status', '<>', 'cancelled')
-      .returningAll()
-      .executeTakeFirst();
-    if (!reg) throw new AppError('NOT_FOUND');
-    const events: ActivityInput[] = [activity(ev, reg.contact_id, 'events.cancelled', now)];
-    await cancelReminders(trx, deps, ev, [reg.id]);
-    // Only a freed place moves the waiting list up.
-    const promotedRows = before?.status === 'registered' ? await promoteWaitingList(trx, deps, ev, 1) : [];
-    const promoted = promotedRows[0];
-    await recordActivities(trx, events);
+    const reg = await lockRegistration(trx, registrationId);
+    if (!reg || reg.workspace_id !== workspaceId || reg.event_id !== eventId) throw new AppError('NOT_FOUND');
+    const done = await cancelLockedRegistration(trx, deps, ev, reg, 'workspace', options.notify ?? true);
+    if (!done) throw new AppError('NOT_FOUND');
     await recordAudit(trx, actor, {
       workspaceId,
       action: 'events.registration-cancelled',
       targetType: 'event',
       targetId: eventId,
     });
-    return { cancelled: reg.id, promoted: promoted?.id ?? null };
+    return done;
+  });
+}
+
+/**
+ * The person cancels their own registration (or leaves the waiting list) by the signed link in
+ * their mail — after pressing the button on the page the link opens, so link scanners cancel
+ * nothing. Cancelling twice is not an error; once the event has begun the link no longer cancels.
+ */
+export async function cancelByLink(
+  deps: Deps,
+  token: string,
+): Promise<{ event: EventRow; alreadyCancelled: boolean }> {
+  const id = openRegistrationToken(deps.config.secretKey, token, 'cancel');
+  if (!id) throw new AppError('EVENT_LINK_INVALID');
+  return deps.db.transaction().execute(async (trx) => {
+    const found = await trx
+      .selectFrom('event_registrations')
+      .select(['workspace_id', 'event_id'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!found) throw new AppError('EVENT_LINK_INVALID');
+    // The event first, then the registration: the lock order of every other path.
+    const ev = await mustFindEvent(trx, found.workspace_id, found.event_id, true);
+    const reg = await lockRegistration(trx, id);
+    if (!reg) throw new AppError('EVENT_LINK_INVALID');
+    if (reg.status === 'cancelled') return { event: ev, alreadyCancelled: true };
+    if (ev.status === 'cancelled') throw new AppError('EVENT_CANCELLED');
+    if (ev.starts_at.getTime() <= deps.clock.now().getTime()) throw new AppError('EVENT_STARTED');
+    await cancelLockedRegistration(trx, deps, ev, reg, 'self', true);
+    return { event: ev, alreadyCancelled: false };
+  });
+}
+
+/**
+ * Calls an event off: it is marked cancelled (the calendar SEQUENCE raised), every reminder is
+ * withdrawn, nobody can register any more, and — unless `notify` is false — everyone registered or
+ * waiting gets a notice; the registered get a calendar CANCEL that removes the entry. Registrations
+ * stay as they were (who had registered remains true); the journeys and segments see the event's
+ * status.
+ */
+export async function cancelEvent(
+  deps: Deps,
+  actor: Actor,
+  workspaceId: string,
+  eventId: string,
+  options: { notify?: boolean | undefined } = {},
+): Promise<{ event: EventRow; notified: number }> {
+  const now = deps.clock.now();
+  const notify = options.notify ?? true;
+  return deps.db.transaction().execute(async (trx) => {
+    const ev = await mustFindEvent(trx, workspaceId, eventId, true);
+    if (ev.status === 'cancelled') throw new AppError('EVENT_CANCELLED');
+    if (ev.ends_at.getTime() <= now.getTime()) throw new AppError('EVENT_OVER');
+    const updated = await trx
+      .updateTable('events')
+      .set({ status: 'cancelled', sequence: ev.sequence + 1, updated_at: now })
+      .where('id', '=', ev.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const regs = await trx
+      .selectFrom('event_registrations')
+      .selectAll()
+      .where('event_id', '=', ev.id)
+      .where('status', 'in', ['registered', 'waitlisted'])
+      .orderBy('registered_at')
+      .orderBy('id')
+      .execute();
+    await cancelReminders(
+      trx,
+      deps,
+      ev,
+      regs.filter((r) => r.status === 'registered').map((r) => r.id),
+    );
+    if (notify)
+      for (const r of regs)
+        await sendMail(trx, deps, updated, r, 'event-cancelled', String(updated.sequence));
+    await recordAudit(trx, actor, {
+      workspaceId,
+      action: 'events.cancelled',
+      targetType: 'event',
+      targetId: eventId,
+      details: { notified: notify ? regs.length : 0 },
+    });
+    return { event: updated, notified: notify ? regs.length : 0 };
   });
 }
 
@@ -515,6 +653,7 @@ export async function updateEvent(
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (trx) => {
     const ev = await mustFindEvent(trx, workspaceId, eventId, true);
+    if (ev.status === 'cancelled') throw new AppError('EVENT_CANCELLED');
     const merged: EventInput = {
       title: changes.title ?? ev.title,
       description: changes.description ?? ev.description,
@@ -752,7 +891,7 @@ export function buildIcs(
   options: {
     organizer?: Address | undefined;
     attendee?: { email: string; name?: string | undefined } | undefined;
-    method?: 'PUBLISH' | 'REQUEST' | undefined;
+    method?: 'PUBLISH' | 'REQUEST' | 'CANCEL' | undefined;
     locale?: 'de' | 'en' | undefined;
   } = {},
 ): string {
@@ -794,7 +933,7 @@ export function buildIcs(
     endOutputType: 'utc',
     ...(ev.location ? { location: ev.location } : {}),
     ...(ev.online_url ? { url: ev.online_url } : {}),
-    status: ev.status === 'cancelled' ? 'CANCELLED' : 'CONFIRMED',
+    status: ev.status === 'cancelled' || options.method === 'CANCEL' ? 'CANCELLED' : 'CONFIRMED',
     productId: 'leadwerk/events',
   };
   const { error, value } = createIcs(attrs);

@@ -5,6 +5,8 @@ import { registerForEvent, SEND_REMINDER_JOB, sendReminder } from './events.serv
 
 export {
   buildIcs,
+  cancelByLink,
+  cancelEvent,
   cancelRegistration,
   type EventRow,
   findEvent,

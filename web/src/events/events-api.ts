@@ -18,7 +18,7 @@ export interface EventSummary {
   formId: string | null;
   reminderMinutes: number[];
   sequence: number;
-  status: string;
+  status: 'scheduled' | 'cancelled';
   registered: number;
   waitlisted: number;
   attended: number;
@@ -117,6 +117,22 @@ export function useCancelRegistration(eventId: string) {
     mutationFn: (registrationId: string) =>
       api.post<{ cancelled: string; promoted: string | null }>(
         `/api/v1/events/${encodeURIComponent(eventId)}/registrations/${encodeURIComponent(registrationId)}/cancel`,
+      ),
+    onSuccess: invalidate,
+  });
+}
+
+/** Calls the event off; `notify`: everyone registered or waiting gets a notice. */
+export function useCancelEvent(eventId: string) {
+  const api = useApi();
+  const invalidate = useInvalidateEvents();
+  return useMutation({
+    mutationFn: (notify: boolean) =>
+      api.post<{ event: EventSummary; notified: number }>(
+        `/api/v1/events/${encodeURIComponent(eventId)}/cancel`,
+        {
+          notify,
+        },
       ),
     onSuccess: invalidate,
   });

@@ -1,7 +1,9 @@
 import {
+  Alert,
   Anchor,
   Badge,
   Button,
+  Checkbox,
   CopyButton,
   FileInput,
   Group,
@@ -15,6 +17,7 @@ import type { TFunction } from 'i18next';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Route, Routes, useNavigate, useParams } from 'react-router';
+import { ConfirmDialog } from '../ui/confirm-dialog.js';
 import { ErrorState } from '../ui/error-state.js';
 import { messageOf } from '../ui/errors.js';
 import { Loading } from '../ui/loading.js';
@@ -25,6 +28,7 @@ import {
   csvColumns,
   type EventSummary,
   type Registration,
+  useCancelEvent,
   useCancelRegistration,
   useEvent,
   useEvents,
@@ -101,6 +105,11 @@ export function EventsPage() {
                   <Anchor component={Link} to={e.id}>
                     {e.title}
                   </Anchor>
+                  {e.status === 'cancelled' ? (
+                    <Badge ml="xs" color="gray" variant="light">
+                      {t('events.eventCancelledBadge')}
+                    </Badge>
+                  ) : null}
                 </Table.Td>
                 <Table.Td>{formatWhen(e.startsAt, e.timeZone)}</Table.Td>
                 <Table.Td>{e.location ?? e.onlineUrl ?? '–'}</Table.Td>
@@ -142,18 +151,29 @@ function EventPage() {
   const registered = regs.filter((r) => r.status === 'registered');
   const waiting = regs.filter((r) => r.status === 'waitlisted');
   const cancelled = regs.filter((r) => r.status === 'cancelled');
+  const isCancelled = ev.status === 'cancelled';
+  const isOver = Date.parse(ev.endsAt) <= Date.now();
+  const write = canWrite && !isCancelled;
   return (
     <Page
       title={ev.title}
       description={`${formatWhen(ev.startsAt, ev.timeZone)} · ${ev.location ?? ev.onlineUrl ?? ''}`}
       actions={
-        canWrite ? (
-          <Button variant="default" onClick={() => setEditing((x) => !x)}>
-            {editing ? t('events.closeEdit') : t('events.edit')}
-          </Button>
+        write ? (
+          <Group gap="xs">
+            <Button variant="default" onClick={() => setEditing((x) => !x)}>
+              {editing ? t('events.closeEdit') : t('events.edit')}
+            </Button>
+            {isOver ? null : <CancelEventButton event={ev} />}
+          </Group>
         ) : null
       }
     >
+      {isCancelled ? (
+        <Alert color="gray" title={t('events.eventCancelledTitle')}>
+          {t('events.eventCancelledText')}
+        </Alert>
+      ) : null}
       {editing ? (
         <Section title={t('events.editTitle')} id="event-edit" description={t('events.editHint')}>
           <EventForm key={ev.sequence} event={ev} onSaved={() => setEditing(false)} />
@@ -172,22 +192,64 @@ function EventPage() {
         </Text>
       </Group>
       <Section title={t('events.registrationsTitle')} id="event-registrations">
-        <RegistrationTable event={ev} rows={registered} canWrite={canWrite} />
+        <RegistrationTable event={ev} rows={registered} canWrite={write} />
       </Section>
       <Section
         title={t('events.waitingListTitle')}
         id="event-waiting"
         description={t('events.waitingListHint')}
       >
-        <RegistrationTable event={ev} rows={waiting} canWrite={canWrite} />
+        <RegistrationTable event={ev} rows={waiting} canWrite={write} />
       </Section>
-      {canWrite ? <AttendanceImport eventId={ev.id} /> : null}
+      {write ? <AttendanceImport eventId={ev.id} /> : null}
       {cancelled.length > 0 ? (
         <Section title={t('events.cancelledTitle')} id="event-cancelled">
           <RegistrationTable event={ev} rows={cancelled} canWrite={false} />
         </Section>
       ) : null}
     </Page>
+  );
+}
+
+/** Calls the event off after asking; by default everyone registered or waiting gets a notice. */
+function CancelEventButton({ event }: { event: EventSummary }) {
+  const { t } = useTranslation();
+  const cancel = useCancelEvent(event.id);
+  const [open, setOpen] = useState(false);
+  const [notify, setNotify] = useState(true);
+  return (
+    <>
+      <Button color="red" variant="light" onClick={() => setOpen(true)}>
+        {t('events.cancelEvent')}
+      </Button>
+      <ConfirmDialog
+        opened={open}
+        title={t('events.cancelEventTitle', { title: event.title })}
+        text={t('events.cancelEventText', { registered: event.registered, waitlisted: event.waitlisted })}
+        confirmLabel={t('events.cancelEventConfirm')}
+        loading={cancel.isPending}
+        onClose={() => setOpen(false)}
+        onConfirm={() =>
+          cancel.mutate(notify, {
+            onSuccess: ({ notified }) => {
+              setOpen(false);
+              notifications.show({
+                color: 'brand',
+                message: t('events.cancelEventDone', { count: notified }),
+              });
+            },
+            onError: (error) => notifications.show({ color: 'red', message: messageOf(error, t) }),
+          })
+        }
+      >
+        <Checkbox
+          mt="md"
+          checked={notify}
+          onChange={(e) => setNotify(e.currentTarget.checked)}
+          label={t('events.cancelEventNotify')}
+        />
+      </ConfirmDialog>
+    </>
   );
 }
 
