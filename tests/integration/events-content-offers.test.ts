@@ -39,6 +39,7 @@ describe.each(await availableDbKinds())('content offers on %s', (kind) => {
     const pdf = Buffer.from('%PDF-1.4 checklist');
     const checklist = await add({
       title: 'Checkliste Wartung',
+      kind: 'checklist',
       fileName: 'checkliste.pdf',
       contentType: 'application/pdf',
       contentBase64: pdf.toString('base64'),
@@ -79,5 +80,65 @@ describe.each(await availableDbKinds())('content offers on %s', (kind) => {
       400,
     );
     expect((await t.app.inject({ method: 'GET', url: path(guideUrl) })).statusCode).toBe(302);
+  });
+
+  it('keeps what kind of content an asset is, lets it be renamed, and refuses unknown kinds', async () => {
+    const call = async (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) => {
+      const res = await t.app.inject({
+        method,
+        url,
+        headers: admin.headers(),
+        ...(payload ? { payload } : {}),
+      });
+      return { status: res.statusCode, body: res.json() as Record<string, unknown> };
+    };
+    const created = await call('POST', '/api/v1/assets', {
+      title: 'Whitepaper Predictive Maintenance',
+      kind: 'white-paper',
+      url: 'https://docs.acme.example/wp.pdf',
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toMatchObject({ kind: 'white-paper', source: 'url' });
+    const id = created.body.id as string;
+    // Without a kind: other.
+    const plain = await call('POST', '/api/v1/assets', { title: 'Link', url: 'https://docs.acme.example/x' });
+    expect(plain.body).toMatchObject({ kind: 'other' });
+    const bad = await call('POST', '/api/v1/assets', {
+      title: 'X',
+      kind: 'brochure',
+      url: 'https://docs.acme.example/y',
+    });
+    expect([bad.status, (bad.body.error as { code: string }).code]).toEqual([400, 'VALIDATION_FAILED']);
+
+    const renamed = await call('PATCH', `/api/v1/assets/${id}`, { title: '  Leitfaden PdM ', kind: 'guide' });
+    expect(renamed.status, JSON.stringify(renamed.body)).toBe(200);
+    expect(renamed.body).toMatchObject({
+      title: 'Leitfaden PdM',
+      kind: 'guide',
+      url: 'https://docs.acme.example/wp.pdf',
+    });
+    const list = await call('GET', '/api/v1/assets');
+    expect((list.body.items as { id: string; kind: string }[]).find((a) => a.id === id)?.kind).toBe('guide');
+    expect((await call('PATCH', `/api/v1/assets/${id}`, { title: '   ' })).status).toBe(400);
+
+    // Another workspace cannot see or change it.
+    const other = await call('POST', '/api/v1/workspaces', {
+      name: 'Other Agency',
+      slug: 'other-agency-assets',
+    });
+    const foreign = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/assets/${id}`,
+      headers: admin.headers({ 'x-workspace-id': (other.body.workspace as { id: string }).id }),
+      payload: { title: 'taken over' },
+    });
+    expect(foreign.statusCode).toBe(404);
+    const audit = await t.deps.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('workspace_id', '=', admin.workspaceId)
+      .where('target_id', '=', id)
+      .execute();
+    expect(audit.map((a) => a.action).sort()).toEqual(['assets.created', 'assets.updated']);
   });
 });

@@ -3,12 +3,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Actor } from '../../shared/actor.js';
 import type { Db } from '../../shared/db/index.js';
+import type { AssetKind } from '../../shared/db/schema.js';
 import { AppError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import type { AppDeps } from '../../shared/module.js';
 import { recordAudit } from '../audit/index.js';
 import { findContactById, recordActivity } from '../contacts/index.js';
-import { type AssetRow, findAssetById, insertAsset } from './assets.repository.js';
+import { type AssetRow, findAssetById, insertAsset, updateAssetRow } from './assets.repository.js';
 import { hasControlCharacters } from './email-address.js';
 import { createAssetToken, openAssetToken } from './signed-tokens.js';
 
@@ -28,7 +29,14 @@ export async function createAsset(
   deps: Pick<AppDeps, 'db' | 'config'>,
   actor: Actor,
   workspaceId: string,
-  input: { title: string; url?: string; fileName?: string; contentType?: string; contentBase64?: string },
+  input: {
+    title: string;
+    kind?: AssetKind | undefined;
+    url?: string | undefined;
+    fileName?: string | undefined;
+    contentType?: string | undefined;
+    contentBase64?: string | undefined;
+  },
 ): Promise<AssetRow> {
   const id = newId();
   let file: { name: string; type: string; size: number; sha: string } | undefined;
@@ -62,6 +70,7 @@ export async function createAsset(
       id,
       workspace_id: workspaceId,
       title: input.title.trim(),
+      kind: input.kind ?? 'other',
       source: file ? 'file' : 'url',
       url: file ? null : input.url!,
       file_name: file?.name ?? null,
@@ -75,7 +84,7 @@ export async function createAsset(
       action: 'assets.created',
       targetType: 'asset',
       targetId: id,
-      details: { title: asset.title, source: asset.source },
+      details: { title: asset.title, kind: asset.kind, source: asset.source },
     });
     return asset;
   });
@@ -132,10 +141,36 @@ export async function downloadAsset(
   });
 }
 
+/** Renames an asset or changes its kind (audited); links already sent keep working. */
+export async function updateAsset(
+  deps: Pick<AppDeps, 'db'>,
+  actor: Actor,
+  workspaceId: string,
+  id: string,
+  changes: { title?: string | undefined; kind?: AssetKind | undefined },
+): Promise<AssetRow> {
+  const title = changes.title?.trim();
+  if (changes.title !== undefined && (!title || hasControlCharacters(title)))
+    throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'title', message: 'required' }] });
+  return deps.db.transaction().execute(async (trx) => {
+    const asset = await updateAssetRow(trx, workspaceId, id, { title, kind: changes.kind });
+    if (!asset) throw new AppError('NOT_FOUND');
+    await recordAudit(trx, actor, {
+      workspaceId,
+      action: 'assets.updated',
+      targetType: 'asset',
+      targetId: id,
+      details: { title: asset.title, kind: asset.kind },
+    });
+    return asset;
+  });
+}
+
 export function toAssetBody(a: AssetRow) {
   return {
     id: a.id,
     title: a.title,
+    kind: a.kind,
     source: a.source,
     url: a.url,
     fileName: a.file_name,

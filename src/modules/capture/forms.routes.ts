@@ -3,8 +3,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../shared/errors.js';
 import { actorOf, authOf, workspaceOf } from '../../shared/http/auth.js';
-import { listAssets } from './assets.repository.js';
-import { createAsset, toAssetBody } from './assets.service.js';
+import { ASSET_KINDS, listAssets } from './assets.repository.js';
+import { createAsset, toAssetBody, updateAsset } from './assets.service.js';
 import type { CaptureContext } from './capture-context.js';
 import { getCaptureStatus, resumeConfirmationMails } from './circuit.service.js';
 import { CHANNELS, defaultDefinition, FORM_KINDS, type FormDefinition } from './form-definition.js';
@@ -35,6 +35,7 @@ import { liveVersionOf, submitForm } from './submit.service.js';
  *   GET    /api/v1/form-kinds/:kind/default      forms:read   the starting definition of a kind
  *   GET|POST /api/v1/short-links, DELETE /api/v1/short-links/:id   forms:read / forms:write
  *   GET|POST /api/v1/assets                      forms:read / forms:write
+ *   PATCH    /api/v1/assets/:id                  forms:write     rename, change the kind
  *   GET    /api/v1/capture/status                forms:read   breaker state, held sign-ups
  *   POST   /api/v1/capture/resume                forms:write  close the breaker; release or discard held
  */
@@ -509,9 +510,11 @@ export function registerFormRoutes(app: FastifyInstance, ctx: CaptureContext): v
   );
 
   // Assets (gated content)
+  const AssetKindSchema = Type.Union(ASSET_KINDS.map((k) => Type.Literal(k)));
   const AssetBody = Type.Object({
     id: Type.String(),
     title: Type.String(),
+    kind: AssetKindSchema,
     source: Type.String(),
     url: Type.Union([Type.String(), Type.Null()]),
     fileName: Type.Union([Type.String(), Type.Null()]),
@@ -544,6 +547,7 @@ export function registerFormRoutes(app: FastifyInstance, ctx: CaptureContext): v
         body: Type.Object(
           {
             title: Type.String({ minLength: 1, maxLength: 200 }),
+            kind: Type.Optional(AssetKindSchema),
             url: Type.Optional(Type.String({ maxLength: 2000 })),
             fileName: Type.Optional(Type.String({ maxLength: 200 })),
             contentType: Type.Optional(Type.String({ maxLength: 100 })),
@@ -558,6 +562,30 @@ export function registerFormRoutes(app: FastifyInstance, ctx: CaptureContext): v
       const asset = await createAsset(deps, actorOf(request), workspaceOf(request), request.body);
       return reply.code(201).send(toAssetBody(asset));
     },
+  );
+
+  r.patch(
+    '/api/v1/assets/:id',
+    {
+      config: { permission: 'forms:write' },
+      schema: {
+        tags: ['forms'],
+        summary: 'Rename gated content or change its kind',
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        body: Type.Object(
+          {
+            title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            kind: Type.Optional(AssetKindSchema),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: AssetBody },
+      },
+    },
+    async (request) =>
+      toAssetBody(
+        await updateAsset(deps, actorOf(request), workspaceOf(request), request.params.id, request.body),
+      ),
   );
 
   // The circuit breaker

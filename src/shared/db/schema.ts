@@ -549,10 +549,21 @@ export interface FormVersionsTable {
   published_by: string | null;
 }
 
+/** What a piece of gated content is (capture_assets.kind; the list is ASSET_KINDS in capture). */
+export type AssetKind =
+  | 'white-paper'
+  | 'checklist'
+  | 'guide'
+  | 'case-study'
+  | 'e-book'
+  | 'webinar-recording'
+  | 'other';
+
 export interface CaptureAssetsTable {
   id: string;
   workspace_id: string;
   title: string;
+  kind: ColumnType<AssetKind, AssetKind | undefined, AssetKind>;
   source: 'file' | 'url';
   url: string | null;
   file_name: string | null;

@@ -1,10 +1,10 @@
-import { Alert, Button, FileInput, Group, Modal, Stack, TextInput } from '@mantine/core';
+import { Alert, Button, FileInput, Group, Modal, Select, Stack, TextInput } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { IconPlus } from '@tabler/icons-react';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { messageOf } from '../ui/errors.js';
-import { type Asset, useCreateAsset } from './forms-api.js';
+import { ASSET_KINDS, type Asset, type AssetKind, useCreateAsset } from './forms-api.js';
 
 function toBase64(file: File): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -21,6 +21,7 @@ export function AddAssetButton({ onAdded }: { onAdded: (asset: Asset) => void })
   const [opened, { open, close }] = useDisclosure(false);
   const create = useCreateAsset();
   const [title, setTitle] = useState('');
+  const [kind, setKind] = useState<AssetKind>('white-paper');
   const [url, setUrl] = useState('');
   const [file, setFile] = useState<File | null>(null);
   const submit = async (ev: React.FormEvent) => {
@@ -28,11 +29,12 @@ export function AddAssetButton({ onAdded }: { onAdded: (asset: Asset) => void })
     const body = file
       ? {
           title,
+          kind,
           fileName: file.name,
           contentType: file.type || undefined,
           contentBase64: await toBase64(file),
         }
-      : { title, url };
+      : { title, kind, url };
     create.mutate(body, {
       onSuccess: (asset) => {
         onAdded(asset);
@@ -56,6 +58,13 @@ export function AddAssetButton({ onAdded }: { onAdded: (asset: Asset) => void })
               value={title}
               required
               onChange={(e) => setTitle(e.currentTarget.value)}
+            />
+            <Select
+              label={t('forms.assets.kind')}
+              data={ASSET_KINDS.map((k) => ({ value: k, label: t(`forms.assets.kinds.${k}`) }))}
+              value={kind}
+              allowDeselect={false}
+              onChange={(v) => v && setKind(v as AssetKind)}
             />
             <FileInput label={t('forms.assets.file')} value={file} onChange={setFile} clearable />
             <TextInput

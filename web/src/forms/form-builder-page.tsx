@@ -580,7 +580,10 @@ function SettingsPanel({
         description={t('forms.assetHint')}
         clearable
         disabled={disabled}
-        data={(assets.data ?? []).map((a) => ({ value: a.id, label: a.title }))}
+        data={(assets.data ?? []).map((a) => ({
+          value: a.id,
+          label: `${a.title} · ${t(`forms.assets.kinds.${a.kind}`)}`,
+        }))}
         value={def.assetId}
         onChange={(v) => set({ assetId: v })}
       />

@@ -143,9 +143,22 @@ export interface CaptureStatus {
   breakers: { scope: string; reason: string; openedAt: string; closesAt: string }[];
   heldSubmissions: number;
 }
+/** What a piece of gated content is (the server's ASSET_KINDS). */
+export const ASSET_KINDS = [
+  'white-paper',
+  'checklist',
+  'guide',
+  'case-study',
+  'e-book',
+  'webinar-recording',
+  'other',
+] as const;
+export type AssetKind = (typeof ASSET_KINDS)[number];
+
 export interface Asset {
   id: string;
   title: string;
+  kind: AssetKind;
   source: 'file' | 'url';
   url: string | null;
   fileName: string | null;
@@ -278,6 +291,7 @@ export function useCreateAsset() {
   return useMutation({
     mutationFn: (body: {
       title: string;
+      kind: AssetKind;
       url?: string;
       fileName?: string;
       contentType?: string;
