@@ -56,6 +56,23 @@ export interface JobDefinition<S extends TSchema = TSchema> {
   schema: S;
   /** Must be safe to run more than once. */
   handler(payload: Static<S>, ctx: JobContext): Promise<void>;
+  /**
+   * Optional: run up to `max` due jobs of this kind at once (one claim, one handler call, one
+   * completion). When the worker claims a job of this kind it claims up to `max - 1` more of the
+   * same kind in the same statement round and hands them all to `handler`; they take one place of
+   * the lane's concurrency. A batch is all-or-nothing for the queue: `ctx.completeWith` completes
+   * every job of it, and a throw fails every job of it (each retried with its own backoff). The
+   * single `handler` is still used for a job run on its own.
+   */
+  batch?: {
+    max: number;
+    handler(payloads: Static<S>[], ctx: BatchJobContext): Promise<void>;
+  };
+}
+
+/** The context of a batch run: like JobContext, for every job of the batch at once. */
+export interface BatchJobContext extends Omit<JobContext, 'job'> {
+  jobs: JobInfo[];
 }
 
 /** Helper that keeps the payload type of a definition. */
