@@ -323,16 +323,18 @@ describe.each(kinds)('job queue on %s', (kind) => {
       name: string,
       max: number,
       body: (ids: string[], ctx: BatchJobContext) => Promise<void> = async () => {},
-      extra: Partial<JobDefinition<typeof IdPayload>> = {},
+      single: (id: string, ctx: JobContext) => Promise<void> = async () => {
+        throw new Error('the batch handler runs these');
+      },
     ) {
       const calls: string[][] = [];
       const def = defineJob({
         name,
         lane: 'critical',
         schema: IdPayload,
-        ...extra,
-        async handler() {
-          throw new Error('the batch handler runs these');
+        async handler(payload, ctx) {
+          calls.push([`single:${payload.id}`]);
+          await single(payload.id, ctx);
         },
         batch: {
           max,
@@ -366,14 +368,22 @@ describe.each(kinds)('job queue on %s', (kind) => {
       expect(Math.max(...calls.map((c) => c.length))).toBeLessThanOrEqual(4);
     });
 
-    it('fails every job of a batch whose handler throws (each retried), and a bad payload on its own', async () => {
+    it('runs the jobs of a failed batch one by one: the bad one retried alone, a bad payload failed alone', async () => {
       let fail = true;
-      const { def, calls } = batchJob('test.batch-fails', 10, async (ids, ctx) => {
-        if (fail) throw new Error('smtp down');
-        await ctx.completeWith(async (trx) => {
-          for (const id of ids) await insertEffect(trx, id, ctx.jobs[0]!.attempts);
-        });
-      });
+      const { def, calls } = batchJob(
+        'test.batch-fails',
+        10,
+        async (ids, ctx) => {
+          if (fail) throw new Error('smtp down');
+          await ctx.completeWith(async (trx) => {
+            for (const id of ids) await insertEffect(trx, id, ctx.jobs[0]!.attempts);
+          });
+        },
+        async (id, ctx) => {
+          if (id === 'b') throw new Error('address b refused');
+          await ctx.completeWith((trx) => insertEffect(trx, id, ctx.job.attempts));
+        },
+      );
       await q().enqueueMany(deps.db, def, [{ id: 'a' }, { id: 'b' }]);
       await deps.db
         .insertInto('jobs')
@@ -389,22 +399,26 @@ describe.each(kinds)('job queue on %s', (kind) => {
         })
         .execute();
       const worker = await startWorker([def], { concurrency: { critical: 1, default: 1, bulk: 1 } });
-      await until('batch failed', async () => {
+      await until('b waits for its retry', async () => {
         const rows = await deps.db.selectFrom('jobs').selectAll().where('name', '=', def.name).execute();
-        return rows.filter((r) => r.state === 'queued' && r.last_error === 'Error: smtp down').length === 2;
+        return rows.some((r) => r.state === 'queued' && r.last_error === 'Error: address b refused');
       });
+      // a was done on its own at once, in its first attempt; b alone waits.
+      await until('a done', async () => (await effects()).length === 1);
+      expect(await effects()).toEqual([{ key: 'a', attempt: 1 }]);
       const dead = await deps.db.selectFrom('jobs').selectAll().where('state', '=', 'dead').execute();
       expect(dead).toHaveLength(1);
       expect(dead[0]?.last_error).toMatch(/^PermanentJobError: invalid payload/);
-      expect(calls).toEqual([['a', 'b']]);
+      expect(calls).toEqual([['a', 'b'], ['single:a'], ['single:b']]);
       fail = false;
       clock.advance(60_000);
       worker.wake();
-      await until('retried', async () => (await effects()).length === 2);
+      await until('b retried', async () => (await effects()).length === 2);
       expect(await effects()).toEqual([
-        { key: 'a', attempt: 2 },
+        { key: 'a', attempt: 1 },
         { key: 'b', attempt: 2 },
       ]);
+      expect(await jobCount()).toBe(1); // the dead one
     });
 
     it('rolls a whole batch back when the lease of one of its jobs went to another worker', async () => {

@@ -293,7 +293,14 @@ async function recordRequestMails(
 export const optInMailJob = (deps: AppDeps) =>
   defineJob({
     ...OPT_IN_MAIL_JOB,
-    handler: (payload, ctx) => sendRequestMail(deps, ctx, payload, OPT_IN_VARIANT),
+    // Run on its own (a batch that failed is retried job by job): the same path, a batch of one.
+    handler: (payload, ctx) =>
+      sendRequestMails(
+        deps,
+        { db: ctx.db, log: ctx.log, clock: ctx.clock, completeWith: ctx.completeWith, jobs: [ctx.job] },
+        [payload],
+        OPT_IN_VARIANT,
+      ),
     batch: {
       max: OPT_IN_BATCH,
       handler: (payloads, ctx) => sendRequestMails(deps, ctx, payloads, OPT_IN_VARIANT),

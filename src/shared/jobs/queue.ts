@@ -59,10 +59,11 @@ export interface JobDefinition<S extends TSchema = TSchema> {
   /**
    * Optional: run up to `max` due jobs of this kind at once (one claim, one handler call, one
    * completion). When the worker claims a job of this kind it claims up to `max - 1` more of the
-   * same kind in the same statement round and hands them all to `handler`; they take one place of
-   * the lane's concurrency. A batch is all-or-nothing for the queue: `ctx.completeWith` completes
-   * every job of it, and a throw fails every job of it (each retried with its own backoff). The
-   * single `handler` is still used for a job run on its own.
+   * same kind with one more statement and hands them all to `handler`; they take one place of the
+   * lane's concurrency. `ctx.completeWith` completes every job of the batch. When the batch handler
+   * throws, each of its jobs runs again at once with the single `handler` (which must do the same
+   * work for one job), so one bad job cannot hold up the others; a job that fails on its own is
+   * retried with its own backoff.
    */
   batch?: {
     max: number;

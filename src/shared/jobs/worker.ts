@@ -518,7 +518,14 @@ export class JobWorker {
         log.warn({ event: 'jobs.lease-lost' }, 'batch lease lost; another worker will run its jobs');
         return;
       }
-      for (const row of valid) await this.fail(row, err, log.child({ jobId: row.id }));
+      if (valid.length === 1) {
+        await this.fail(valid[0]!, err, log.child({ jobId: valid[0]!.id }));
+        return;
+      }
+      // One bad job must not hold up the others: each runs again at once on its own (the
+      // definition's single handler), and only one that fails on its own waits for a retry.
+      log.warn({ event: 'jobs.batch-failed', err }, 'batch failed; running its jobs one by one');
+      for (const row of valid) await this.execute(lane, row);
     }
   }
 
