@@ -7,6 +7,7 @@ import type { Executor } from '../../src/shared/db/index.js';
 import { AppError } from '../../src/shared/errors.js';
 import {
   asRecurring,
+  type BatchJobContext,
   defineJob,
   type JobContext,
   type JobDefinition,
@@ -313,6 +314,147 @@ describe.each(kinds)('job queue on %s', (kind) => {
       await until('handler finished', () => workers[0]!.busy === 0);
       expect(await effects()).toEqual([]);
       expect(await jobRow(id!)).toMatchObject({ state: 'running', locked_by: 'w-other' });
+    });
+  });
+
+  describe('batches', () => {
+    /** A kind of job run in batches of `max`; records each batch handler call. */
+    function batchJob(
+      name: string,
+      max: number,
+      body: (ids: string[], ctx: BatchJobContext) => Promise<void> = async () => {},
+      single: (id: string, ctx: JobContext) => Promise<void> = async () => {
+        throw new Error('the batch handler runs these');
+      },
+    ) {
+      const calls: string[][] = [];
+      const def = defineJob({
+        name,
+        lane: 'critical',
+        schema: IdPayload,
+        async handler(payload, ctx) {
+          calls.push([`single:${payload.id}`]);
+          await single(payload.id, ctx);
+        },
+        batch: {
+          max,
+          async handler(payloads, ctx) {
+            const ids = payloads.map((p) => p.id).sort();
+            calls.push(ids);
+            await body(ids, ctx);
+          },
+        },
+      });
+      return { def, calls };
+    }
+
+    it('claims due jobs of a kind together, completes them with the handler writes in one transaction', async () => {
+      const { def, calls } = batchJob('test.batch', 4, async (ids, ctx) => {
+        await ctx.completeWith(async (trx) => {
+          for (const id of ids) await insertEffect(trx, id, 1);
+        });
+      });
+      await q().enqueueMany(
+        deps.db,
+        def,
+        ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id })),
+      );
+      await startWorker([def], { concurrency: { critical: 1, default: 1, bulk: 1 } });
+      await until('all ran', async () => (await effects()).length === 6);
+      await until('all deleted', async () => (await jobCount()) === 0);
+      // Batches of at most 4, every job in exactly one of them, the first one full.
+      expect(calls.flat().sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+      expect(calls[0]).toHaveLength(4);
+      expect(Math.max(...calls.map((c) => c.length))).toBeLessThanOrEqual(4);
+    });
+
+    it('runs the jobs of a failed batch one by one: the bad one retried alone, a bad payload failed alone', async () => {
+      let fail = true;
+      const { def, calls } = batchJob(
+        'test.batch-fails',
+        10,
+        async (ids, ctx) => {
+          if (fail) throw new Error('smtp down');
+          await ctx.completeWith(async (trx) => {
+            for (const id of ids) await insertEffect(trx, id, ctx.jobs[0]!.attempts);
+          });
+        },
+        async (id, ctx) => {
+          if (id === 'b') throw new Error('address b refused');
+          await ctx.completeWith((trx) => insertEffect(trx, id, ctx.job.attempts));
+        },
+      );
+      await q().enqueueMany(deps.db, def, [{ id: 'a' }, { id: 'b' }]);
+      await deps.db
+        .insertInto('jobs')
+        .values({
+          name: def.name,
+          lane: 'critical',
+          priority: 0,
+          payload: JSON.stringify({ nope: 1 }),
+          run_at: clock.now(),
+          max_attempts: 10,
+          created_at: clock.now(),
+          updated_at: clock.now(),
+        })
+        .execute();
+      const worker = await startWorker([def], { concurrency: { critical: 1, default: 1, bulk: 1 } });
+      await until('b waits for its retry', async () => {
+        const rows = await deps.db.selectFrom('jobs').selectAll().where('name', '=', def.name).execute();
+        return rows.some((r) => r.state === 'queued' && r.last_error === 'Error: address b refused');
+      });
+      // a was done on its own at once, in its first attempt; b alone waits.
+      await until('a done', async () => (await effects()).length === 1);
+      expect(await effects()).toEqual([{ key: 'a', attempt: 1 }]);
+      const dead = await deps.db.selectFrom('jobs').selectAll().where('state', '=', 'dead').execute();
+      expect(dead).toHaveLength(1);
+      expect(dead[0]?.last_error).toMatch(/^PermanentJobError: invalid payload/);
+      expect(calls).toEqual([['a', 'b'], ['single:a'], ['single:b']]);
+      fail = false;
+      clock.advance(60_000);
+      worker.wake();
+      await until('b retried', async () => (await effects()).length === 2);
+      expect(await effects()).toEqual([
+        { key: 'a', attempt: 1 },
+        { key: 'b', attempt: 2 },
+      ]);
+      expect(await jobCount()).toBe(1); // the dead one
+    });
+
+    it('rolls a whole batch back when the lease of one of its jobs went to another worker', async () => {
+      const g = gate();
+      gates.push(g);
+      let refused: string | undefined;
+      const { def } = batchJob('test.batch-lease', 10, async (ids, ctx) => {
+        await g.wait();
+        try {
+          await ctx.completeWith(async (trx) => {
+            for (const id of ids) await insertEffect(trx, id, 1);
+          });
+        } catch (err) {
+          refused = (err as Error).name;
+          throw err;
+        }
+      });
+      await q().enqueueMany(deps.db, def, [{ id: 'a' }, { id: 'b' }]);
+      await startWorker([def], { concurrency: { critical: 1, default: 1, bulk: 1 } });
+      await until('claimed', async () => {
+        const rows = await deps.db.selectFrom('jobs').select('state').execute();
+        return rows.length === 2 && rows.every((r) => r.state === 'running');
+      });
+      // Another worker took one of them over (its lease ran out, say).
+      const one = await deps.db.selectFrom('jobs').select('id').orderBy('id').executeTakeFirstOrThrow();
+      await deps.db.updateTable('jobs').set({ locked_by: 'w-other' }).where('id', '=', one.id).execute();
+      g.open();
+      await until('completion refused', () => refused);
+      expect(refused).toBe('LeaseLostError');
+      expect(await effects()).toEqual([]);
+      // Neither completed nor counted as failed: the other worker has one, the lease brings the other back.
+      const rows = await deps.db.selectFrom('jobs').select(['state', 'last_error']).execute();
+      expect(rows).toEqual([
+        { state: 'running', last_error: null },
+        { state: 'running', last_error: null },
+      ]);
     });
   });
 

@@ -262,6 +262,69 @@ export async function findOptInMailInput(
   };
 }
 
+/** `findOptInMailInput` for many requests at once (a batch of opt-in mail jobs): one query, by token id. */
+export async function findOptInMailInputs(
+  db: Executor,
+  requests: readonly { workspaceId: string; tokenId: string }[],
+): Promise<Map<string, NonNullable<Awaited<ReturnType<typeof findOptInMailInput>>>>> {
+  const out = new Map<string, NonNullable<Awaited<ReturnType<typeof findOptInMailInput>>>>();
+  if (requests.length === 0) return out;
+  const rows = await db
+    .selectFrom('consent_tokens as t')
+    .leftJoin('contacts as c', (j) =>
+      j.onRef('c.id', '=', 't.contact_id').onRef('c.workspace_id', '=', 't.workspace_id'),
+    )
+    .leftJoin('workspaces as w', 'w.id', 't.workspace_id')
+    .leftJoin('consent_settings as s', 's.workspace_id', 't.workspace_id')
+    .selectAll('t')
+    .select([
+      'c.id as c_id',
+      'c.email as c_email',
+      'w.name as w_name',
+      's.unconfirmed_retention_days as s_retention',
+    ])
+    .where('t.workspace_id', 'in', [...new Set(requests.map((r) => r.workspaceId))])
+    .where('t.id', 'in', [...new Set(requests.map((r) => r.tokenId))])
+    .execute();
+  const wanted = new Set(requests.map((r) => `${r.workspaceId}:${r.tokenId}`));
+  for (const row of rows) {
+    // Scoped per pair: a token id named with another workspace is not found.
+    if (!wanted.has(`${row.workspace_id}:${row.id}`)) continue;
+    const { c_id, c_email, w_name, s_retention, ...request } = row;
+    out.set(row.id, {
+      request: request as ConsentToken,
+      contact: c_id && c_email ? { id: c_id, email: c_email } : null,
+      workspaceName: w_name ?? null,
+      unconfirmedRetentionDays: s_retention ?? DEFAULT_CONSENT_SETTINGS.unconfirmedRetentionDays,
+    });
+  }
+  return out;
+}
+
+/** `setTokenMailed` for many requests of one workspace in one statement. */
+export async function setTokensMailed(
+  trx: Executor,
+  workspaceId: string,
+  values: readonly { id: string; selector: string; verifierHash: string; messageId: string }[],
+  queuedAt: Date,
+): Promise<void> {
+  if (values.length === 0) return;
+  const data = JSON.stringify(
+    values.map((v) => ({
+      id: v.id,
+      selector: v.selector,
+      verifier_hash: v.verifierHash,
+      message_id: v.messageId,
+    })),
+  );
+  await sql`
+    UPDATE consent_tokens AS t
+       SET selector = d.selector, verifier_hash = d.verifier_hash, message_id = d.message_id,
+           mail_queued_at = ${queuedAt}
+      FROM jsonb_to_recordset(${data}::jsonb) AS d(id uuid, selector text, verifier_hash text, message_id uuid)
+     WHERE t.workspace_id = ${workspaceId} AND t.id = d.id`.execute(trx);
+}
+
 /** The token row behind a link's selector; the caller checks the verifier. Not workspace-scoped: the link is the only key. */
 export async function findConsentTokenBySelector(
   db: Executor,

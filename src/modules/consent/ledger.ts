@@ -125,6 +125,47 @@ export async function appendConsentEvent(trx: Executor, input: ConsentEventInput
     .executeTakeFirstOrThrow();
 }
 
+/**
+ * `appendConsentEvent` for many entries of one workspace (a batch of opt-in mails) in three
+ * statements however many contacts: lock the contacts (in id order, so two batches never wait for
+ * each other crosswise), read each contact's last hash, insert every entry chained per contact in
+ * input order. Call it inside the transaction that changes the consent state.
+ */
+export async function appendConsentEvents(
+  trx: Executor,
+  workspaceId: string,
+  inputs: readonly ConsentEventInput[],
+): Promise<void> {
+  if (inputs.length === 0) return;
+  const contactIds = [...new Set(inputs.map((i) => i.contactId))].sort();
+  await trx
+    .selectFrom('contacts')
+    .select('id')
+    .where('workspace_id', '=', workspaceId)
+    .where('id', 'in', contactIds)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  const last = await trx
+    .selectFrom('consent_events')
+    .select(['contact_id', 'hash'])
+    .distinctOn('contact_id')
+    .where('workspace_id', '=', workspaceId)
+    .where('contact_id', 'in', contactIds)
+    .orderBy('contact_id')
+    .orderBy('id', 'desc')
+    .execute();
+  const prev = new Map<string, string>(last.map((r) => [r.contact_id!, r.hash]));
+  const rows = inputs.map((input) => {
+    if (input.workspaceId !== workspaceId) throw new Error('appendConsentEvents: one workspace per call');
+    const { hash, row } = chainConsentEvent(input, prev.get(input.contactId) ?? null);
+    prev.set(input.contactId, hash);
+    return row;
+  });
+  // One statement: identity values follow the VALUES order, which each contact's chain needs.
+  await trx.insertInto('consent_events').values(rows).execute();
+}
+
 export interface LedgerBreak {
   eventId: string;
   contactId: string | null;

@@ -1,10 +1,25 @@
-import { defineJob, type JobContext } from '../../shared/jobs/index.js';
+import type { Static } from '@sinclair/typebox';
+import type { Trx } from '../../shared/db/index.js';
+import { type BatchJobContext, defineJob, type JobContext } from '../../shared/jobs/index.js';
 import type { AppDeps } from '../../shared/module.js';
-import { enqueueMessage } from '../mail/index.js';
+import {
+  type ContentMessageInput,
+  directSender,
+  enqueueMessage,
+  recordContentMessages,
+  withoutSendJob,
+} from '../mail/index.js';
 import { findWorkspaceById } from '../workspaces/index.js';
-import { findContact, findOptInMailInput, setNoticeMailed, setTokenMailed } from './consent.repository.js';
-import { CONFIRMED_NOTICE_JOB, OPT_IN_MAIL_JOB } from './job-refs.js';
-import { appendConsentEvent } from './ledger.js';
+import {
+  findContact,
+  findOptInMailInput,
+  findOptInMailInputs,
+  setNoticeMailed,
+  setTokenMailed,
+  setTokensMailed,
+} from './consent.repository.js';
+import { CONFIRMED_NOTICE_JOB, OPT_IN_MAIL_JOB, type OptInMailPayload } from './job-refs.js';
+import { appendConsentEvent, appendConsentEvents, type ConsentEventInput } from './ledger.js';
 import {
   type MailContent,
   NOTICE_TEMPLATE_ID,
@@ -114,11 +129,182 @@ export async function sendRequestMail(
   ctx.log.info({ event: `${variant.event}-queued`, tokenId }, 'confirmation mail queued');
 }
 
-/** The double opt-in mail of one sign-up's request, on the critical lane. */
+/** How many opt-in mail jobs one worker place takes at once (one claim, one read, one send round). */
+export const OPT_IN_BATCH = 50;
+
+interface FreshMail {
+  tokenId: string;
+  workspaceId: string;
+  contact: { id: string; email: string };
+  request: NonNullable<Awaited<ReturnType<typeof findOptInMailInput>>>['request'];
+  issued: ReturnType<typeof issueToken>;
+  content: MailContent;
+}
+
+/**
+ * The opt-in mails of a batch of requests (`sendRequestMail` for many): one read of every
+ * request, then per workspace one transaction that records the messages, the link secrets and the
+ * `confirmation_sent` events, and then the mail module sends them in this job (directSender):
+ * their outcomes, retry jobs and this batch's completion commit together. The jobs stay claimed
+ * until then, so a crash after the first commit re-runs them, and the re-run sends the recorded
+ * messages still unsent (a message the SMTP server took whose outcome was not committed is sent
+ * once more with the same Message-ID — the mail module's rule). Where this process runs no mail
+ * jobs, the messages get send jobs instead, committed with the batch's completion.
+ */
+export async function sendRequestMails(
+  deps: AppDeps,
+  ctx: BatchJobContext,
+  payloads: readonly Static<typeof OptInMailPayload>[],
+  variant: RequestMailVariant,
+): Promise<void> {
+  const inputs = await findOptInMailInputs(ctx.db, payloads);
+  const now = ctx.clock.now();
+  const resume: string[] = [];
+  const fresh = new Map<string, FreshMail[]>();
+  const seen = new Set<string>();
+  for (const { workspaceId, tokenId } of payloads) {
+    if (seen.has(tokenId)) continue;
+    seen.add(tokenId);
+    const input = inputs.get(tokenId);
+    const request = input?.request;
+    // Purged or erased meanwhile, or confirmed: nothing to send.
+    if (!input || !request || request.used_at) continue;
+    if (request.message_id) {
+      // Recorded by an earlier run of this job that did not finish.
+      resume.push(request.message_id);
+      continue;
+    }
+    if (request.expires_at && request.expires_at <= now) {
+      ctx.log.warn({ event: `${variant.event}-skipped`, reason: 'expired', tokenId }, 'request expired');
+      continue;
+    }
+    const contact = input.contact;
+    if (!contact || input.workspaceName === null) continue;
+    const issued = issueToken();
+    const content = variant.render({
+      locale: request.locale,
+      workspaceName: input.workspaceName,
+      purposes: request.purposes,
+      confirmUrl: `${deps.config.publicUrl}/c/${issued.token}`,
+      expiresAt: request.expires_at ?? now,
+      retentionDays: input.unconfirmedRetentionDays,
+    });
+    const list = fresh.get(workspaceId) ?? [];
+    list.push({ tokenId, workspaceId, contact, request, issued, content });
+    fresh.set(workspaceId, list);
+  }
+  const send = directSender(deps);
+  if (!send) {
+    await ctx.completeWith(async (trx) => {
+      for (const [workspaceId, mails] of fresh)
+        await recordRequestMails(trx, deps, ctx, workspaceId, mails, variant, now, true);
+    });
+    return;
+  }
+  const toSend = resume.length > 0 ? await withoutSendJob(ctx.db, resume) : [];
+  for (const [workspaceId, mails] of fresh) {
+    const ids = await ctx.db
+      .transaction()
+      .execute((trx) => recordRequestMails(trx, deps, ctx, workspaceId, mails, variant, now, false));
+    toSend.push(...ids);
+  }
+  // Completes the batch with the outcomes; with nothing to send the worker completes it.
+  await send(toSend, ctx);
+  if (fresh.size > 0)
+    ctx.log.info({ event: `${variant.event}-sent`, count: toSend.length }, 'confirmation mails handled');
+}
+
+/** Records the mails of one workspace (messages, link secrets, ledger); returns the ids to send. */
+async function recordRequestMails(
+  trx: Trx,
+  deps: AppDeps,
+  ctx: Pick<JobContext, 'log'>,
+  workspaceId: string,
+  mails: FreshMail[],
+  variant: RequestMailVariant,
+  now: Date,
+  sendJobs: boolean,
+): Promise<string[]> {
+  const results = await recordContentMessages(
+    trx,
+    deps,
+    workspaceId,
+    mails.map(
+      (m): ContentMessageInput => ({
+        kind: 'transactional',
+        contactId: m.contact.id,
+        to: m.contact.email,
+        locale: m.request.locale,
+        content: m.content,
+        lane: variant.lane,
+        idempotencyKey: `${variant.keyPrefix}:${m.tokenId}`,
+      }),
+    ),
+    { sendJobs },
+  );
+  const mailed: { mail: FreshMail; messageId: string }[] = [];
+  results.forEach((r, i) => {
+    const mail = mails[i]!;
+    if (r.skipped)
+      ctx.log.info(
+        { event: `${variant.event}-skipped`, reason: r.skipped, tokenId: mail.tokenId },
+        'mail skipped',
+      );
+    else mailed.push({ mail, messageId: r.messageId });
+  });
+  await setTokensMailed(
+    trx,
+    workspaceId,
+    mailed.map(({ mail, messageId }) => ({
+      id: mail.tokenId,
+      selector: mail.issued.selector,
+      verifierHash: mail.issued.verifierHash,
+      messageId,
+    })),
+    now,
+  );
+  const events: ConsentEventInput[] = [];
+  for (const { mail, messageId } of mailed) {
+    for (const purpose of mail.request.purposes) {
+      events.push({
+        workspaceId,
+        contactId: mail.contact.id,
+        purpose,
+        event: 'confirmation_sent',
+        occurredAt: now,
+        email: mail.contact.email,
+        formId: mail.request.form_id,
+        formVersion: mail.request.form_version,
+        messageId,
+        templateId: variant.templateId,
+        tokenRef: mail.tokenId,
+        details: { locale: mail.request.locale, expiresAt: mail.request.expires_at?.toISOString() ?? null },
+      });
+    }
+  }
+  await appendConsentEvents(trx, workspaceId, events);
+  return mailed.map((m) => m.messageId);
+}
+
+/**
+ * The double opt-in mail of one sign-up's request, on the critical lane; the worker runs up to
+ * OPT_IN_BATCH of them at once (sendRequestMails).
+ */
 export const optInMailJob = (deps: AppDeps) =>
   defineJob({
     ...OPT_IN_MAIL_JOB,
-    handler: (payload, ctx) => sendRequestMail(deps, ctx, payload, OPT_IN_VARIANT),
+    // Run on its own (a batch that failed is retried job by job): the same path, a batch of one.
+    handler: (payload, ctx) =>
+      sendRequestMails(
+        deps,
+        { db: ctx.db, log: ctx.log, clock: ctx.clock, completeWith: ctx.completeWith, jobs: [ctx.job] },
+        [payload],
+        OPT_IN_VARIANT,
+      ),
+    batch: {
+      max: OPT_IN_BATCH,
+      handler: (payloads, ctx) => sendRequestMails(deps, ctx, payloads, OPT_IN_VARIANT),
+    },
   });
 
 /** The "already confirmed" notice for a repeated sign-up; carries a preference-center link. */

@@ -25,7 +25,7 @@ import type { DkimKey } from './mime/dkim.js';
 import { reserveSendQuota } from './rate-limits.js';
 import { type CompiledMail, type RenderedMail, templateScope } from './render/renderer.js';
 import { SAMPLE_CONTACT } from './render/sample-contact.js';
-import type { MailRuntime } from './runtime.js';
+import { type MailRuntime, registeredMailRuntime } from './runtime.js';
 import { batchSendPermissions, type PermissionAnswer, type SendPermissionCheck } from './send-permission.js';
 import { findSendingDomainByName, type SendingDomain } from './sending-domains.repository.js';
 import { findMailSettings, type MailSettings } from './settings.repository.js';
@@ -651,6 +651,45 @@ export async function deliverMessages(
   const counts: Record<string, number> = {};
   for (const o of outcomes) counts[o.status] = (counts[o.status] ?? 0) + 1;
   ctx.log.info({ event: 'mail.batch-delivered', counts }, 'messages handled');
+}
+
+/** Sends recorded messages now, in the caller's job (see directSender). */
+export type DirectSender = (
+  ids: readonly string[],
+  ctx: Pick<JobContext, 'db' | 'clock' | 'log' | 'completeWith'>,
+) => Promise<void>;
+
+/**
+ * For a job that records messages without send jobs (`recordContentMessages({ sendJobs: false })`)
+ * and sends them itself: `deliverMessages` with this process's mail runtime, so the caller's job
+ * is completed in the same transaction as the messages' outcomes (and their retry jobs). Undefined
+ * in a process that does not run the mail module's jobs: the caller writes send jobs instead.
+ */
+export function directSender(deps: AppDeps): DirectSender | undefined {
+  const rt = registeredMailRuntime(deps);
+  if (!rt) return undefined;
+  return (ids, ctx) => deliverMessages(deps, rt, ids, ctx);
+}
+
+/**
+ * Of these messages, those that have no pending send job of their own: a job that records
+ * messages and sends them itself (directSender) sends again after a crash only these — a message
+ * written with a send job (an older version, or a process without mail jobs) is that job's.
+ */
+export async function withoutSendJob(db: Executor, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const owned = new Set(
+    (
+      await db
+        .selectFrom('jobs')
+        .select('idempotency_key')
+        .where('name', '=', SEND_MESSAGE_JOB.name)
+        .where('idempotency_key', 'in', ids as string[])
+        .where('state', '!=', 'dead')
+        .execute()
+    ).map((r) => r.idempotency_key),
+  );
+  return ids.filter((id) => !owned.has(id));
 }
 
 function renderMessage(deps: AppDeps, rt: MailRuntime, p: Prepared): RenderedMail {

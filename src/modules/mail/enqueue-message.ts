@@ -5,7 +5,7 @@ import { AppError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import type { Lane } from '../../shared/jobs/index.js';
 import type { AppDeps } from '../../shared/module.js';
-import { isSuppressed } from '../suppression/index.js';
+import { isSuppressed, suppressionHash } from '../suppression/index.js';
 import { SEND_MESSAGE_JOB } from './mail.jobs.js';
 import {
   findMessageByIdempotencyKey,
@@ -245,4 +245,139 @@ export async function enqueueMessage(
     { workspaceId: input.workspaceId, idempotencyKey: id },
   );
   return { messageId: id };
+}
+
+/** One message of `recordContentMessages`: ready content, one workspace, an idempotency key. */
+export interface ContentMessageInput {
+  kind: 'transactional';
+  contactId: string | null;
+  to: string;
+  locale: 'de' | 'en';
+  content: { subject: string; html: string; text: string };
+  lane: Lane;
+  idempotencyKey: string;
+}
+
+/**
+ * `enqueueMessage` for many messages with ready content of one workspace (the double opt-in mails
+ * of a batch of sign-ups), in a fixed number of statements: the same rules — a repeated
+ * idempotency key returns the first message, an already suppressed address is recorded as skipped
+ * (its content redacted) — in the caller's transaction. With `sendJobs: false` no send job is
+ * written: the caller sends the messages itself right after its transaction commits
+ * (`directSender`, delivery.service.ts) and its own job stays until they are handled, so a crash
+ * in between re-runs the caller, which sends the recorded messages then. Results are in input order.
+ */
+export async function recordContentMessages(
+  trx: Executor,
+  deps: Pick<AppDeps, 'clock' | 'queue'>,
+  workspaceId: string,
+  inputs: readonly ContentMessageInput[],
+  options: { sendJobs: boolean },
+): Promise<EnqueueMessageResult[]> {
+  if (inputs.length === 0) return [];
+  for (const input of inputs) {
+    const to = input.to.trim();
+    if (/[\r\n\s<>,;"]/.test(to) || !normalizeEmail(to))
+      throw new AppError('MAIL_RECIPIENT_INVALID', { field: 'to' });
+    if (!input.content.subject.trim())
+      throw new AppError('VALIDATION_FAILED', {
+        fields: [{ field: 'content.subject', message: 'required' }],
+      });
+  }
+  const now = deps.clock.now();
+  const hashes = inputs.map((i) => suppressionHash(workspaceId, i.to.trim()));
+  const suppressed = new Set(
+    (
+      await trx
+        .selectFrom('suppressions')
+        .select('email_hash')
+        .where('workspace_id', '=', workspaceId)
+        .where('email_hash', 'in', [...new Set(hashes)])
+        .execute()
+    ).map((r) => r.email_hash),
+  );
+  const seen = new Set<string>();
+  const rows = [];
+  for (const [i, input] of inputs.entries()) {
+    // A key twice in one call: the first wins, as if they had been recorded one after the other.
+    if (seen.has(input.idempotencyKey)) continue;
+    seen.add(input.idempotencyKey);
+    const skipped = suppressed.has(hashes[i]!);
+    rows.push({
+      id: newId(),
+      workspace_id: workspaceId,
+      kind: input.kind,
+      purpose: null,
+      contact_id: input.contactId,
+      to_email: input.to.trim(),
+      locale: input.locale,
+      template_id: null,
+      variables: null,
+      content: JSON.stringify(input.content),
+      headers: JSON.stringify({}),
+      lane: input.lane,
+      idempotency_key: input.idempotencyKey,
+      is_test: false,
+      attachment_count: 0,
+      status: skipped ? ('skipped' as const) : ('queued' as const),
+      status_reason: skipped ? 'suppressed' : null,
+      queued_at: now,
+      created_at: now,
+      updated_at: now,
+    });
+  }
+  const inserted = await trx
+    .insertInto('messages')
+    .values(rows)
+    .onConflict((oc) =>
+      oc.columns(['workspace_id', 'idempotency_key']).where('idempotency_key', 'is not', null).doNothing(),
+    )
+    .returning('id')
+    .execute();
+  const insertedIds = new Set(inserted.map((r) => r.id));
+  const mine = rows.filter((r) => insertedIds.has(r.id));
+  await insertMessageEvents(
+    trx,
+    mine.map((r) => ({
+      workspace_id: workspaceId,
+      message_id: r.id,
+      type: r.status,
+      occurred_at: now,
+      data: r.status === 'skipped' ? { reason: 'suppressed' } : {},
+    })),
+  );
+  const skippedIds = mine.filter((r) => r.status === 'skipped').map((r) => r.id);
+  // Never sent: its links (a confirm link) need not be kept either.
+  if (skippedIds.length > 0) await redactMessageContent(trx, workspaceId, skippedIds, now);
+  if (options.sendJobs) {
+    for (const lane of ['critical', 'default', 'bulk'] as const) {
+      const ids = mine.filter((r) => r.status === 'queued' && r.lane === lane).map((r) => r.id);
+      if (ids.length === 0) continue;
+      await deps.queue.enqueueMany(
+        trx,
+        { ...SEND_MESSAGE_JOB, lane },
+        ids.map((messageId) => ({ messageId })),
+        { workspaceId, idempotencyKeys: ids },
+      );
+    }
+  }
+  const byKey = new Map<string, { id: string; status: string; status_reason: string | null }>();
+  for (const r of mine) byKey.set(r.idempotency_key, r);
+  const missing = [...seen].filter((k) => !byKey.has(k));
+  if (missing.length > 0) {
+    // Keys recorded before (a repeated call) or by a concurrent caller: read what is there.
+    const existing = await trx
+      .selectFrom('messages')
+      .select(['id', 'idempotency_key', 'status', 'status_reason'])
+      .where('workspace_id', '=', workspaceId)
+      .where('idempotency_key', 'in', missing)
+      .execute();
+    for (const r of existing) byKey.set(r.idempotency_key!, r);
+  }
+  return inputs.map((input) => {
+    const m = byKey.get(input.idempotencyKey)!;
+    return m.status === 'skipped'
+      ? { messageId: m.id, skipped: m.status_reason ?? 'skipped' }
+      : { messageId: m.id };
+  });
 }

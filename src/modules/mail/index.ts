@@ -14,17 +14,19 @@ import {
 } from './mail.jobs.js';
 import { registerMailRoutes } from './mail.routes.js';
 import { redactFinishedMessages } from './messages.repository.js';
-import { closeMailRuntime, type MailWiring, mailRuntime } from './runtime.js';
+import { closeMailRuntime, type MailWiring, mailRuntime, registerMailWiring } from './runtime.js';
 import { registerTrackingRoutes } from './tracking.routes.js';
 
 export { processReport, type ReportOutcome } from './bounces/bounce.service.js';
 export { type MailSend, startBulkSend } from './bulk-send.service.js';
-export { findMailSender } from './delivery.service.js';
+export { type DirectSender, directSender, findMailSender, withoutSendJob } from './delivery.service.js';
 export {
+  type ContentMessageInput,
   type EnqueueMessageInput,
   type EnqueueMessageResult,
   enqueueMessage,
   type MessageAttachmentInput,
+  recordContentMessages,
 } from './enqueue-message.js';
 export { type EnqueueManyInput, enqueueMessages } from './enqueue-messages.js';
 export type { Address } from './mime/build-message.js';
@@ -37,6 +39,7 @@ export {
 } from './unsubscribe-tokens.js';
 
 function sendJobs(deps: AppDeps, wiring: MailWiring): JobDefinition[] {
+  registerMailWiring(deps, wiring);
   const runtime = () => mailRuntime(deps, wiring);
   return [
     {

@@ -28,6 +28,22 @@ export interface MailWiring {
 }
 
 const runtimes = new WeakMap<AppDeps, MailRuntime>();
+/** The wiring of the dependencies whose process runs the mail module's jobs (see registerMailWiring). */
+const wirings = new WeakMap<AppDeps, MailWiring>();
+
+/**
+ * Called when the mail module's jobs are collected for these dependencies (a worker will run
+ * them): from then on other modules' jobs may send mail directly (delivery.service.ts, directSender).
+ */
+export function registerMailWiring(deps: AppDeps, wiring: MailWiring): void {
+  wirings.set(deps, wiring);
+}
+
+/** The mail runtime of a process that runs the mail jobs; undefined where none are registered. */
+export function registeredMailRuntime(deps: AppDeps): MailRuntime | undefined {
+  const wiring = wirings.get(deps);
+  return wiring ? mailRuntime(deps, wiring) : undefined;
+}
 
 /** The mail runtime of these dependencies, created on first use. */
 export function mailRuntime(deps: AppDeps, wiring: MailWiring, transport?: MailTransport): MailRuntime {

@@ -1,4 +1,5 @@
 export {
+  type BatchJobContext,
   defineJob,
   type EnqueueOptions,
   JOBS_CHANNEL,

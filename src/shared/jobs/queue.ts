@@ -56,6 +56,24 @@ export interface JobDefinition<S extends TSchema = TSchema> {
   schema: S;
   /** Must be safe to run more than once. */
   handler(payload: Static<S>, ctx: JobContext): Promise<void>;
+  /**
+   * Optional: run up to `max` due jobs of this kind at once (one claim, one handler call, one
+   * completion). When the worker claims a job of this kind it claims up to `max - 1` more of the
+   * same kind with one more statement and hands them all to `handler`; they take one place of the
+   * lane's concurrency. `ctx.completeWith` completes every job of the batch. When the batch handler
+   * throws, each of its jobs runs again at once with the single `handler` (which must do the same
+   * work for one job), so one bad job cannot hold up the others; a job that fails on its own is
+   * retried with its own backoff.
+   */
+  batch?: {
+    max: number;
+    handler(payloads: Static<S>[], ctx: BatchJobContext): Promise<void>;
+  };
+}
+
+/** The context of a batch run: like JobContext, for every job of the batch at once. */
+export interface BatchJobContext extends Omit<JobContext, 'job'> {
+  jobs: JobInfo[];
 }
 
 /** Helper that keeps the payload type of a definition. */

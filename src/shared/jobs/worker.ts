@@ -6,6 +6,7 @@ import type { DatabaseHandle, Executor } from '../db/index.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import {
+  type BatchJobContext,
   dueJobExists,
   JOBS_CHANNEL,
   type JobContext,
@@ -65,23 +66,32 @@ const DEFAULT_CONCURRENCY: Record<Lane, number> = { critical: 4, default: 4, bul
  * EXISTS (a one-time filter, answered by `jobs_due_idx`, see dueJobExists) skips the scan when the
  * lane has no due job.
  */
-function dueJobIds(claim: { lane: Lane; limit: number; now: Date }): RawBuilder<{ id: string }> {
+function dueJobIds(claim: {
+  lane: Lane;
+  limit: number;
+  now: Date;
+  name?: string;
+}): RawBuilder<{ id: string }> {
   return sql<{ id: string }>`
     SELECT id FROM jobs
      WHERE state = 'queued' AND lane = ${claim.lane} AND run_at <= ${claim.now}
-       AND ${dueJobExists(claim.lane, claim.now)}
+       AND ${dueJobExists(claim.lane, claim.now)}${claim.name === undefined ? sql`` : sql` AND name = ${claim.name}`}
      ORDER BY priority DESC, run_at, id
      LIMIT ${claim.limit}
      FOR UPDATE SKIP LOCKED`;
 }
 
-/** Claims up to `limit` due jobs of a lane. Exported for the test that checks the plan. */
+/**
+ * Claims up to `limit` due jobs of a lane (only of job `name` if given: filling a batch).
+ * Exported for the test that checks the plan.
+ */
 export function claimStatement(claim: {
   workerId: string;
   lane: Lane;
   limit: number;
   now: Date;
   leaseUntil: Date;
+  name?: string;
 }): RawBuilder<ClaimedRow> {
   return sql<ClaimedRow>`
     UPDATE jobs
@@ -270,7 +280,7 @@ export class JobWorker {
           const rows = await this.completeAndClaim(lane, free, done);
           claimed = rows.length;
           errorDelay = 0;
-          for (const row of rows) this.track(lane, row);
+          for (const unit of await this.batchUp(lane, rows, claimed === free)) this.track(lane, unit);
         } catch (err) {
           for (const d of done) d.reject(err);
           // Database restarting or unreachable: back off and keep going.
@@ -305,9 +315,58 @@ export class JobWorker {
     });
   }
 
-  private track(lane: Lane, row: ClaimedRow): void {
+  /**
+   * Groups the claimed jobs of kinds that run in batches (JobDefinition.batch) into one unit per
+   * kind; when the claim took all it asked for (more may be due), fills each batch up to its size
+   * with one more claim of that kind. A claim failure here releases nothing: the lease brings the
+   * extra jobs back, and the jobs already claimed still run.
+   */
+  private async batchUp(lane: Lane, rows: ClaimedRow[], full: boolean): Promise<ClaimedRow[][]> {
+    const units: ClaimedRow[][] = [];
+    const batches = new Map<string, ClaimedRow[]>();
+    for (const row of rows) {
+      const max = this.definitions.get(row.name)?.batch?.max ?? 1;
+      if (max <= 1) {
+        units.push([row]);
+        continue;
+      }
+      let batch = batches.get(row.name);
+      if (!batch || batch.length >= max) {
+        batch = [];
+        batches.set(row.name, batch);
+        units.push(batch);
+      }
+      batch.push(row);
+    }
+    if (!full || this.stopped) return units;
+    for (const [name, batch] of batches) {
+      const max = this.definitions.get(name)!.batch!.max;
+      if (batch.length >= max) continue;
+      const now = this.now();
+      try {
+        const more = await claimStatement({
+          workerId: this.id,
+          lane,
+          limit: max - batch.length,
+          now,
+          leaseUntil: new Date(now.getTime() + this.leaseMs),
+          name,
+        }).execute(this.db);
+        batch.push(...more.rows);
+      } catch (err) {
+        this.options.log.warn({ event: 'jobs.claim-failed', err, lane }, 'filling a batch failed');
+      }
+    }
+    return units;
+  }
+
+  private track(lane: Lane, unit: ClaimedRow[]): void {
     this.inflight.set(lane, (this.inflight.get(lane) ?? 0) + 1);
-    const p = this.execute(lane, row).finally(() => {
+    const p = (
+      unit.length === 1 && !this.definitions.get(unit[0]!.name)?.batch
+        ? this.execute(lane, unit[0]!)
+        : this.executeBatch(lane, unit)
+    ).finally(() => {
       this.inflight.set(lane, (this.inflight.get(lane) ?? 1) - 1);
       this.running.delete(p);
       if (!this.stopped) this.wake(lane);
@@ -401,6 +460,83 @@ export class JobWorker {
       }
       await this.fail(row, err, log);
     }
+  }
+
+  /** Runs claimed jobs of one batchable kind with its batch handler (see JobDefinition.batch). */
+  private async executeBatch(lane: Lane, rows: ClaimedRow[]): Promise<void> {
+    const started = performance.now();
+    const name = rows[0]!.name;
+    const def = this.definitions.get(name)!;
+    const log = this.options.log.child({ job: name, batch: rows.length });
+    // A payload that does not fit fails on its own, without holding up the others.
+    const valid: ClaimedRow[] = [];
+    for (const row of rows) {
+      if (Value.Check(def.schema, row.payload)) valid.push(row);
+      else {
+        const first = [...Value.Errors(def.schema, row.payload)][0];
+        await this.fail(
+          row,
+          new PermanentJobError(`invalid payload at ${first?.path ?? '/'}: ${first?.message ?? ''}`),
+          log.child({ jobId: row.id }),
+        );
+      }
+    }
+    if (valid.length === 0) return;
+    const ids = valid.map((r) => r.id);
+    try {
+      let completed = false;
+      const ctx: BatchJobContext = {
+        db: this.db,
+        jobs: valid.map((row) => ({
+          id: row.id,
+          name: row.name,
+          workspaceId: row.workspace_id,
+          attempts: row.attempts,
+          maxAttempts: row.max_attempts,
+        })),
+        log,
+        clock: this.options.clock,
+        completeWith: async (fn) => {
+          const result = await this.db.transaction().execute(async (trx) => {
+            const value = await fn(trx);
+            await this.completeMany(trx, ids);
+            return value;
+          });
+          completed = true;
+          return result;
+        },
+      };
+      await def.batch!.handler(
+        valid.map((r) => r.payload as never),
+        ctx,
+      );
+      if (!completed) await Promise.all(ids.map((id) => this.completeSoon(lane, id)));
+      this.options.metrics?.jobsCompleted.inc({ name }, valid.length);
+      this.options.metrics?.jobDuration.observe({ name }, (performance.now() - started) / 1000);
+    } catch (err) {
+      if (err instanceof LeaseLostError) {
+        log.warn({ event: 'jobs.lease-lost' }, 'batch lease lost; another worker will run its jobs');
+        return;
+      }
+      if (valid.length === 1) {
+        await this.fail(valid[0]!, err, log.child({ jobId: valid[0]!.id }));
+        return;
+      }
+      // One bad job must not hold up the others: each runs again at once on its own (the
+      // definition's single handler), and only one that fails on its own waits for a retry.
+      log.warn({ event: 'jobs.batch-failed', err }, 'batch failed; running its jobs one by one');
+      for (const row of valid) await this.execute(lane, row);
+    }
+  }
+
+  /** Completes all of `ids` or, if any lease was lost, none (the caller's transaction rolls back). */
+  private async completeMany(executor: Executor, ids: string[]): Promise<void> {
+    const result = await executor
+      .deleteFrom('jobs')
+      .where('id', 'in', ids)
+      .where('locked_by', '=', this.id)
+      .executeTakeFirst();
+    if (Number(result.numDeletedRows) !== ids.length) throw new LeaseLostError();
   }
 
   private async complete(executor: Executor, id: string): Promise<void> {
