@@ -5,7 +5,9 @@ import { AppError } from '../../shared/errors.js';
 import { listCustomFields } from './custom-fields.js';
 import {
   type CompileContext,
+  compileIdSet,
   compileNode,
+  type IdSet,
   parseDefinition,
   referencedSegments,
   usesActivityWildcard,
@@ -142,6 +144,15 @@ export async function selectionWhere(
   now: Date,
   selection: ContactSelection,
 ): Promise<Bool> {
+  return (await compileSelection(db, workspaceId, now, selection)).where;
+}
+
+async function compileSelection(
+  db: Executor,
+  workspaceId: string,
+  now: Date,
+  selection: ContactSelection,
+): Promise<{ where: Bool; idSet: IdSet | undefined }> {
   const parts: Bool[] = [sql`c.workspace_id = ${workspaceId}`, sql`c.merged_into_contact_id IS NULL`];
   const roots: Group[] = [];
   const filter =
@@ -159,9 +170,15 @@ export async function selectionWhere(
     if (!segment) throw new AppError('NOT_FOUND', { reason: 'segment not found' });
     roots.push({ kind: 'group', op: 'and', children: [{ kind: 'segment', segmentId: selection.segmentId }] });
   }
+  let idSet: IdSet | undefined;
   if (roots.length > 0) {
     const ctx = await buildCompileContext(db, workspaceId, now, roots);
     for (const root of roots) parts.push(compileNode(root, ctx));
+    if (!selection.q && !selection.ids)
+      idSet = compileIdSet(
+        roots.length === 1 ? roots[0]! : { kind: 'group', op: 'and', children: roots },
+        ctx,
+      );
   }
   if (selection.q) {
     const search = searchCondition(selection.q);
@@ -171,11 +188,34 @@ export async function selectionWhere(
     if (selection.ids.length === 0) parts.push(sql`false`);
     else parts.push(sql`c.id = ANY(${selection.ids}::uuid[])`);
   }
-  return sql.join(parts, sql` AND `);
+  return { where: sql.join(parts, sql` AND `), idSet };
 }
 
 export async function countContacts(db: Executor, where: Bool): Promise<number> {
   const r = await sql<{ n: string }>`SELECT count(*) AS n FROM contacts c WHERE ${where}`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/**
+ * How many live contacts a selection matches. When the definition has an id set (it is answered
+ * by activities and segment members alone, e.g. "clicked a mail in the last 30 days", see
+ * `compileIdSet`), the count is taken over that set minus the workspace's merged tombstones — an
+ * anti-join against the few tombstones (partial index contacts_tombstones_idx) instead of a
+ * semi-join of every live contact. Otherwise it counts `contacts c WHERE selectionWhere(…)`.
+ */
+export async function countMatching(
+  db: Executor,
+  workspaceId: string,
+  now: Date,
+  selection: ContactSelection,
+): Promise<number> {
+  const { where, idSet } = await compileSelection(db, workspaceId, now, selection);
+  if (!idSet) return countContacts(db, where);
+  const ids = idSet.distinct ? sql`(${idSet.sql}) m` : sql`(SELECT DISTINCT x.id FROM (${idSet.sql}) x) m`;
+  const r = await sql<{ n: string }>`
+    SELECT count(*) AS n FROM ${ids}
+    WHERE NOT EXISTS (SELECT 1 FROM contacts t WHERE t.workspace_id = ${workspaceId} AND t.id = m.id
+                        AND t.merged_into_contact_id IS NOT NULL)`.execute(db);
   return Number(r.rows[0]?.n ?? 0);
 }
 
