@@ -136,6 +136,19 @@ describe.each(kinds)('segment counts from activity id sets on %s', (kind) => {
       .execute();
     await act(other, 'mail.clicked', 1, 'message:m1', OTHER_WS);
     await act(other, 'capture.event-registered', 1, 'event:webinar', OTHER_WS);
+    await act(other, 'mail.opened', 1, 'message:m1', OTHER_WS);
+    // A consent row that names this workspace but the other workspace's contact (its foreign key
+    // names only the contact): never a reason to count that contact here.
+    await db
+      .insertInto('consents')
+      .values({
+        workspace_id: t.workspaceId,
+        contact_id: other,
+        purpose: 'newsletter',
+        status: 'confirmed',
+        confirmed_at: NOW,
+      })
+      .execute();
   });
 
   afterAll(async () => {
@@ -197,6 +210,14 @@ describe.each(kinds)('segment counts from activity id sets on %s', (kind) => {
         'newsletter confirmed only',
         group({ kind: 'consent', purpose: 'newsletter', status: 'confirmed' }),
         2,
+      ],
+      [
+        'newsletter confirmed and not clicked',
+        group(
+          { kind: 'consent', purpose: 'newsletter', status: 'confirmed' },
+          a({ type: 'mail.clicked', negate: true }),
+        ),
+        1,
       ],
     ];
     for (const [name, filter, expected] of cases) {

@@ -524,6 +524,12 @@ export function compileNode(node: SegmentNode, ctx: CompileContext, depth = 0): 
 export interface IdSet {
   sql: Bool;
   distinct: boolean;
+  /**
+   * Every id is proven a contact of this workspace: it comes from a table whose foreign key names
+   * the contact together with its workspace (activities, segment members) or passed a condition
+   * on one. A consent row's foreign key names only the contact, so consents alone are not anchored.
+   */
+  anchored: boolean;
 }
 
 /**
@@ -548,14 +554,19 @@ function idOnly(node: SegmentNode, ctx: CompileContext, depth: number): boolean 
 }
 
 /**
- * The id set of a definition, or undefined when it has none (it needs a contact column, or it is
- * only negative: "did not click" is defined against all contacts). The sources are the tables
- * whose foreign key names the contact together with its workspace (activities, segment members),
- * so an id in the set is always a contact of this workspace. An AND group is driven by its first
- * child with an id set; the other children must be id-only and are evaluated on that set.
- * Invalid definitions (unknown segment, too deep) return undefined: the contact query reports them.
+ * The id set of a definition, or undefined when it has none (it needs a contact column, it is
+ * only negative — "did not click" is defined against all contacts — or its ids are not proven to
+ * be this workspace's contacts). An AND group is driven by one child with an id set (preferably
+ * one whose ids are distinct already: a consent, an activity with a minimum count); the other
+ * children must be id-only and are evaluated on that set. Invalid definitions (unknown segment,
+ * too deep) return undefined: the contact query reports them.
  */
-export function compileIdSet(node: SegmentNode, ctx: CompileContext, depth = 0): IdSet | undefined {
+export function compileIdSet(node: SegmentNode, ctx: CompileContext): IdSet | undefined {
+  const set = idSetOf(node, ctx, 0);
+  return set?.anchored ? set : undefined;
+}
+
+function idSetOf(node: SegmentNode, ctx: CompileContext, depth: number): IdSet | undefined {
   if (depth > MAX_DEPTH) return undefined;
   switch (node.kind) {
     case 'activity': {
@@ -563,26 +574,40 @@ export function compileIdSet(node: SegmentNode, ctx: CompileContext, depth = 0):
       const where = sql.join(activityWhere(node, ctx), sql` AND `);
       const min = node.minCount ?? 1;
       return min <= 1
-        ? { sql: sql`SELECT a.contact_id AS id FROM activities a WHERE ${where}`, distinct: false }
+        ? {
+            sql: sql`SELECT a.contact_id AS id FROM activities a WHERE ${where}`,
+            distinct: false,
+            anchored: true,
+          }
         : {
             sql: sql`SELECT a.contact_id AS id FROM activities a WHERE ${where} GROUP BY a.contact_id HAVING count(*) >= ${min}`,
             distinct: true,
+            anchored: true,
           };
     }
+    case 'consent':
+      if (node.status === 'none' || node.status === 'not_confirmed') return undefined;
+      // One row per contact and purpose (the primary key), so the ids are distinct.
+      return {
+        sql: sql`SELECT s.contact_id AS id FROM consents s WHERE s.workspace_id = ${ctx.workspaceId} AND s.purpose = ${node.purpose} AND s.status = ${node.status}`,
+        distinct: true,
+        anchored: false,
+      };
     case 'segment': {
       const def = ctx.segments.get(node.segmentId);
       if (node.negate || !def) return undefined;
-      const inner = compileIdSet(def, ctx, depth + 1);
+      const inner = idSetOf(def, ctx, depth + 1);
       if (!inner) return undefined;
       return {
         sql: sql`(${inner.sql}) UNION ALL (SELECT m.contact_id AS id FROM segment_members m WHERE m.workspace_id = ${ctx.workspaceId} AND m.segment_id = ${node.segmentId})`,
         distinct: false,
+        anchored: inner.anchored,
       };
     }
     case 'group': {
       if (node.negate || node.children.length === 0) return undefined;
+      const sets = node.children.map((child) => idSetOf(child, ctx, depth + 1));
       if (node.op === 'or') {
-        const sets = node.children.map((child) => compileIdSet(child, ctx, depth + 1));
         if (sets.some((set) => set === undefined)) return undefined;
         if (sets.length === 1) return sets[0];
         return {
@@ -591,26 +616,28 @@ export function compileIdSet(node: SegmentNode, ctx: CompileContext, depth = 0):
             sql` UNION ALL `,
           ),
           distinct: false,
+          anchored: sets.every((set) => set!.anchored),
         };
       }
-      let driver: IdSet | undefined;
-      let driverIndex = -1;
-      for (const [i, child] of node.children.entries()) {
-        driver = compileIdSet(child, ctx, depth + 1);
-        if (driver) {
-          driverIndex = i;
-          break;
-        }
-      }
+      let driverIndex = sets.findIndex((set) => set?.distinct);
+      if (driverIndex < 0) driverIndex = sets.findIndex((set) => set !== undefined);
+      const driver = sets[driverIndex];
       if (!driver) return undefined;
       const others = node.children.filter((_, i) => i !== driverIndex);
       if (others.length === 0) return driver;
       if (!others.every((child) => idOnly(child, ctx, depth + 1))) return undefined;
+      // A positive child with an anchored id set, evaluated as a condition on the driver's ids,
+      // proves them contacts of this workspace.
+      const anchored = driver.anchored || sets.some((set, i) => i !== driverIndex && set?.anchored);
       const conditions = others.map((child) => compileNode(child, ctx, depth + 1));
       const from = driver.distinct
         ? sql`(${driver.sql}) c`
         : sql`(SELECT DISTINCT d.id FROM (${driver.sql}) d) c`;
-      return { sql: sql`SELECT c.id FROM ${from} WHERE ${sql.join(conditions, sql` AND `)}`, distinct: true };
+      return {
+        sql: sql`SELECT c.id FROM ${from} WHERE ${sql.join(conditions, sql` AND `)}`,
+        distinct: true,
+        anchored,
+      };
     }
     default:
       return undefined;
