@@ -23,7 +23,8 @@ import type { ScoreSource } from './segment-sources.js';
  * caller uses). Conditions on other tables become EXISTS sub-queries keyed by workspace and
  * contact, so PostgreSQL turns them into semi-/anti-joins on the activity and consent indexes.
  * Values are always bound parameters; column names come from the fixed catalogues in
- * segment-definition.ts, never from the input.
+ * segment-definition.ts, never from the input. For counting, `compileIdSet` (at the end) turns a
+ * definition answered by activities alone into a set of contact ids instead.
  */
 
 type Bool = RawBuilder<unknown>;
