@@ -18,6 +18,7 @@ import * as events from './2026-11-23-0702-events.js';
 import * as importStagingColumns from './2026-11-24-0300-import-staging-columns.js';
 import * as eventsAttachments from './2026-11-24-0600-events-attachments.js';
 import * as mailMessageFkIndexes from './2026-11-24-0900-mail-message-fk-indexes.js';
+import * as contactsTombstonesIndex from './2026-11-25-0401-contacts-tombstones-index.js';
 import * as captureAssetKind from './2026-11-25-0601-capture-asset-kind.js';
 
 /**
@@ -44,5 +45,6 @@ export const migrations: Record<string, Migration> = {
   '2026-11-24-0300-import-staging-columns': importStagingColumns,
   '2026-11-24-0600-events-attachments': eventsAttachments,
   '2026-11-24-0900-mail-message-fk-indexes': mailMessageFkIndexes,
+  '2026-11-25-0401-contacts-tombstones-index': contactsTombstonesIndex,
   '2026-11-25-0601-capture-asset-kind': captureAssetKind,
 };

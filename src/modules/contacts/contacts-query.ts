@@ -5,7 +5,9 @@ import { AppError } from '../../shared/errors.js';
 import { listCustomFields } from './custom-fields.js';
 import {
   type CompileContext,
+  compileIdSet,
   compileNode,
+  type IdSet,
   parseDefinition,
   referencedSegments,
   usesActivityWildcard,
@@ -142,6 +144,15 @@ export async function selectionWhere(
   now: Date,
   selection: ContactSelection,
 ): Promise<Bool> {
+  return (await compileSelection(db, workspaceId, now, selection)).where;
+}
+
+async function compileSelection(
+  db: Executor,
+  workspaceId: string,
+  now: Date,
+  selection: ContactSelection,
+): Promise<{ where: Bool; idSet: IdSet | undefined }> {
   const parts: Bool[] = [sql`c.workspace_id = ${workspaceId}`, sql`c.merged_into_contact_id IS NULL`];
   const roots: Group[] = [];
   const filter =
@@ -159,9 +170,15 @@ export async function selectionWhere(
     if (!segment) throw new AppError('NOT_FOUND', { reason: 'segment not found' });
     roots.push({ kind: 'group', op: 'and', children: [{ kind: 'segment', segmentId: selection.segmentId }] });
   }
+  let idSet: IdSet | undefined;
   if (roots.length > 0) {
     const ctx = await buildCompileContext(db, workspaceId, now, roots);
     for (const root of roots) parts.push(compileNode(root, ctx));
+    if (!selection.q && !selection.ids)
+      idSet = compileIdSet(
+        roots.length === 1 ? roots[0]! : { kind: 'group', op: 'and', children: roots },
+        ctx,
+      );
   }
   if (selection.q) {
     const search = searchCondition(selection.q);
@@ -171,12 +188,57 @@ export async function selectionWhere(
     if (selection.ids.length === 0) parts.push(sql`false`);
     else parts.push(sql`c.id = ANY(${selection.ids}::uuid[])`);
   }
-  return sql.join(parts, sql` AND `);
+  return { where: sql.join(parts, sql` AND `), idSet };
 }
 
 export async function countContacts(db: Executor, where: Bool): Promise<number> {
   const r = await sql<{ n: string }>`SELECT count(*) AS n FROM contacts c WHERE ${where}`.execute(db);
   return Number(r.rows[0]?.n ?? 0);
+}
+
+/**
+ * How many live contacts a selection matches. When the definition has an id set (it is answered
+ * by activities alone, e.g. "clicked a mail in the last 30 days", see `compileIdSet`), it can be
+ * counted over that set minus the workspace's merged tombstones — an anti-join against the few
+ * tombstones (partial index contacts_tombstones_idx) instead of a semi-join of every live contact.
+ * That wins for narrow sets and loses for broad ones ("was ever sent a mail": millions of
+ * activities to de-duplicate), so both queries are planned and the one PostgreSQL estimates
+ * cheaper runs (two EXPLAINs, about a millisecond each; the estimates matched the measured order on
+ * the 1M/20M bench data, docs/benchmarks.md). Otherwise it counts `contacts c WHERE selectionWhere(…)`.
+ */
+export async function countMatching(
+  db: Executor,
+  workspaceId: string,
+  now: Date,
+  selection: ContactSelection,
+  /** `ids`/`contacts` force one query where both apply (tests hold them equal). */
+  strategy: 'cheaper' | 'ids' | 'contacts' = 'cheaper',
+): Promise<number> {
+  const { where, idSet } = await compileSelection(db, workspaceId, now, selection);
+  const byContacts = sql`SELECT count(*) AS n FROM contacts c WHERE ${where}`;
+  let query = byContacts;
+  if (idSet) {
+    const ids = idSet.distinct ? sql`(${idSet.sql}) m` : sql`(SELECT DISTINCT x.id FROM (${idSet.sql}) x) m`;
+    const byIds = sql`SELECT count(*) AS n FROM ${ids}
+      WHERE NOT EXISTS (SELECT 1 FROM contacts t WHERE t.workspace_id = ${workspaceId} AND t.id = m.id
+                          AND t.merged_into_contact_id IS NOT NULL)`;
+    if (
+      strategy === 'ids' ||
+      (strategy === 'cheaper' && (await estimatedCost(db, byIds)) <= (await estimatedCost(db, byContacts)))
+    )
+      query = byIds;
+  }
+  const r = await sql<{ n: string }>`${query}`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/** The planner's total cost estimate for a query (EXPLAIN without running it). */
+async function estimatedCost(db: Executor, query: Bool): Promise<number> {
+  const r = await sql<Record<string, unknown>>`EXPLAIN (FORMAT JSON) ${query}`.execute(db);
+  const cell = Object.values(r.rows[0] ?? {})[0];
+  const plan = (typeof cell === 'string' ? JSON.parse(cell) : cell) as { Plan?: { 'Total Cost'?: number } }[];
+  const cost = plan?.[0]?.Plan?.['Total Cost'];
+  return typeof cost === 'number' ? cost : Number.POSITIVE_INFINITY;
 }
 
 export interface Cursor {

@@ -23,7 +23,8 @@ import type { ScoreSource } from './segment-sources.js';
  * caller uses). Conditions on other tables become EXISTS sub-queries keyed by workspace and
  * contact, so PostgreSQL turns them into semi-/anti-joins on the activity and consent indexes.
  * Values are always bound parameters; column names come from the fixed catalogues in
- * segment-definition.ts, never from the input.
+ * segment-definition.ts, never from the input. For counting, `compileIdSet` (at the end) turns a
+ * definition answered by activities alone into a set of contact ids instead.
  */
 
 type Bool = RawBuilder<unknown>;
@@ -380,6 +381,20 @@ function activityTypeFilter(type: string, ctx: CompileContext): Bool {
   return sql`a.type = ${type}`;
 }
 
+/**
+ * The conditions on `activities a` for an activity condition, scoped to the workspace by its id
+ * (not by `c.workspace_id`): the same SQL then serves the contact query and the id sets below.
+ */
+function activityWhere(node: Extract<Condition, { kind: 'activity' }>, ctx: CompileContext): Bool[] {
+  const parts: Bool[] = [sql`a.workspace_id = ${ctx.workspaceId}`, activityTypeFilter(node.type, ctx)];
+  if (node.ref !== undefined) parts.push(sql`a.ref = ${node.ref}`);
+  if (node.withinDays !== undefined)
+    parts.push(sql`a.occurred_at >= ${new Date(ctx.now.getTime() - node.withinDays * DAY)}`);
+  if (node.from !== undefined) parts.push(sql`a.occurred_at >= ${new Date(node.from)}`);
+  if (node.to !== undefined) parts.push(sql`a.occurred_at < ${new Date(node.to)}`);
+  return parts;
+}
+
 function compileCondition(node: Condition, ctx: CompileContext, depth: number): Bool {
   switch (node.kind) {
     case 'field': {
@@ -434,30 +449,21 @@ function compileCondition(node: Condition, ctx: CompileContext, depth: number): 
       return sql`EXISTS (SELECT 1 FROM companies co WHERE co.workspace_id = c.workspace_id AND co.id = c.company_id AND ${cond})`;
     }
     case 'consent': {
-      const base = sql`SELECT 1 FROM consents s WHERE s.workspace_id = c.workspace_id AND s.contact_id = c.id AND s.purpose = ${node.purpose}`;
+      const base = sql`SELECT 1 FROM consents s WHERE s.workspace_id = ${ctx.workspaceId} AND s.contact_id = c.id AND s.purpose = ${node.purpose}`;
       if (node.status === 'none') return sql`NOT EXISTS (${base})`;
       if (node.status === 'not_confirmed') return sql`NOT EXISTS (${base} AND s.status = 'confirmed')`;
       return sql`EXISTS (${base} AND s.status = ${node.status})`;
     }
     case 'activity': {
-      const parts: Bool[] = [sql`a.workspace_id = c.workspace_id`, activityTypeFilter(node.type, ctx)];
-      if (node.ref !== undefined) parts.push(sql`a.ref = ${node.ref}`);
-      if (node.withinDays !== undefined)
-        parts.push(sql`a.occurred_at >= ${new Date(ctx.now.getTime() - node.withinDays * DAY)}`);
-      if (node.from !== undefined) parts.push(sql`a.occurred_at >= ${new Date(node.from)}`);
-      if (node.to !== undefined) parts.push(sql`a.occurred_at < ${new Date(node.to)}`);
+      const parts = activityWhere(node, ctx);
       const where = sql.join(parts, sql` AND `);
       const min = node.minCount ?? 1;
       // With a minimum count the subquery must not refer to the outer row (it would run once per
       // contact): it is one aggregate over the workspace's matching activities, joined by id.
-      const uncorrelated = sql.join(
-        [sql`a.workspace_id = ${ctx.workspaceId}`, ...parts.slice(1)],
-        sql` AND `,
-      );
       const exists =
         min <= 1
           ? sql`EXISTS (SELECT 1 FROM activities a WHERE a.contact_id = c.id AND ${where})`
-          : sql`c.id IN (SELECT a.contact_id FROM activities a WHERE ${uncorrelated} GROUP BY a.contact_id HAVING count(*) >= ${min})`;
+          : sql`c.id IN (SELECT a.contact_id FROM activities a WHERE ${where} GROUP BY a.contact_id HAVING count(*) >= ${min})`;
       return node.negate ? sql`NOT ${exists}` : exists;
     }
     case 'quality': {
@@ -491,7 +497,7 @@ function compileCondition(node: Condition, ctx: CompileContext, depth: number): 
       const def = ctx.segments.get(node.segmentId);
       if (!def) invalid(`segment ${node.segmentId} does not exist`);
       if (depth >= MAX_DEPTH) invalid('segments refer to each other too deeply (or in a circle)');
-      const members = sql`(${compileNode(def, ctx, depth + 1)} OR EXISTS (SELECT 1 FROM segment_members m WHERE m.workspace_id = c.workspace_id AND m.segment_id = ${node.segmentId} AND m.contact_id = c.id))`;
+      const members = sql`(${compileNode(def, ctx, depth + 1)} OR EXISTS (SELECT 1 FROM segment_members m WHERE m.workspace_id = ${ctx.workspaceId} AND m.segment_id = ${node.segmentId} AND m.contact_id = c.id))`;
       return node.negate ? sql`NOT ${members}` : members;
     }
   }
@@ -507,4 +513,134 @@ export function compileNode(node: SegmentNode, ctx: CompileContext, depth = 0): 
   else expr = sql`(${sql.join(parts, node.op === 'and' ? sql` AND ` : sql` OR `)})`;
   // NOT over SQL's three-valued logic: a contact without a value is "not matching", so NOT keeps it.
   return node.negate ? sql`NOT coalesce(${expr}, false)` : expr;
+}
+
+/**
+ * A set of contact ids (the column `id`, rows may repeat unless `distinct`) that holds exactly the
+ * contacts of the workspace matching a definition — live contacts and merged tombstones alike; the
+ * caller removes the tombstones. Counting such a set never reads the contacts table, where the
+ * contact query (`FROM contacts c WHERE …`) must probe every live contact of the workspace
+ * against the matching activities (docs/benchmarks.md, "segments again").
+ */
+export interface IdSet {
+  sql: Bool;
+  distinct: boolean;
+  /**
+   * Every id is proven a contact of this workspace: it comes from a table whose foreign key names
+   * the contact together with its workspace (activities, segment members) or passed a condition
+   * on one. A consent row's foreign key names only the contact, so consents alone are not anchored.
+   */
+  anchored: boolean;
+}
+
+/**
+ * True when a definition reads nothing of the contact but its id: activity and consent conditions
+ * and groups and segments of them. Such conditions can be evaluated over an id set (`c.id`).
+ */
+function idOnly(node: SegmentNode, ctx: CompileContext, depth: number): boolean {
+  if (depth > MAX_DEPTH) return false;
+  switch (node.kind) {
+    case 'group':
+      return node.children.every((child) => idOnly(child, ctx, depth + 1));
+    case 'activity':
+    case 'consent':
+      return true;
+    case 'segment': {
+      const def = ctx.segments.get(node.segmentId);
+      return def !== undefined && idOnly(def, ctx, depth + 1);
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * The id set of a definition, or undefined when it has none (it needs a contact column, it is
+ * only negative — "did not click" is defined against all contacts — or its ids are not proven to
+ * be this workspace's contacts). An AND group is driven by one child with an id set (preferably
+ * one whose ids are distinct already: a consent, an activity with a minimum count); the other
+ * children must be id-only and are evaluated on that set. Invalid definitions (unknown segment,
+ * too deep) return undefined: the contact query reports them.
+ */
+export function compileIdSet(node: SegmentNode, ctx: CompileContext): IdSet | undefined {
+  const set = idSetOf(node, ctx, 0);
+  return set?.anchored ? set : undefined;
+}
+
+function idSetOf(node: SegmentNode, ctx: CompileContext, depth: number): IdSet | undefined {
+  if (depth > MAX_DEPTH) return undefined;
+  switch (node.kind) {
+    case 'activity': {
+      if (node.negate) return undefined;
+      const where = sql.join(activityWhere(node, ctx), sql` AND `);
+      const min = node.minCount ?? 1;
+      return min <= 1
+        ? {
+            sql: sql`SELECT a.contact_id AS id FROM activities a WHERE ${where}`,
+            distinct: false,
+            anchored: true,
+          }
+        : {
+            sql: sql`SELECT a.contact_id AS id FROM activities a WHERE ${where} GROUP BY a.contact_id HAVING count(*) >= ${min}`,
+            distinct: true,
+            anchored: true,
+          };
+    }
+    case 'consent':
+      if (node.status === 'none' || node.status === 'not_confirmed') return undefined;
+      // One row per contact and purpose (the primary key), so the ids are distinct.
+      return {
+        sql: sql`SELECT s.contact_id AS id FROM consents s WHERE s.workspace_id = ${ctx.workspaceId} AND s.purpose = ${node.purpose} AND s.status = ${node.status}`,
+        distinct: true,
+        anchored: false,
+      };
+    case 'segment': {
+      const def = ctx.segments.get(node.segmentId);
+      if (node.negate || !def) return undefined;
+      const inner = idSetOf(def, ctx, depth + 1);
+      if (!inner) return undefined;
+      return {
+        sql: sql`(${inner.sql}) UNION ALL (SELECT m.contact_id AS id FROM segment_members m WHERE m.workspace_id = ${ctx.workspaceId} AND m.segment_id = ${node.segmentId})`,
+        distinct: false,
+        anchored: inner.anchored,
+      };
+    }
+    case 'group': {
+      if (node.negate || node.children.length === 0) return undefined;
+      const sets = node.children.map((child) => idSetOf(child, ctx, depth + 1));
+      if (node.op === 'or') {
+        if (sets.some((set) => set === undefined)) return undefined;
+        if (sets.length === 1) return sets[0];
+        return {
+          sql: sql.join(
+            sets.map((set) => sql`(${set!.sql})`),
+            sql` UNION ALL `,
+          ),
+          distinct: false,
+          anchored: sets.every((set) => set!.anchored),
+        };
+      }
+      let driverIndex = sets.findIndex((set) => set?.distinct);
+      if (driverIndex < 0) driverIndex = sets.findIndex((set) => set !== undefined);
+      const driver = sets[driverIndex];
+      if (!driver) return undefined;
+      const others = node.children.filter((_, i) => i !== driverIndex);
+      if (others.length === 0) return driver;
+      if (!others.every((child) => idOnly(child, ctx, depth + 1))) return undefined;
+      // A positive child with an anchored id set, evaluated as a condition on the driver's ids,
+      // proves them contacts of this workspace.
+      const anchored = driver.anchored || sets.some((set, i) => i !== driverIndex && set?.anchored);
+      const conditions = others.map((child) => compileNode(child, ctx, depth + 1));
+      const from = driver.distinct
+        ? sql`(${driver.sql}) c`
+        : sql`(SELECT DISTINCT d.id FROM (${driver.sql}) d) c`;
+      return {
+        sql: sql`SELECT c.id FROM ${from} WHERE ${sql.join(conditions, sql` AND `)}`,
+        distinct: true,
+        anchored,
+      };
+    }
+    default:
+      return undefined;
+  }
 }

@@ -10,6 +10,7 @@ import {
   buildCompileContext,
   type ContactSelection,
   countContacts,
+  countMatching,
   selectionWhere,
 } from './contacts-query.js';
 import { compileNode, parseDefinition, referencedSegments } from './segment-compiler.js';
@@ -166,7 +167,7 @@ export async function countSelection(
   workspaceId: string,
   selection: ContactSelection,
 ): Promise<number> {
-  return countContacts(db, await selectionWhere(db, workspaceId, clock.now(), selection));
+  return countMatching(db, workspaceId, clock.now(), selection);
 }
 
 /** Adds contacts to a segment by hand ("add to segment"); they are members whatever the filter says. */
