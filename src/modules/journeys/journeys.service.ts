@@ -9,7 +9,7 @@ import type { AppDeps } from '../../shared/module.js';
 import { recordAudit } from '../audit/index.js';
 import { findContactById, isContactInSegment, listSegmentMemberIds } from '../contacts/index.js';
 import { defaultDefinition, type JourneyDefinition, segmentsIn, validateDefinition } from './definition.js';
-import { enrollContacts, type RunnerDeps, wakeEnrollments } from './journey-runner.js';
+import { enrollContacts, type JourneyWiring, type RunnerDeps, wakeEnrollments } from './journey-runner.js';
 import {
   findJourney,
   findVersion,
@@ -395,6 +395,7 @@ export async function enrollSegmentPage(
   deps: Deps,
   payload: { journeyId: string; afterId?: string | undefined },
   ctx: JobContext,
+  wiring: JourneyWiring = {},
 ): Promise<void> {
   const workspaceId = ctx.job.workspaceId;
   if (!workspaceId) throw new PermanentJobError('no workspace');
@@ -412,6 +413,8 @@ export async function enrollSegmentPage(
       journeyId: j.id,
       contactIds: ids,
       source: `segment:${def.trigger.type === 'segment-entered' ? def.trigger.segmentId : ''}`,
+      // The page's contacts take their first steps in this transaction (no run-steps jobs).
+      runFirstSteps: { wiring },
     });
     if (ids.length === SEGMENT_PAGE) {
       const last = ids[ids.length - 1]!;
