@@ -457,9 +457,31 @@ async function activitiesOfContacts(
   return out;
 }
 
+/**
+ * What a definition looks at, worked out once per definition object (versions are immutable and
+ * cached by findVersion; a batch asks for every contact).
+ */
+const defTraits = new WeakMap<
+  JourneyDefinition,
+  { tracking: boolean; activities: boolean; segments: string[] }
+>();
+
+function traitsOf(def: JourneyDefinition) {
+  let t = defTraits.get(def);
+  if (!t) {
+    const json = JSON.stringify([def.steps, def.goals, def.exitRules]);
+    t = {
+      tracking: [...TRACKING_ACTIVITIES].some((a) => json.includes(`"${a}"`)),
+      activities: json.includes('"type":"activity"') || json.includes('"kind":"event"'),
+      segments: segmentsIn(def),
+    };
+    defTraits.set(def, t);
+  }
+  return t;
+}
+
 function usesTracking(def: JourneyDefinition): boolean {
-  const json = JSON.stringify([def.steps, def.goals, def.exitRules]);
-  return [...TRACKING_ACTIVITIES].some((t) => json.includes(`"${t}"`));
+  return traitsOf(def).tracking;
 }
 
 async function gatherFacts(
@@ -471,7 +493,7 @@ async function gatherFacts(
   activities: Facts['activities'],
 ): Promise<Facts> {
   const segments: Record<string, boolean> = {};
-  for (const segmentId of segmentsIn(def)) {
+  for (const segmentId of traitsOf(def).segments) {
     segments[segmentId] = await isContactInSegment(trx, deps.clock, e.workspace_id, segmentId, e.contact_id);
   }
   const trackingAllowed = usesTracking(def)
@@ -726,8 +748,7 @@ type RunRow = Selectable<JourneyStepRunsTable>;
 
 /** Whether a definition looks at the timeline (activity conditions, event waits). */
 function usesActivities(def: JourneyDefinition): boolean {
-  const json = JSON.stringify([def.steps, def.goals, def.exitRules]);
-  return json.includes('"type":"activity"') || json.includes('"kind":"event"');
+  return traitsOf(def).activities;
 }
 
 async function advanceBatch(
