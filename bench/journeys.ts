@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { Child } from './lib/child.js';
 import {
@@ -13,6 +16,8 @@ import {
   wallMs,
 } from './lib/common.js';
 import { createBenchDatabase } from './lib/db.js';
+import { cpuSeconds } from './lib/procstat.js';
+import type { QueryCounts } from './lib/query-counter.js';
 
 /*
  * Journeys at scale, on PostgreSQL with worker processes as production runs them (`leadwerk
@@ -35,8 +40,34 @@ export const usage = `Options:
   --sizes 500,2000   contact counts, in order; the last is the headline (default 500,2000)
   --workers N        worker processes (default 2)
   --no-mail          the journey without its send-mail step (entry and branch only: the runner's own cost)
-Needs PostgreSQL on 127.0.0.1 (DATABASE_URL). The issue's sizes (10,000 / 100,000 / 1,000,000) take
-hours on a loaded two-core machine at its mail rate; pass them with --sizes where there is time.`;
+  --diagnose         per phase and contact: SQL statements of the workers by kind (a preload counts
+                     them), rows written per table (pg_stat_user_tables), commits, CPU ms of the
+                     workers and of their PostgreSQL backends (waits 11 s after each phase for the
+                     statistics to be flushed)
+Needs PostgreSQL on 127.0.0.1 (DATABASE_URL). The issue's sizes (10,000 / 100,000 / 1,000,000) are
+passed with --sizes; on an idle two-core machine 100,000 takes about 4 minutes (two bulk sends, the
+journey, seeding) and 1,000,000 about 30 minutes (3,000,000 messages; the bench drops its database
+at the end). On a loaded machine several times as long.`;
+
+const PRELOAD = fileURLToPath(new URL('./lib/query-count-preload.ts', import.meta.url));
+
+interface Snapshot {
+  statements: QueryCounts;
+  tables: Record<string, { ins: number; upd: number; del: number }>;
+  commits: number;
+  workerCpu: number;
+  backendCpu: Map<number, number>;
+}
+
+interface PhaseCost {
+  statements_per_100: number;
+  commits_per_100: number;
+  rows_written_per_contact: number;
+  worker_cpu_ms_per_contact: number;
+  backend_cpu_ms_per_contact: number;
+  rows_by_table: Record<string, number>;
+  statements_per_100_by_kind: Record<string, number>;
+}
 
 const TEMPLATE = `<mj-section><mj-column><mj-text>Hallo {{ contact.first_name | default: "liebe Leserin, lieber Leser" }},
   hier ist Ihr Whitepaper zur Instandhaltung.</mj-text></mj-column></mj-section>`;
@@ -46,11 +77,14 @@ export async function run(args: string[]): Promise<BenchResult> {
     sizes: { type: 'string', default: '500,2000' },
     workers: { type: 'string', default: '2' },
     'no-mail': { type: 'boolean', default: false },
+    diagnose: { type: 'boolean', default: false },
   });
+  const diagnose = opts.diagnose;
   const withMail = !opts['no-mail'];
   const sizes = opts.sizes.split(',').map((s) => int(s, 'sizes'));
   const workerCount = int(opts.workers, 'workers');
   const dataDir = tempDir('journeys');
+  const countsDir = tempDir('journeys-counts');
   const database = await createBenchDatabase();
   const children: Child[] = [];
   const { openDeps } = await import('../src/server.js');
@@ -78,17 +112,24 @@ export async function run(args: string[]): Promise<BenchResult> {
           ...process.env,
           BENCH_SEND_ROLE: 'worker',
           DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '10',
+          ...(diagnose ? { BENCH_QUERY_COUNTS_DIR: countsDir.dir } : {}),
         },
+        ...(diagnose ? { execArgv: ['--import', PRELOAD] } : {}),
       });
       children.push(w);
       await w.ready;
     }
 
+    /**
+     * Polls `count` until it reaches `total`. Every 200 ms, slower for large N (2 s at 1,000,000):
+     * a count over a million rows costs a good part of a core, which would slow what it measures.
+     */
     async function waitFor(what: string, total: number, count: () => Promise<number>): Promise<void> {
+      const pollMs = Math.min(2000, Math.max(200, Math.round(total / 500)));
       let done = 0;
       let last = wallMs();
       for (;;) {
-        await sleep(200);
+        await sleep(pollMs);
         const now = await count();
         if (now > done) last = wallMs();
         done = now;
@@ -97,7 +138,107 @@ export async function run(args: string[]): Promise<BenchResult> {
       }
     }
 
+    /** Totals so far (diagnose): worker statements, rows written per table, commits, CPU seconds. */
+    async function snapshot(): Promise<Snapshot> {
+      const statements: QueryCounts = {};
+      for (const f of readdirSync(countsDir.dir)) {
+        const counts = JSON.parse(readFileSync(join(countsDir.dir, f), 'utf8')) as QueryCounts;
+        for (const [k, v] of Object.entries(counts)) {
+          const e = statements[k] ?? { calls: 0, rows: 0 };
+          e.calls += v.calls;
+          e.rows += v.rows;
+          statements[k] = e;
+        }
+      }
+      const tables = await sql<{ relname: string; ins: string; upd: string; del: string }>`
+        SELECT relname, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_del AS del FROM pg_stat_user_tables`.execute(
+        deps.db,
+      );
+      const db = await sql<{ commits: string }>`
+        SELECT xact_commit AS commits FROM pg_stat_database WHERE datname = current_database()`.execute(
+        deps.db,
+      );
+      const workers = children.slice(1);
+      return {
+        statements,
+        tables: Object.fromEntries(
+          tables.rows.map((r) => [r.relname, { ins: Number(r.ins), upd: Number(r.upd), del: Number(r.del) }]),
+        ),
+        commits: Number(db.rows[0]!.commits),
+        workerCpu: workers.reduce((a, w) => a + cpuSeconds(w.pid), 0),
+        backendCpu: await snapshotBackends(),
+      };
+    }
+
+    async function snapshotBackends(): Promise<Map<number, number>> {
+      const backends = await sql<{ pid: number }>`
+        SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`.execute(
+        deps.db,
+      );
+      return new Map(backends.rows.map((r) => [r.pid, cpuSeconds(r.pid)]));
+    }
+
+    /** What a phase cost per contact, from two snapshots (diagnose). */
+    async function phase<T>(n: number, body: () => Promise<T>): Promise<{ result: T; cost?: PhaseCost }> {
+      if (!diagnose) return { result: await body() };
+      await sleep(11_000);
+      const before = await snapshot();
+      // Backends of the worker pools come and go (idle connections close): sample their CPU while
+      // the phase runs and keep the last figure of each.
+      const seen = new Map(before.backendCpu);
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          for (const [pid, s] of (await snapshotBackends()).entries()) if (s > 0) seen.set(pid, s);
+          await sleep(300);
+        }
+      })();
+      const result = await body().finally(() => {
+        sampling = false;
+      });
+      await sampler;
+      // Idle backends flush their table statistics within 10 s; the preload writes every 250 ms.
+      await sleep(11_000);
+      const after = await snapshot();
+      for (const [pid, s] of after.backendCpu) if (s > 0) seen.set(pid, s);
+      after.backendCpu = seen;
+      const statements: Record<string, number> = {};
+      let total = 0;
+      for (const [k, v] of Object.entries(after.statements)) {
+        const calls = v.calls - (before.statements[k]?.calls ?? 0);
+        if (calls === 0) continue;
+        total += calls;
+        statements[k] = round((calls / n) * 100, 2);
+      }
+      const rows: Record<string, number> = {};
+      let rowsTotal = 0;
+      for (const [t, v] of Object.entries(after.tables)) {
+        const b = before.tables[t] ?? { ins: 0, upd: 0, del: 0 };
+        const written = v.ins - b.ins + (v.upd - b.upd) + (v.del - b.del);
+        if (written === 0) continue;
+        rowsTotal += written;
+        rows[t] = round(written / n, 3);
+      }
+      let backendCpu = 0;
+      for (const [pid, s] of after.backendCpu) backendCpu += s - (before.backendCpu.get(pid) ?? 0);
+      return {
+        result,
+        cost: {
+          statements_per_100: round((total / n) * 100, 1),
+          commits_per_100: round(((after.commits - before.commits) / n) * 100, 1),
+          rows_written_per_contact: round(rowsTotal / n, 2),
+          worker_cpu_ms_per_contact: round(((after.workerCpu - before.workerCpu) / n) * 1000, 3),
+          backend_cpu_ms_per_contact: round((backendCpu / n) * 1000, 3),
+          rows_by_table: rows,
+          statements_per_100_by_kind: Object.fromEntries(
+            Object.entries(statements).sort((a, b) => b[1] - a[1]),
+          ),
+        },
+      };
+    }
+
     const rows: Record<string, unknown>[] = [];
+    const diagnostics: Record<string, unknown>[] = [];
     for (const n of sizes) {
       log(`size ${n}: seeding a workspace with ${n} consented contacts`);
       const ws = await createWorkspaceIn(deps.db, actor, { name: `Bench ${n}` });
@@ -232,10 +373,16 @@ export async function run(args: string[]): Promise<BenchResult> {
         return { seconds, enteredSeconds };
       }
 
-      const b1 = await baseline();
-      const o = await ours();
-      const b2 = await baseline();
+      const p1 = await phase(n, baseline);
+      const po = await phase(n, ours);
+      const p2 = await phase(n, baseline);
+      const [b1, o, b2] = [p1.result, po.result, p2.result];
       const base = median([b1, b2]);
+      if (diagnose) {
+        const costs = { bulk_send: p1.cost, journey: po.cost, bulk_send_again: p2.cost };
+        log(`size ${n}: cost per phase ${JSON.stringify(costs, null, 1)}`);
+        diagnostics.push({ contacts: n, ...costs });
+      }
       rows.push({
         contacts: n,
         journey_seconds: round(o.seconds, 2),
@@ -255,11 +402,13 @@ export async function run(args: string[]): Promise<BenchResult> {
       ratio: last.ratio as number,
       workers: workerCount,
       sizes: rows,
+      ...(diagnose ? { diagnostics } : {}),
     };
   } finally {
     await Promise.all(children.map((c) => c.stop().catch(() => {})));
     await deps.handle.close().catch(() => {});
     await database.drop();
     dataDir.remove();
+    countsDir.remove();
   }
 }

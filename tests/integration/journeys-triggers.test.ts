@@ -116,6 +116,58 @@ describe.each(await availableDbKinds())('journey triggers on %s', (kind) => {
     expect(rows[0]!.source).toBe('trigger:stage-changed');
   });
 
+  it('lets a whole segment in at activation in pages side by side, each contact once, its first step taken', async () => {
+    const seg = await api('POST', '/api/v1/segments', {
+      name: 'Kiel',
+      definition: {
+        kind: 'group',
+        op: 'and',
+        children: [{ kind: 'field', field: 'city', operator: 'eq', value: 'Kiel' }],
+      },
+    });
+    expect(seg.status, JSON.stringify(seg.body)).toBe(201);
+    const segmentId = (seg.body.segment?.id ?? seg.body.id) as string;
+    // 2,500 members: the plan cuts them into three pages (1,000, 1,000, 500).
+    await sql`INSERT INTO contacts (id, workspace_id, email, email_normalized, city)
+      SELECT gen_random_uuid(), ${ws}, 'kiel' || i || '@kunde.example', 'kiel' || i || '@kunde.example', 'Kiel'
+        FROM generate_series(1, 2500) AS i`.execute(t.deps.db);
+    const id = await journey('Kiel', { type: 'segment-entered', segmentId });
+    await until(
+      'the segment entered',
+      async () => {
+        worker.wake();
+        return (await enrollments(id)).length >= 2500;
+      },
+      60_000,
+    );
+    const rows = await t.deps.db
+      .selectFrom('journey_enrollments')
+      .select(['id', 'contact_id', 'status', 'step_id', 'seq'])
+      .where('journey_id', '=', id)
+      .execute();
+    expect(rows).toHaveLength(2500);
+    expect(new Set(rows.map((r) => r.contact_id)).size).toBe(2500);
+    // The page ran the first step (the wait) itself: everybody waits there, at seq 1.
+    expect(rows.every((r) => r.status === 'waiting' && r.step_id === 'hold' && r.seq === 1)).toBe(true);
+    const runs = await sql<{ n: string; enrollments: string }>`
+      SELECT count(*) AS n, count(DISTINCT enrollment_id) AS enrollments FROM journey_step_runs
+       WHERE journey_id = ${id}`.execute(t.deps.db);
+    expect(Number(runs.rows[0]!.n)).toBe(2500);
+    expect(Number(runs.rows[0]!.enrollments)).toBe(2500);
+    const entered = await sql<{ n: string }>`SELECT count(*) AS n FROM activities
+       WHERE workspace_id = ${ws} AND type = 'journeys.entered' AND ref = ${`journey:${id}`}`.execute(
+      t.deps.db,
+    );
+    expect(Number(entered.rows[0]!.n)).toBe(2500);
+    // Nothing of the entry is left over (no run-steps jobs: the pages took the first steps).
+    const left = await t.deps.db
+      .selectFrom('jobs')
+      .select('name')
+      .where('name', 'in', ['journeys.enroll-segment', 'journeys.run-steps'])
+      .execute();
+    expect(left).toEqual([]);
+  });
+
   it('lets in contacts that enter the trigger segment after activation, checking only them', async () => {
     const seg = await api('POST', '/api/v1/segments', {
       name: 'Hamburg',

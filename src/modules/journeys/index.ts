@@ -28,7 +28,7 @@ export function createJourneysModule(wiring: JourneyWiring = {}): LeadwerkModule
         } satisfies typeof CHECK_ENTRY_JOB,
         {
           ...ENROLL_SEGMENT_JOB,
-          handler: (payload, ctx) => enrollSegmentPage(deps, payload, ctx),
+          handler: (payload, ctx) => enrollSegmentPage(deps, payload, ctx, wiring),
         } satisfies typeof ENROLL_SEGMENT_JOB,
       ] as JobDefinition[],
     recurring: (deps) => [

@@ -104,6 +104,13 @@ export interface EnrollInput {
   contactIds: string[];
   /** Who or what added them: `trigger:<activity type>`, `user:<id>`, `api`, `journey:<id>`. */
   source: string;
+  /**
+   * Run the first steps here, in the caller's transaction, instead of in `journeys.run-steps` jobs
+   * (the segment-entry pages: a thousand contacts that enter together are decided, written and
+   * their mails enqueued in the page's own transaction, which commits with the page job). The
+   * wiring is what the runner's jobs get.
+   */
+  runFirstSteps?: { wiring: JourneyWiring } | undefined;
 }
 
 /**
@@ -131,14 +138,14 @@ export async function enrollContacts(trx: Executor, deps: RunnerDeps, input: Enr
     list.push({ enteredAt: e.entered_at, active: (OPEN_STATUSES as readonly string[]).includes(e.status) });
     byContact.set(e.contact_id, list);
   }
-  // Only contacts of this workspace, not merged away.
-  const existing = await trx
+  // Only contacts of this workspace, not merged away (all the runner reads when it runs the first steps here).
+  const existing = (await trx
     .selectFrom('contacts')
-    .select('id')
+    .select(input.runFirstSteps ? [...CONTACT_COLUMNS] : ['id'])
     .where('workspace_id', '=', input.workspaceId)
     .where('id', 'in', ids)
     .where('merged_into_contact_id', 'is', null)
-    .execute();
+    .execute()) as ContactRow[];
   const allowed = existing
     .map((c) => c.id)
     .filter((id) => mayEnter(def.reentry, byContact.get(id) ?? [], now));
@@ -169,22 +176,8 @@ export async function enrollContacts(trx: Executor, deps: RunnerDeps, input: Enr
     .returning(['id', 'contact_id'])
     .execute();
   if (inserted.length === 0) return [];
-  await trx
-    .insertInto('journey_step_runs')
-    .values(
-      inserted.map((e) => ({
-        enrollment_id: e.id,
-        seq: 1,
-        workspace_id: input.workspaceId,
-        journey_id: journey.id,
-        step_id: def.startStepId,
-        entered_at: now,
-      })),
-    )
-    .execute();
-  await recordActivities(
-    trx,
-    inserted.map((e) => ({
+  const entered = inserted.map(
+    (e): ActivityInput => ({
       workspaceId: input.workspaceId,
       contactId: e.contact_id,
       type: 'journeys.entered',
@@ -192,16 +185,21 @@ export async function enrollContacts(trx: Executor, deps: RunnerDeps, input: Enr
       data: { journeyId: journey.id, name: journey.name },
       source: input.source,
       ref: `journey:${journey.id}`,
-    })),
+    }),
   );
-  // The first step runs per batch of contacts that entered together (one job per RUN_BATCH).
-  const batches = [];
-  for (let i = 0; i < inserted.length; i += RUN_BATCH)
-    batches.push({ items: inserted.slice(i, i + RUN_BATCH).map((e) => ({ enrollmentId: e.id, seq: 1 })) });
-  await deps.queue.enqueueMany(trx, RUN_STEPS_JOB, batches, {
-    workspaceId: input.workspaceId,
-    idempotencyKeys: batches.map((b) => `${b.items[0]!.enrollmentId}:1:batch`),
-  });
+  if (input.runFirstSteps) {
+    if (!trx.isTransaction) throw new Error('enrollContacts: runFirstSteps needs a transaction');
+    await runFirstSteps(trx as Trx, deps, {
+      def,
+      inserted,
+      rows: new Map(rows.map((r) => [r.id, r])),
+      contacts: new Map(existing.map((c) => [c.id, c])),
+      entered,
+      wiring: input.runFirstSteps.wiring,
+    });
+  } else {
+    await enterFirstStep(trx, deps, input.workspaceId, journey.id, def.startStepId, inserted, entered, now);
+  }
   // Other journeys the contacts are in may have "entered another journey" as an exit rule.
   const others = await trx
     .selectFrom('journey_enrollments')
@@ -217,6 +215,101 @@ export async function enrollContacts(trx: Executor, deps: RunnerDeps, input: Enr
     .execute();
   await wakeEnrollments(trx, deps, input.workspaceId, others, `entered:${journey.id}`);
   return inserted.map((e) => e.id);
+}
+
+/** Fresh enrollments wait at their first step for `journeys.run-steps` jobs (one per RUN_BATCH). */
+async function enterFirstStep(
+  trx: Executor,
+  deps: RunnerDeps,
+  workspaceId: string,
+  journeyId: string,
+  startStepId: string,
+  inserted: { id: string; contact_id: string }[],
+  entered: ActivityInput[],
+  now: Date,
+): Promise<void> {
+  await trx
+    .insertInto('journey_step_runs')
+    .values(
+      inserted.map((e) => ({
+        enrollment_id: e.id,
+        seq: 1,
+        workspace_id: workspaceId,
+        journey_id: journeyId,
+        step_id: startStepId,
+        entered_at: now,
+      })),
+    )
+    .execute();
+  await recordActivities(trx, entered);
+  // The first step runs per batch of contacts that entered together (one job per RUN_BATCH).
+  const batches = [];
+  for (let i = 0; i < inserted.length; i += RUN_BATCH)
+    batches.push({ items: inserted.slice(i, i + RUN_BATCH).map((e) => ({ enrollmentId: e.id, seq: 1 })) });
+  await deps.queue.enqueueMany(trx, RUN_STEPS_JOB, batches, {
+    workspaceId,
+    idempotencyKeys: batches.map((b) => `${b.items[0]!.enrollmentId}:1:batch`),
+  });
+}
+
+/**
+ * Fresh enrollments run their first steps at once, in the enrolling transaction: the same state
+ * machine and set-based writes as a `journeys.run-steps` batch, without its job, its lock statement
+ * (the rows were inserted by this transaction), its second read of the contacts, or the update of
+ * the first step's run (it is inserted finished). The entry's timeline entries go into the same
+ * insert as the ones the steps write. Exactly once as before: everything commits with the caller.
+ */
+async function runFirstSteps(
+  trx: Trx,
+  deps: RunnerDeps,
+  input: {
+    def: JourneyDefinition;
+    inserted: { id: string; contact_id: string }[];
+    rows: Map<
+      string,
+      Omit<EnrollmentRow, 'wait_until' | 'goals_reached' | 'exit_reason' | 'ended_at' | 'source'> & {
+        source: string;
+      }
+    >;
+    contacts: Map<string, ContactRow>;
+    entered: ActivityInput[];
+    wiring: JourneyWiring;
+  },
+): Promise<void> {
+  const w = new StepWrites();
+  w.activities.push(...input.entered);
+  const enrollments: EnrollmentRow[] = input.inserted.map((i) => ({
+    ...input.rows.get(i.id)!,
+    wait_until: null,
+    goals_reached: [],
+    exit_reason: null,
+    ended_at: null,
+  }));
+  const first = enrollments[0]!;
+  const timeline = usesActivities(input.def)
+    ? await activitiesOfContacts(
+        trx,
+        first.workspace_id,
+        enrollments.map((e) => e.contact_id),
+        first.entered_at,
+      )
+    : new Map<string, Facts['activities']>();
+  for (const e of enrollments) {
+    w.startRun(e, e.step_id!, e.entered_at);
+    const contact = input.contacts.get(e.contact_id)!;
+    await advance(
+      trx,
+      deps,
+      w,
+      input.def,
+      e,
+      contact,
+      timeline.get(e.contact_id) ?? [],
+      undefined,
+      input.wiring,
+    );
+  }
+  await w.flush(trx, deps, first.workspace_id);
 }
 
 /** Ends a contact's open enrollment in a journey (a "remove from journey" step, or by hand). */
@@ -364,9 +457,31 @@ async function activitiesOfContacts(
   return out;
 }
 
+/**
+ * What a definition looks at, worked out once per definition object (versions are immutable and
+ * cached by findVersion; a batch asks for every contact).
+ */
+const defTraits = new WeakMap<
+  JourneyDefinition,
+  { tracking: boolean; activities: boolean; segments: string[] }
+>();
+
+function traitsOf(def: JourneyDefinition) {
+  let t = defTraits.get(def);
+  if (!t) {
+    const json = JSON.stringify([def.steps, def.goals, def.exitRules]);
+    t = {
+      tracking: [...TRACKING_ACTIVITIES].some((a) => json.includes(`"${a}"`)),
+      activities: json.includes('"type":"activity"') || json.includes('"kind":"event"'),
+      segments: segmentsIn(def),
+    };
+    defTraits.set(def, t);
+  }
+  return t;
+}
+
 function usesTracking(def: JourneyDefinition): boolean {
-  const json = JSON.stringify([def.steps, def.goals, def.exitRules]);
-  return [...TRACKING_ACTIVITIES].some((t) => json.includes(`"${t}"`));
+  return traitsOf(def).tracking;
 }
 
 async function gatherFacts(
@@ -378,7 +493,7 @@ async function gatherFacts(
   activities: Facts['activities'],
 ): Promise<Facts> {
   const segments: Record<string, boolean> = {};
-  for (const segmentId of segmentsIn(def)) {
+  for (const segmentId of traitsOf(def).segments) {
     segments[segmentId] = await isContactInSegment(trx, deps.clock, e.workspace_id, segmentId, e.contact_id);
   }
   const trackingAllowed = usesTracking(def)
@@ -633,8 +748,7 @@ type RunRow = Selectable<JourneyStepRunsTable>;
 
 /** Whether a definition looks at the timeline (activity conditions, event waits). */
 function usesActivities(def: JourneyDefinition): boolean {
-  const json = JSON.stringify([def.steps, def.goals, def.exitRules]);
-  return json.includes('"type":"activity"') || json.includes('"kind":"event"');
+  return traitsOf(def).activities;
 }
 
 async function advanceBatch(

@@ -9,7 +9,7 @@ import type { AppDeps } from '../../shared/module.js';
 import { recordAudit } from '../audit/index.js';
 import { findContactById, isContactInSegment, listSegmentMemberIds } from '../contacts/index.js';
 import { defaultDefinition, type JourneyDefinition, segmentsIn, validateDefinition } from './definition.js';
-import { enrollContacts, type RunnerDeps, wakeEnrollments } from './journey-runner.js';
+import { enrollContacts, type JourneyWiring, type RunnerDeps, wakeEnrollments } from './journey-runner.js';
 import {
   findJourney,
   findVersion,
@@ -29,14 +29,24 @@ export const ENROLL_SEGMENT_JOB = defineJob({
   // Entry is never behind the mails of the contacts that entered before (same lane, mails queue first).
   priority: 10,
   maxAttempts: 10,
-  schema: Type.Object({ journeyId: Type.String(), afterId: Type.Optional(Type.String()) }),
+  schema: Type.Object({
+    journeyId: Type.String(),
+    /** A page: members after this id (none: from the start). */
+    afterId: Type.Optional(Type.String()),
+    /** A page of a plan: members up to and including this id (none: to the end). */
+    throughId: Type.Optional(Type.String()),
+    /** A page of a plan (without it and without afterId, the job is the plan). */
+    page: Type.Optional(Type.Boolean()),
+  }),
   async handler() {
     throw new PermanentJobError('journeys.enroll-segment runs in the journeys module');
   },
 });
 
-/** Contacts of a segment added per job; the next page is a new job (a crash resumes at its page). */
+/** Contacts of a segment added per job (a crash resumes at its page). */
 export const SEGMENT_PAGE = 1000;
+/** Member ids the plan reads per statement while it cuts the segment into pages. */
+const PLAN_READ = 50_000;
 
 async function mustFind(db: Executor, workspaceId: string, id: string, lock = false): Promise<JourneyRow> {
   let q = db.selectFrom('journeys').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id);
@@ -390,11 +400,26 @@ export async function addContactsToJourney(
   });
 }
 
-/** The segment-entry trigger at activation: walks the segment page by page, one job per page. */
+/**
+ * The segment-entry trigger at activation. The first job is the plan: it reads the segment's member
+ * ids in id order (PLAN_READ at a time, so memory stays flat at any size) and enqueues one page job
+ * per SEGMENT_PAGE members, each naming its id range, in its own completing transaction — so the
+ * pages run side by side on every worker instead of one after the other, and each exists once.
+ * A page lists the members of its range when it runs, enrolls them and runs their first steps in
+ * its completing transaction; a range that has grown past a page continues in a new job made in
+ * that transaction. (A page without `throughId` is open-ended: the chain of pages of earlier
+ * releases, and the plan's last page.)
+ */
 export async function enrollSegmentPage(
   deps: Deps,
-  payload: { journeyId: string; afterId?: string | undefined },
+  payload: {
+    journeyId: string;
+    afterId?: string | undefined;
+    throughId?: string | undefined;
+    page?: boolean | undefined;
+  },
   ctx: JobContext,
+  wiring: JourneyWiring = {},
 ): Promise<void> {
   const workspaceId = ctx.job.workspaceId;
   if (!workspaceId) throw new PermanentJobError('no workspace');
@@ -402,23 +427,61 @@ export async function enrollSegmentPage(
   if (j?.status !== 'active' || j.live_version === null) return;
   const def = await findVersion(ctx.db, workspaceId, j.id, j.live_version);
   if (def?.trigger.type !== 'segment-entered') return;
-  const ids = await listSegmentMemberIds(ctx.db, deps.clock, workspaceId, def.trigger.segmentId, {
+  const segmentId = def.trigger.segmentId;
+  if (!payload.page && payload.afterId === undefined) {
+    // The plan: page boundaries are every SEGMENT_PAGE-th member id.
+    const bounds: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const ids = await listSegmentMemberIds(ctx.db, deps.clock, workspaceId, segmentId, {
+        afterId: after,
+        limit: PLAN_READ,
+      });
+      for (let i = SEGMENT_PAGE - 1; i < ids.length; i += SEGMENT_PAGE) bounds.push(ids[i]!);
+      if (ids.length < PLAN_READ) break;
+      after = ids[ids.length - 1];
+    }
+    const pages = [...bounds, undefined].map((throughId, i) => ({
+      journeyId: j.id,
+      page: true,
+      ...(i > 0 ? { afterId: bounds[i - 1]! } : {}),
+      ...(throughId ? { throughId } : {}),
+    }));
+    await ctx.completeWith(async (trx) => {
+      await deps.queue.enqueueMany(trx, ENROLL_SEGMENT_JOB, pages, {
+        workspaceId,
+        idempotencyKeys: pages.map((p) => `${j.id}:page:${p.afterId ?? 'start'}`),
+      });
+    });
+    return;
+  }
+  const listed = await listSegmentMemberIds(ctx.db, deps.clock, workspaceId, segmentId, {
     afterId: payload.afterId,
     limit: SEGMENT_PAGE,
   });
+  // uuids compare as their lower-case text does (PostgreSQL orders them byte by byte).
+  const through = payload.throughId;
+  const ids = through === undefined ? listed : listed.filter((id) => id <= through);
   await ctx.completeWith(async (trx) => {
     await enrollContacts(trx, deps, {
       workspaceId,
       journeyId: j.id,
       contactIds: ids,
-      source: `segment:${def.trigger.type === 'segment-entered' ? def.trigger.segmentId : ''}`,
+      source: `segment:${segmentId}`,
+      // The page's contacts take their first steps in this transaction (no run-steps jobs).
+      runFirstSteps: { wiring },
     });
     if (ids.length === SEGMENT_PAGE) {
       const last = ids[ids.length - 1]!;
+      if (through !== undefined && last === through) return;
       await deps.queue.enqueue(
         trx,
         ENROLL_SEGMENT_JOB,
-        { journeyId: j.id, afterId: last },
+        {
+          journeyId: j.id,
+          afterId: last,
+          ...(through !== undefined ? { throughId: through, page: true } : {}),
+        },
         { workspaceId, idempotencyKey: `${j.id}:${last}` },
       );
     }

@@ -123,15 +123,19 @@ export async function enqueueMessages(
           .execute();
   const insertedIds = new Set(inserted.map((r) => r.id));
   const mine = rows.filter((r) => insertedIds.has(r.id));
+  // Like the bulk send, a queued message has no `queued` event (its queued_at says it); a skipped
+  // one records why.
   await insertMessageEvents(
     trx,
-    mine.map((r) => ({
-      workspace_id: workspaceId,
-      message_id: r.id,
-      type: r.status === 'skipped' ? 'skipped' : 'queued',
-      occurred_at: now,
-      data: r.status === 'skipped' ? { reason: 'suppressed' } : {},
-    })),
+    mine
+      .filter((r) => r.status === 'skipped')
+      .map((r) => ({
+        workspace_id: workspaceId,
+        message_id: r.id,
+        type: 'skipped' as const,
+        occurred_at: now,
+        data: { reason: 'suppressed' },
+      })),
   );
   // Never sent: its links need not be kept either.
   await redactMessageContent(
