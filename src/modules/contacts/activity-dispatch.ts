@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../../shared/db/index.js';
-import { defineJob, type JobDefinition, JobQueue } from '../../shared/jobs/index.js';
+import { defineJob, type JobDefinition, JobQueue, notifyIfIdle } from '../../shared/jobs/index.js';
 import type { ActivityHandler, AppDeps } from '../../shared/module.js';
 
 /*
@@ -119,6 +119,65 @@ export async function enqueueActivityDeliveries(trx: Executor, rows: readonly Re
   await new JobQueue({ now: () => due }).enqueueMany(trx, deliveryDescriptor, payloads, {
     workspaceId: groups.size === 1 ? payloads[0]!.workspaceId : null,
   });
+}
+
+/** A timeline row as recordActivities inserts it (data: JSON text). */
+export interface ActivityInsertRow {
+  workspace_id: string;
+  contact_id: string;
+  type: string;
+  occurred_at: Date;
+  data: string;
+  source: string | null;
+  ref: string | null;
+}
+
+/**
+ * Inserts timeline rows AND their delivery jobs in ONE statement (recordActivities when a handler
+ * subscribes; what inserting, returning the ids and enqueueMany did in two): one job per workspace
+ * and 500 subscribed entries, listing every handler subscribed to a type among them (registration
+ * order), due at the earliest `occurred_at` among them; the workers are woken as enqueue does.
+ */
+export async function insertActivitiesWithDeliveries(
+  trx: Executor,
+  rows: readonly ActivityInsertRow[],
+): Promise<void> {
+  const order = [...subscriptions.keys()];
+  const subs: { type: string; handler: string; ord: number }[] = [];
+  for (const type of new Set(rows.map((r) => r.type)))
+    for (const handler of subscribersOf(type)) subs.push({ type, handler, ord: order.indexOf(handler) });
+  const subscribed = rows.filter((r) => subs.some((x) => x.type === r.type));
+  const due = new Date(Math.min(...subscribed.map((r) => new Date(r.occurred_at).getTime())));
+  const data = rows.map((r) => ({ ...r, data: JSON.parse(r.data) as unknown }));
+  await sql`
+    WITH ins AS (
+      INSERT INTO activities (workspace_id, contact_id, origin_contact_id, type, occurred_at, data, source, ref)
+      SELECT x.workspace_id, x.contact_id, x.contact_id, x.type, x.occurred_at, x.data, x.source, x.ref
+        FROM jsonb_to_recordset(${JSON.stringify(data)}::jsonb)
+             AS x(workspace_id uuid, contact_id uuid, type text, occurred_at timestamptz, data jsonb, source text, ref text)
+      RETURNING id, workspace_id, type, occurred_at
+    ), subs AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(subs)}::jsonb) AS s(type text, handler text, ord int)
+    ), grouped AS (
+      SELECT i.workspace_id, i.id, i.type, i.occurred_at,
+             (row_number() OVER (PARTITION BY i.workspace_id ORDER BY i.id) - 1) / ${DELIVERY_BATCH} AS chunk
+        FROM ins i WHERE i.type IN (SELECT type FROM subs)
+    ), batches AS (
+      SELECT g.workspace_id, jsonb_agg(g.id::text ORDER BY g.id) AS ids, min(g.occurred_at) AS due,
+             array_agg(DISTINCT g.type) AS types
+        FROM grouped g GROUP BY g.workspace_id, g.chunk
+    ), queued AS (
+      INSERT INTO jobs (workspace_id, name, lane, priority, payload, run_at, max_attempts, created_at, updated_at)
+      SELECT b.workspace_id, ${DELIVERY.name}, ${DELIVERY.lane}, ${DELIVERY.priority},
+             jsonb_build_object(
+               'handlers', (SELECT jsonb_agg(h.handler ORDER BY h.ord)
+                              FROM (SELECT DISTINCT s.handler, s.ord FROM subs s WHERE s.type = ANY(b.types)) h),
+               'workspaceId', b.workspace_id::text, 'activityIds', b.ids),
+             b.due, ${DELIVERY.maxAttempts}, b.due, b.due
+        FROM batches b
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM queued) AS n, ${notifyIfIdle(DELIVERY.lane, due)} AS notified`.execute(trx);
 }
 
 /** The handlers subscribed to a type, in registration order. */
