@@ -322,6 +322,8 @@ export async function run(args: string[]): Promise<BenchResult> {
       }
     };
     await Promise.all([producer(), producer()]);
+    // When the producers were done: the rest of the phase is the workers catching up.
+    const producersS = (performance.now() - tE) / 1000;
     for (;;) {
       const left = await db
         .selectFrom('jobs')
@@ -378,6 +380,8 @@ export async function run(args: string[]): Promise<BenchResult> {
       initial_full_rebuild_contacts_per_s: initialS === null ? null : round(N / initialS, 0),
       reused: opts.reuse ? String(opts.reuse) : null,
       score_events: Number(scoreEvents.rows[0]?.n ?? 0),
+      producers_seconds: round(producersS, 1),
+      events_seconds: round(eventsS, 1),
       statements_per_event: round(statements / E, 2),
       node_cpu_ms_per_event: round((cpu.user + cpu.system) / 1000 / E, 3),
       contacts: N,
