@@ -120,25 +120,11 @@ async function lockAndLoad(
     'ids' in select
       ? sql`c.id = ANY(${[...select.ids]}::uuid[])`
       : sql`c.id >= ${select.from}::uuid ${select.to ? sql`AND c.id < ${select.to}::uuid` : sql``}`;
-  // A key range (the recompute's batch): the contributions of the whole range in one index range
-  // scan, grouped, instead of one index descent per contact. Ids: one descent each, as before.
-  const ranged = !('ids' in select) && select.to !== null;
-  const rangeEvents =
-    'ids' in select || !ranged
-      ? sql``
-      : sql`LEFT JOIN (SELECT e.contact_id, json_agg(json_build_array(e.rule_id, e.activity_id, e.occurred_at, e.points)) AS events
-                  FROM score_events e WHERE e.workspace_id = ${workspaceId}
-                   AND e.contact_id >= ${select.from}::uuid AND e.contact_id < ${select.to}::uuid
-                 GROUP BY e.contact_id) ev ON ev.contact_id = c.id`;
   const rows = await sql<LoadedContact>`
     SELECT c.id, c.job_title, c.country, c.custom_fields, c.lifecycle_stage,
            co.size AS company_size, co.industry, co.country AS company_country,
-           ${
-             ranged
-               ? sql`ev.events`
-               : sql`(SELECT json_agg(json_build_array(e.rule_id, e.activity_id, e.occurred_at, e.points))
-              FROM score_events e WHERE e.workspace_id = c.workspace_id AND e.contact_id = c.id)`
-           } AS events,
+           (SELECT json_agg(json_build_array(e.rule_id, e.activity_id, e.occurred_at, e.points))
+              FROM score_events e WHERE e.workspace_id = c.workspace_id AND e.contact_id = c.id) AS events,
            (SELECT json_agg(json_build_array(b.field, b.value))
               FROM bant_answers b WHERE b.workspace_id = c.workspace_id AND b.contact_id = c.id) AS bant,
            s.fit, s.engagement_static, s.engagement_decaying, s.xmin::text AS scores_xmin,
@@ -148,7 +134,6 @@ async function lockAndLoad(
       FROM contacts c
       LEFT JOIN companies co ON co.workspace_id = c.workspace_id AND co.id = c.company_id
       LEFT JOIN contact_scores s ON s.workspace_id = c.workspace_id AND s.contact_id = c.id
-      ${rangeEvents}
      WHERE c.workspace_id = ${workspaceId} AND ${where} AND c.merged_into_contact_id IS NULL
      ORDER BY c.id
      ${'limit' in select ? sql`LIMIT ${select.limit}` : sql``}
