@@ -12,7 +12,7 @@ import type { Database } from '../src/shared/db/schema.js';
 import { JobWorker } from '../src/shared/jobs/index.js';
 import { createLogger } from '../src/shared/log.js';
 import { type BenchResult, int, log, parseOptions, round, sleep, tempDir } from './lib/common.js';
-import { createBenchDatabase } from './lib/db.js';
+import { createBenchDatabase, PG_ADMIN_URL } from './lib/db.js';
 import { installQueryCounter } from './lib/query-counter.js';
 
 /*
@@ -34,7 +34,16 @@ import { installQueryCounter } from './lib/query-counter.js';
 
 export const description =
   'scoring: events/s applied to scores through the queue vs single-row UPDATEs; full recompute contacts/s';
-export const usage = `--contacts N (100000)  --activities N (2000000)  --events N (2000)`;
+export const usage = `--contacts N (100000)  --activities N (2000000)  --events N (2000)  --keep  --reuse leadwerk_bench_…`;
+
+/** An existing bench database (`--reuse`): generation and the initial full rebuild are skipped. */
+function reuseBenchDatabase(name: string) {
+  if (!/^leadwerk_bench_[0-9a-f]+$/.test(name))
+    throw new Error(`--reuse expects a leadwerk_bench_… database, got ${name}`);
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), name, drop: async () => {} };
+}
 
 const uuidOf = (expr: string) => `('00000000-0000-4000-8000-' || lpad(to_hex(${expr}), 12, '0'))::uuid`;
 
@@ -61,7 +70,12 @@ async function withoutSecondaryIndexes(db: Kysely<Database>, table: string, fill
   for (const ix of indexes) await sql.raw(`DROP INDEX ${ix.name}`).execute(db);
   await fill();
   const t = performance.now();
-  for (const ix of indexes) await sql.raw(ix.def).execute(db);
+  // One connection with room to sort in memory (the server default of 64 MB spills to disk).
+  await db.connection().execute(async (c) => {
+    await sql`SET maintenance_work_mem = '1GB'`.execute(c);
+    for (const ix of indexes) await sql.raw(ix.def).execute(c);
+    await sql`RESET maintenance_work_mem`.execute(c);
+  });
   for (const fk of fks)
     await sql.raw(`ALTER TABLE ${table} ADD CONSTRAINT ${fk.name} ${fk.def} NOT VALID`).execute(db);
   log(`${table}: ${indexes.length} indexes built in ${((performance.now() - t) / 1000).toFixed(0)} s`);
@@ -72,11 +86,17 @@ export async function run(args: string[]): Promise<BenchResult> {
     contacts: { type: 'string', default: '100000' },
     activities: { type: 'string', default: '2000000' },
     events: { type: 'string', default: '2000' },
+    // Keep the database after the run (its name is logged) and measure it again with
+    // `--reuse leadwerk_bench_…`: generation and the initial full rebuild are skipped, the rules are
+    // put back as they were after the initial rebuild (the "Form" rule dropped, "Click" at 5).
+    keep: { type: 'boolean', default: false },
+    reuse: { type: 'string', default: '' },
   });
   const N = int(String(opts.contacts), 'contacts');
   const M = int(String(opts.activities), 'activities');
   const E = int(String(opts.events), 'events');
-  const database = await createBenchDatabase();
+  const database = opts.reuse ? reuseBenchDatabase(String(opts.reuse)) : await createBenchDatabase();
+  if (opts.keep || opts.reuse) log(`database ${database.name} (kept)`);
   const dir = tempDir('scoring');
   const config = loadConfig({
     NODE_ENV: 'production',
@@ -90,84 +110,127 @@ export async function run(args: string[]): Promise<BenchResult> {
   const workers: JobWorker[] = [];
   try {
     const db = deps.db;
-    const admin = await ensureInitialAdmin(db, {
-      email: 'bench@example.com',
-      password: 'bench-password-123',
-    });
-    const ws = admin.workspace!.id;
+    let ws: string;
+    let version: number;
     const now = deps.clock.now();
-    const t0 = performance.now();
-    await withoutSecondaryIndexes(db, 'contacts', async () => {
-      await sql
-        .raw(`INSERT INTO contacts (id, workspace_id, email, email_normalized, email_match_key, job_title, country, lifecycle_stage, created_at, updated_at)
+    if (opts.reuse) {
+      ws = (await db.selectFrom('workspaces').select('id').executeTakeFirstOrThrow()).id;
+      // Back to the state after the initial full rebuild (a previous run added "Form", Click → 8).
+      const form = await db
+        .selectFrom('scoring_rules')
+        .select('id')
+        .where('workspace_id', '=', ws)
+        .where('name', '=', 'Form')
+        .execute();
+      if (form.length > 0) {
+        await db
+          .deleteFrom('score_events')
+          .where('workspace_id', '=', ws)
+          .where(
+            'rule_id',
+            'in',
+            form.map((r) => r.id),
+          )
+          .execute();
+        await db
+          .deleteFrom('scoring_rules')
+          .where('name', '=', 'Form')
+          .where('workspace_id', '=', ws)
+          .execute();
+      }
+      await db.updateTable('scoring_rules').set({ points: 5 }).where('name', '=', 'Click').execute();
+      await db.deleteFrom('jobs').execute();
+      await db
+        .updateTable('scoring_recomputes')
+        .set({ state: 'failed' })
+        .where('state', '=', 'running')
+        .execute();
+      await sql`VACUUM ANALYZE`.execute(db);
+      version = (
+        await db
+          .selectFrom('scoring_settings')
+          .select('rules_version')
+          .where('workspace_id', '=', ws)
+          .executeTakeFirstOrThrow()
+      ).rules_version;
+    } else {
+      const admin = await ensureInitialAdmin(db, {
+        email: 'bench@example.com',
+        password: 'bench-password-123',
+      });
+      ws = admin.workspace!.id;
+      const t0 = performance.now();
+      await withoutSecondaryIndexes(db, 'contacts', async () => {
+        await sql
+          .raw(`INSERT INTO contacts (id, workspace_id, email, email_normalized, email_match_key, job_title, country, lifecycle_stage, created_at, updated_at)
         SELECT ${uuidOf('i')}, '${ws}', 'user' || i || '@firma' || (i % 20000) || '.de', 'user' || i || '@firma' || (i % 20000) || '.de',
           'user' || i || '@firma' || (i % 20000) || '.de', (ARRAY['Head of IT','Developer','CEO','Einkauf'])[1 + i % 4],
           (ARRAY['DE','AT','CH','GB'])[1 + (i / 7) % 4], 'subscriber', now(), now()
         FROM generate_series(1, ${N}) i`)
-        .execute(db);
-    });
-    await withoutSecondaryIndexes(db, 'activities', async () => {
-      const batch = 1_000_000;
-      for (let start = 1; start <= M; start += batch) {
-        const end = Math.min(M, start + batch - 1);
-        await sql
-          .raw(`INSERT INTO activities (workspace_id, contact_id, origin_contact_id, type, occurred_at, data, ref)
+          .execute(db);
+      });
+      await withoutSecondaryIndexes(db, 'activities', async () => {
+        const batch = 1_000_000;
+        for (let start = 1; start <= M; start += batch) {
+          const end = Math.min(M, start + batch - 1);
+          await sql
+            .raw(`INSERT INTO activities (workspace_id, contact_id, origin_contact_id, type, occurred_at, data, ref)
           SELECT '${ws}', ${uuidOf(`1 + (g * 7919) % ${N}`)}, ${uuidOf(`1 + (g * 7919) % ${N}`)},
             (ARRAY['mail.sent','mail.sent','mail.opened','mail.clicked','capture.asset-downloaded','events.attended','capture.form-submitted','mail.sent'])[1 + g % 8],
             timestamptz '${now.toISOString()}' - ((g * 104729) % (365 * 24)) * interval '1 hour', '{}',
             CASE WHEN g % 8 = 4 THEN 'asset:a' || (g % 50) WHEN g % 8 = 5 THEN 'event:e' || (g % 20) END
           FROM generate_series(${start}::bigint, ${end}::bigint) g`)
-          .execute(db);
-        log(`activities ${end}/${M}`);
-      }
-    });
-    await sql`VACUUM ANALYZE`.execute(db);
-    log(`generated ${N} contacts / ${M} activities in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+            .execute(db);
+          log(`activities ${end}/${M}`);
+        }
+      });
+      await sql`VACUUM ANALYZE`.execute(db);
+      log(`generated ${N} contacts / ${M} activities in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 
-    const rules = [
-      ['fit', 'Head of', 40, { field: 'job_title', op: 'contains', value: 'head' }],
-      ['fit', 'DACH', 10, { field: 'country', op: 'in', value: ['DE', 'AT', 'CH'] }],
-      [
-        'engagement',
-        'Click',
-        5,
-        { activityType: 'mail.clicked', cap: { points: 20, periodDays: 30 }, decays: true },
-      ],
-      [
-        'engagement',
-        'Open',
-        1,
-        { activityType: 'mail.opened', cap: { points: 5, periodDays: 7 }, decays: true },
-      ],
-      [
-        'engagement',
-        'Download',
-        20,
-        { activityType: 'capture.asset-downloaded', decays: true, signal: 'warm' },
-      ],
-      ['engagement', 'Webinar', 30, { activityType: 'events.attended', decays: false, signal: 'warm' }],
-    ] as const;
-    for (const [kind, name, points, definition] of rules)
-      await db
-        .insertInto('scoring_rules')
-        .values({
-          id: crypto.randomUUID(),
-          workspace_id: ws,
-          kind,
-          name,
-          points,
-          definition: JSON.stringify(definition),
-        })
-        .execute();
-    // No MQL moves in the bench: routing belongs to the sales module.
-    const version = await saveSettings(
-      db,
-      ws,
-      { ...DEFAULT_SETTINGS, mql: { ...DEFAULT_SETTINGS.mql, fitMin: 100000 } },
-      now,
-      true,
-    );
-
+      const rules = [
+        ['fit', 'Head of', 40, { field: 'job_title', op: 'contains', value: 'head' }],
+        ['fit', 'DACH', 10, { field: 'country', op: 'in', value: ['DE', 'AT', 'CH'] }],
+        [
+          'engagement',
+          'Click',
+          5,
+          { activityType: 'mail.clicked', cap: { points: 20, periodDays: 30 }, decays: true },
+        ],
+        [
+          'engagement',
+          'Open',
+          1,
+          { activityType: 'mail.opened', cap: { points: 5, periodDays: 7 }, decays: true },
+        ],
+        [
+          'engagement',
+          'Download',
+          20,
+          { activityType: 'capture.asset-downloaded', decays: true, signal: 'warm' },
+        ],
+        ['engagement', 'Webinar', 30, { activityType: 'events.attended', decays: false, signal: 'warm' }],
+      ] as const;
+      for (const [kind, name, points, definition] of rules)
+        await db
+          .insertInto('scoring_rules')
+          .values({
+            id: crypto.randomUUID(),
+            workspace_id: ws,
+            kind,
+            name,
+            points,
+            definition: JSON.stringify(definition),
+          })
+          .execute();
+      // No MQL moves in the bench: routing belongs to the sales module.
+      version = await saveSettings(
+        db,
+        ws,
+        { ...DEFAULT_SETTINGS, mql: { ...DEFAULT_SETTINGS.mql, fitMin: 100000 } },
+        now,
+        true,
+      );
+    }
     for (let i = 0; i < 2; i++) {
       const w = new JobWorker({
         handle: deps.handle,
@@ -208,11 +271,13 @@ export async function run(args: string[]): Promise<BenchResult> {
     };
     // Setup, measured as an extra: the first scoring of the workspace, every contribution built from
     // the timeline (the manual "recompute everything": rematch 'all').
-    const initialS = await waitFor(
-      await db.transaction().execute((trx) => startRecompute(trx, deps, job, ws, version, 'all')),
-      'initial full rebuild',
-    );
-    await sql`VACUUM ANALYZE`.execute(db);
+    const initialS = opts.reuse
+      ? null
+      : await waitFor(
+          await db.transaction().execute((trx) => startRecompute(trx, deps, job, ws, version, 'all')),
+          'initial full rebuild',
+        );
+    if (!opts.reuse) await sql`VACUUM ANALYZE`.execute(db);
 
     // (b) full recompute after a rule change, through the rule service as the UI does it: the click
     // rule's points change (5 → 8, no rebuild needed) and a new rule scores form submissions (its
@@ -257,6 +322,8 @@ export async function run(args: string[]): Promise<BenchResult> {
       }
     };
     await Promise.all([producer(), producer()]);
+    // When the producers were done: the rest of the phase is the workers catching up.
+    const producersS = (performance.now() - tE) / 1000;
     for (;;) {
       const left = await db
         .selectFrom('jobs')
@@ -309,9 +376,12 @@ export async function run(args: string[]): Promise<BenchResult> {
       recompute_contacts_per_s: round(recomputeRate, 0),
       recompute_seconds: round(recomputeS, 1),
       recompute_projected_1m_s: round(1_000_000 / recomputeRate, 0),
-      initial_full_rebuild_seconds: round(initialS, 1),
-      initial_full_rebuild_contacts_per_s: round(N / initialS, 0),
+      initial_full_rebuild_seconds: initialS === null ? null : round(initialS, 1),
+      initial_full_rebuild_contacts_per_s: initialS === null ? null : round(N / initialS, 0),
+      reused: opts.reuse ? String(opts.reuse) : null,
       score_events: Number(scoreEvents.rows[0]?.n ?? 0),
+      producers_seconds: round(producersS, 1),
+      events_seconds: round(eventsS, 1),
       statements_per_event: round(statements / E, 2),
       node_cpu_ms_per_event: round((cpu.user + cpu.system) / 1000 / E, 3),
       contacts: N,
@@ -325,6 +395,6 @@ export async function run(args: string[]): Promise<BenchResult> {
     await Promise.all(workers.map((w) => w.stop(0).catch(() => {})));
     await deps.handle.close();
     dir.remove();
-    await database.drop();
+    if (!opts.keep && !opts.reuse) await database.drop();
   }
 }

@@ -27,8 +27,10 @@ export const MODULES: LeadwerkModule[] = [
   createConsentModule({ recordActivities, listSegmentMemberIds }),
   captureModule,
   createMailModule({ getSendPermission, recordActivities }),
-  createJourneysModule({ handOffToSales: salesModule.handOffToSales }),
+  // Activity handlers run in this order within one delivery job (docs/contracts.md): event
+  // registrations from forms are first come, first served, so they go before journeys' wake-ups.
   eventsModule,
+  createJourneysModule({ handOffToSales: salesModule.handOffToSales }),
   scoringModule,
   salesModule,
 ];

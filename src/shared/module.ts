@@ -32,8 +32,10 @@ export type ActivityRow = Activity;
 
 /**
  * Reacts to timeline entries within seconds, through the job queue (see docs/contracts.md,
- * "activity handlers"). Delivery is at least once and retried per handler, so `handle` must be
- * idempotent; it gets the rows of one workspace whose type is in `types`, oldest first.
+ * "activity handlers"). One delivery job per recorded batch and workspace serves every subscribed
+ * handler; delivery is at least once and retried per handler (a failing handler never makes another
+ * one run twice), so `handle` must be idempotent; it gets the rows of one workspace whose type is in
+ * `types` (and that `select` kept), oldest first.
  */
 export interface ActivityHandler {
   /** Unique, stable (stored in pending jobs): `module.what`, e.g. `scoring.update-scores`. */
@@ -41,6 +43,16 @@ export interface ActivityHandler {
   /** Exact activity types, e.g. `mail.clicked`; `module.*` subscribes to a whole module. */
   types: readonly string[];
   handle(deps: AppDeps, input: { workspaceId: string; activities: ActivityRow[] }): Promise<void>;
+  /**
+   * Optional cheap filter run by the delivery before `handle`: the entries this handler would act
+   * on (a subset of `activities`, e.g. none when no active journey listens). When it returns none,
+   * `handle` is not called. It must never drop an entry `handle` would act on; at most one cheap
+   * statement, no writes.
+   */
+  select?(
+    deps: AppDeps,
+    input: { workspaceId: string; activities: ActivityRow[] },
+  ): ActivityRow[] | Promise<ActivityRow[]>;
 }
 
 export interface DemoContext {

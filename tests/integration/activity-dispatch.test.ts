@@ -39,6 +39,8 @@ describe.each(kinds)('activity handlers on %s', (kind) => {
   const calls = new Map<string, string[][]>();
   /** activity ids whose first delivery to `test.flaky` fails. */
   const failedOnce = new Set<string>();
+  /** Every handler fails while set. */
+  let failAlways = false;
 
   const handler = (name: string, types: string[], fail?: (ids: string[]) => boolean): ActivityHandler => ({
     name,
@@ -46,7 +48,7 @@ describe.each(kinds)('activity handlers on %s', (kind) => {
     async handle(handlerDeps, { workspaceId: ws, activities }) {
       const ids = activities.map((a) => String(a.id));
       calls.set(name, [...(calls.get(name) ?? []), ids]);
-      if (fail?.(ids)) throw new Error('failing once on purpose');
+      if (failAlways || fail?.(ids)) throw new Error('failing on purpose');
       // Idempotent effect: one row per (handler, activity), whatever the number of deliveries.
       for (const a of activities)
         await sql`INSERT INTO handler_effects (handler, activity_id, workspace_id) VALUES (${name}, ${String(a.id)}, ${ws})
@@ -63,6 +65,11 @@ describe.each(kinds)('activity handlers on %s', (kind) => {
         for (const id of fresh) failedOnce.add(id);
         return fresh.length > 0;
       }),
+      {
+        ...handler('test.choosy', ['test.happened']),
+        // A cheap filter that keeps nothing: the handler is never called.
+        select: () => [],
+      },
     ],
   };
 
@@ -86,6 +93,7 @@ describe.each(kinds)('activity handlers on %s', (kind) => {
     await sql`TRUNCATE handler_effects`.execute(deps.db);
     calls.clear();
     failedOnce.clear();
+    failAlways = false;
   });
   afterAll(async () => deps?.cleanup());
 
@@ -118,7 +126,7 @@ describe.each(kinds)('activity handlers on %s', (kind) => {
         recordActivity(trx, { workspaceId, contactId, type, occurredAt: new Date(), data: {} }),
       );
 
-  it('enqueues deliveries only for subscribed types, one job per handler', async () => {
+  it('enqueues deliveries only for subscribed types, one job for all handlers', async () => {
     expect(isActivityTypeSubscribed('test.happened')).toBe(true);
     expect(isActivityTypeSubscribed('other.anything')).toBe(true);
     expect(isActivityTypeSubscribed('test.ignored')).toBe(false);
@@ -133,11 +141,50 @@ describe.each(kinds)('activity handlers on %s', (kind) => {
         { workspaceId, contactId, type: 'other.thing', occurredAt: new Date(), data: {} },
       ]),
     );
+    // One job for the batch and all its handlers (registration order), not one per handler.
     const jobs = await deliveryJobs();
-    const payloads = jobs.map((j) => j.payload as { handler: string; activityIds: string[] });
-    expect(payloads.map((p) => p.handler).sort()).toEqual(['test.flaky', 'test.steady']);
-    expect(payloads.find((p) => p.handler === 'test.steady')!.activityIds).toHaveLength(2);
-    expect(payloads.find((p) => p.handler === 'test.flaky')!.activityIds).toHaveLength(1);
+    expect(jobs).toHaveLength(1);
+    const payload = jobs[0]!.payload as { handlers: string[]; activityIds: string[] };
+    expect(payload.handlers).toEqual(['test.steady', 'test.flaky', 'test.choosy']);
+    expect(payload.activityIds).toHaveLength(2);
+  });
+
+  it('runs each handler once; only the handler that failed is retried, in its own job', async () => {
+    await record('test.happened');
+    expect(await deliveryJobs()).toHaveLength(1);
+    await startWorker();
+    await until('both handlers took effect', async () => {
+      const r = await sql<{ n: string }>`SELECT count(*) AS n FROM handler_effects`.execute(deps.db);
+      return Number(r.rows[0]!.n) === 2 && (await deliveryJobs()).length === 0;
+    });
+    const [activity] = await deps.db
+      .selectFrom('activities')
+      .select('id')
+      .where('workspace_id', '=', workspaceId)
+      .where('type', '=', 'test.happened')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .execute();
+    const aid = String(activity!.id);
+    // test.steady (A) ran once; test.flaky (B) failed once and then succeeded in its retry job.
+    expect(calls.get('test.steady')).toEqual([[aid]]);
+    expect(calls.get('test.flaky')).toEqual([[aid], [aid]]);
+    // test.choosy's filter kept nothing: it was never called.
+    expect(calls.get('test.choosy')).toBeUndefined();
+  });
+
+  it('a job whose only handlers all fail is retried as a whole', async () => {
+    failAlways = true;
+    await record('test.happened');
+    await startWorker();
+    await until('flaky called twice', () => (calls.get('test.flaky') ?? []).length >= 2);
+    // The steady handler also failed each time (failAlways), so it may run again; nothing is lost.
+    expect((calls.get('test.steady') ?? []).length).toBeGreaterThanOrEqual(2);
+    failAlways = false;
+    await until('both took effect', async () => {
+      const r = await sql<{ n: string }>`SELECT count(*) AS n FROM handler_effects`.execute(deps.db);
+      return Number(r.rows[0]!.n) === 2;
+    });
   });
 
   it('rolls the delivery back with the transaction that recorded the activity', async () => {

@@ -3,7 +3,11 @@ import type { Executor } from '../../shared/db/index.js';
 import { insertRowsIf } from '../../shared/db/insert-if.js';
 import type { Activity } from '../../shared/db/schema.js';
 import { AppError } from '../../shared/errors.js';
-import { deliveriesPart, enqueueActivityDeliveries, isActivityTypeSubscribed } from './activity-dispatch.js';
+import {
+  deliveriesPart,
+  insertActivitiesWithDeliveries,
+  isActivityTypeSubscribed,
+} from './activity-dispatch.js';
 
 /** `module.past-tense`, e.g. `mail.clicked`, `capture.form-submitted`, `contacts.merged`. */
 export const ACTIVITY_TYPE_RE = /^[a-z][a-z0-9-]{0,40}\.[a-z][a-z0-9-]{0,60}$/;
@@ -101,12 +105,11 @@ export async function recordActivities(trx: Executor, inputs: ActivityInput[]): 
     await trx.insertInto('activities').values(rows).execute();
     return;
   }
-  const recorded = await trx
-    .insertInto('activities')
-    .values(rows)
-    .returning(['id', 'workspace_id', 'type', 'occurred_at'])
-    .execute();
-  await enqueueActivityDeliveries(trx, recorded);
+  // The rows and their delivery jobs in one statement.
+  await insertActivitiesWithDeliveries(
+    trx,
+    rows.map(({ origin_contact_id: _, ...row }) => row),
+  );
 }
 
 export interface TimelineCursor {

@@ -1,14 +1,18 @@
 import { Type } from '@sinclair/typebox';
 import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../../shared/db/index.js';
-import { defineJob, type JobDefinition, JobQueue } from '../../shared/jobs/index.js';
+import { defineJob, type JobDefinition, JobQueue, notifyIfIdle } from '../../shared/jobs/index.js';
 import type { ActivityHandler, AppDeps } from '../../shared/module.js';
 
 /*
  * Activity handlers (docs/contracts.md, "activity handlers"): modules react to timeline entries
- * through the job queue. recordActivity/recordActivities write, in the caller's transaction, one
- * `contacts.deliver-activities` job per subscribed handler and workspace (one INSERT for the whole
- * call, none when nobody subscribes to the batch's types), so each handler is retried on its own.
+ * through the job queue. recordActivity/recordActivities write, in the caller's transaction, ONE
+ * `contacts.deliver-activities` job per workspace and batch (at most 500 entries) for all the
+ * handlers subscribed to its types (one INSERT for the whole call, none when nobody subscribes).
+ * The job runs the handlers in registration order; a handler's optional `select` drops entries it
+ * would ignore (no call at all when none is left). Retries stay per handler: when some handlers
+ * succeed and others fail, the job completes together with a new job for the failed ones only, so
+ * a handler that succeeded never runs twice; when none succeeded, the job itself is retried.
  *
  * Which handler subscribes to which type is known per process: server.ts registers the handlers of
  * MODULES when it opens the dependencies and again when it builds the worker's jobs. A registry is
@@ -45,10 +49,18 @@ export function isActivityTypeSubscribed(type: string): boolean {
 export const DELIVERY_BATCH = 500;
 
 const DeliveryPayload = Type.Object({
-  handler: Type.String({ minLength: 1, maxLength: 200 }),
+  /** The handlers to run, in order. */
+  handlers: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 100 }),
+  ),
+  /** One handler: jobs enqueued before 2026-11-24 (session 4) still in the queue. */
+  handler: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   workspaceId: Type.String({ minLength: 1, maxLength: 64 }),
   activityIds: Type.Array(Type.String({ pattern: '^[0-9]+$' }), { minItems: 1, maxItems: DELIVERY_BATCH }),
 });
+
+/** The first retry of the handlers that failed in a job whose other handlers succeeded. */
+export const HANDLER_RETRY_DELAY_MS = 1000;
 
 const DELIVERY = {
   name: 'contacts.deliver-activities',
@@ -80,41 +92,104 @@ interface RecordedRow {
  */
 export async function enqueueActivityDeliveries(trx: Executor, rows: readonly RecordedRow[]): Promise<void> {
   if (rows.length === 0 || subscriptions.size === 0) return;
-  const groups = new Map<string, { handler: string; workspaceId: string; ids: string[] }>();
+  const groups = new Map<string, { handlers: Set<string>; ids: string[] }>();
   let earliest = Number.POSITIVE_INFINITY;
   for (const row of rows) {
-    for (const [handler, types] of subscriptions) {
-      if (!matches(types, row.type)) continue;
-      const key = `${handler}\u0000${row.workspace_id}`;
-      let group = groups.get(key);
-      if (!group) {
-        group = { handler, workspaceId: row.workspace_id, ids: [] };
-        groups.set(key, group);
-      }
-      group.ids.push(String(row.id));
-      earliest = Math.min(earliest, new Date(row.occurred_at).getTime());
+    const handlers = subscribersOf(row.type);
+    if (handlers.length === 0) continue;
+    let group = groups.get(row.workspace_id);
+    if (!group) {
+      group = { handlers: new Set(), ids: [] };
+      groups.set(row.workspace_id, group);
     }
+    for (const h of handlers) group.handlers.add(h);
+    group.ids.push(String(row.id));
+    earliest = Math.min(earliest, new Date(row.occurred_at).getTime());
   }
   if (groups.size === 0) return;
-  const payloads: { handler: string; workspaceId: string; activityIds: string[] }[] = [];
-  for (const g of groups.values())
+  const payloads: { handlers: string[]; workspaceId: string; activityIds: string[] }[] = [];
+  for (const [workspaceId, g] of groups) {
+    // Registration order, whatever the order of the rows.
+    const handlers = [...subscriptions.keys()].filter((h) => g.handlers.has(h));
     for (let i = 0; i < g.ids.length; i += DELIVERY_BATCH)
-      payloads.push({
-        handler: g.handler,
-        workspaceId: g.workspaceId,
-        activityIds: g.ids.slice(i, i + DELIVERY_BATCH),
-      });
+      payloads.push({ handlers, workspaceId, activityIds: g.ids.slice(i, i + DELIVERY_BATCH) });
+  }
   const due = new Date(earliest);
-  // One statement for all handlers and workspaces; the workspace of a mixed batch is left open.
-  const workspaces = new Set(payloads.map((p) => p.workspaceId));
+  // One statement for all workspaces; the workspace of a mixed batch is left open.
   await new JobQueue({ now: () => due }).enqueueMany(trx, deliveryDescriptor, payloads, {
-    workspaceId: workspaces.size === 1 ? payloads[0]!.workspaceId : null,
+    workspaceId: groups.size === 1 ? payloads[0]!.workspaceId : null,
   });
 }
 
+/** A timeline row as recordActivities inserts it (data: JSON text). */
+export interface ActivityInsertRow {
+  workspace_id: string;
+  contact_id: string;
+  type: string;
+  occurred_at: Date;
+  data: string;
+  source: string | null;
+  ref: string | null;
+}
+
 /**
- * The delivery jobs of one entry of `type`, as a part of a larger statement: one job per
- * subscribed handler for the row(s) returned by the CTE named `cte` (column `id`), due at
+ * Inserts timeline rows AND their delivery jobs in ONE statement (recordActivities when a handler
+ * subscribes; what inserting, returning the ids and enqueueMany did in two): one job per workspace
+ * and 500 subscribed entries, listing every handler subscribed to a type among them (registration
+ * order), due at the earliest `occurred_at` among them; the workers are woken as enqueue does.
+ */
+export async function insertActivitiesWithDeliveries(
+  trx: Executor,
+  rows: readonly ActivityInsertRow[],
+): Promise<void> {
+  const order = [...subscriptions.keys()];
+  const subs: { type: string; handler: string; ord: number }[] = [];
+  for (const type of new Set(rows.map((r) => r.type)))
+    for (const handler of subscribersOf(type)) subs.push({ type, handler, ord: order.indexOf(handler) });
+  const subscribed = rows.filter((r) => subs.some((x) => x.type === r.type));
+  const due = new Date(Math.min(...subscribed.map((r) => new Date(r.occurred_at).getTime())));
+  const data = rows.map((r) => ({ ...r, data: JSON.parse(r.data) as unknown }));
+  await sql`
+    WITH ins AS (
+      INSERT INTO activities (workspace_id, contact_id, origin_contact_id, type, occurred_at, data, source, ref)
+      SELECT x.workspace_id, x.contact_id, x.contact_id, x.type, x.occurred_at, x.data, x.source, x.ref
+        FROM jsonb_to_recordset(${JSON.stringify(data)}::jsonb)
+             AS x(workspace_id uuid, contact_id uuid, type text, occurred_at timestamptz, data jsonb, source text, ref text)
+      RETURNING id, workspace_id, type, occurred_at
+    ), subs AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(subs)}::jsonb) AS s(type text, handler text, ord int)
+    ), grouped AS (
+      SELECT i.workspace_id, i.id, i.type, i.occurred_at,
+             (row_number() OVER (PARTITION BY i.workspace_id ORDER BY i.id) - 1) / ${DELIVERY_BATCH} AS chunk
+        FROM ins i WHERE i.type IN (SELECT type FROM subs)
+    ), batches AS (
+      SELECT g.workspace_id, jsonb_agg(g.id::text ORDER BY g.id) AS ids, min(g.occurred_at) AS due,
+             array_agg(DISTINCT g.type) AS types
+        FROM grouped g GROUP BY g.workspace_id, g.chunk
+    ), queued AS (
+      INSERT INTO jobs (workspace_id, name, lane, priority, payload, run_at, max_attempts, created_at, updated_at)
+      SELECT b.workspace_id, ${DELIVERY.name}, ${DELIVERY.lane}, ${DELIVERY.priority},
+             jsonb_build_object(
+               'handlers', (SELECT jsonb_agg(h.handler ORDER BY h.ord)
+                              FROM (SELECT DISTINCT s.handler, s.ord FROM subs s WHERE s.type = ANY(b.types)) h),
+               'workspaceId', b.workspace_id::text, 'activityIds', b.ids),
+             b.due, ${DELIVERY.maxAttempts}, b.due, b.due
+        FROM batches b
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM queued) AS n, ${notifyIfIdle(DELIVERY.lane, due)} AS notified`.execute(trx);
+}
+
+/** The handlers subscribed to a type, in registration order. */
+function subscribersOf(type: string): string[] {
+  const out: string[] = [];
+  for (const [name, types] of subscriptions) if (matches(types, type)) out.push(name);
+  return out;
+}
+
+/**
+ * The delivery job of one entry of `type`, as a part of a larger statement: one job for all
+ * subscribed handlers for each row returned by the CTE named `cte` (column `id`), due at
  * `occurredAt` — what `enqueueActivityDeliveries` writes for it. Null when nobody subscribes.
  */
 export function deliveriesPart(
@@ -122,7 +197,7 @@ export function deliveriesPart(
   workspaceId: string,
   occurredAt: Date,
 ): { sql(cte: string): RawBuilder<unknown>; lane: string } | null {
-  const handlers = [...subscriptions].filter(([, types]) => matches(types, type)).map(([name]) => name);
+  const handlers = subscribersOf(type);
   if (handlers.length === 0) return null;
   return {
     lane: DELIVERY.lane,
@@ -130,27 +205,25 @@ export function deliveriesPart(
       cte,
     ) => sql`INSERT INTO jobs (workspace_id, name, lane, priority, payload, run_at, max_attempts, created_at, updated_at)
       SELECT ${workspaceId}::uuid, ${DELIVERY.name}, ${DELIVERY.lane}, ${DELIVERY.priority},
-        jsonb_build_object('handler', h.name, 'workspaceId', ${workspaceId}::text, 'activityIds', jsonb_build_array(a.id::text)),
+        jsonb_build_object('handlers', ${JSON.stringify(handlers)}::jsonb, 'workspaceId', ${workspaceId}::text, 'activityIds', jsonb_build_array(a.id::text)),
         ${occurredAt}::timestamptz, ${DELIVERY.maxAttempts}, ${occurredAt}::timestamptz, ${occurredAt}::timestamptz
-      FROM ${sql.table(cte)} AS a CROSS JOIN unnest(${handlers}::text[]) AS h(name)`,
+      FROM ${sql.table(cte)} AS a`,
   };
 }
 
 /**
  * The worker's delivery job: loads the entries (those erased meanwhile are skipped; merged ones are
- * delivered under the contact they now belong to) and calls the named handler. A handler no longer
- * in the code (removed in a release) has its pending deliveries dropped with a warning.
+ * delivered under the contact they now belong to) and runs the named handlers in order, each with
+ * the entries of its types that its `select` keeps. A handler no longer in the code (removed in a
+ * release) is skipped with a warning. Retries per handler: see the comment at the top.
  */
 export function activityDeliveryJob(deps: AppDeps, handlers: readonly ActivityHandler[]): JobDefinition {
   const byName = new Map(handlers.map((h) => [h.name, h]));
   return defineJob({
     ...DELIVERY,
-    async handler({ handler: name, workspaceId, activityIds }, ctx) {
-      const handler = byName.get(name);
-      if (!handler) {
-        ctx.log.warn({ event: 'activities.handler-missing', handler: name }, 'no such activity handler');
-        return;
-      }
+    async handler(payload, ctx) {
+      const { workspaceId, activityIds } = payload;
+      const names = payload.handlers ?? (payload.handler ? [payload.handler] : []);
       const activities = await ctx.db
         .selectFrom('activities')
         .selectAll()
@@ -160,7 +233,43 @@ export function activityDeliveryJob(deps: AppDeps, handlers: readonly ActivityHa
         .orderBy('id')
         .execute();
       if (activities.length === 0) return;
-      await handler.handle(deps, { workspaceId, activities });
+      const failed: { name: string; error: unknown }[] = [];
+      let succeeded = 0;
+      for (const name of names) {
+        const handler = byName.get(name);
+        if (!handler) {
+          ctx.log.warn({ event: 'activities.handler-missing', handler: name }, 'no such activity handler');
+          continue;
+        }
+        try {
+          let rows = activities.filter((a) => matches(handler.types, a.type));
+          if (rows.length > 0 && handler.select)
+            rows = await handler.select(deps, { workspaceId, activities: rows });
+          if (rows.length === 0) continue;
+          await handler.handle(deps, { workspaceId, activities: rows });
+          succeeded++;
+        } catch (error) {
+          failed.push({ name, error });
+        }
+      }
+      if (failed.length === 0) return;
+      // Nothing took effect: the queue retries the whole job (with its backoff and attempt count).
+      if (succeeded === 0) throw failed[0]!.error;
+      // Some handlers took effect: they must not run again. This job completes together with a new
+      // job for the failed handlers only, which the queue then retries on its own.
+      for (const f of failed)
+        ctx.log.warn(
+          { event: 'activities.handler-failed', handler: f.name, err: f.error },
+          'activity handler failed; retried in its own job',
+        );
+      await ctx.completeWith((trx) =>
+        deps.queue.enqueue(
+          trx,
+          deliveryDescriptor,
+          { handlers: failed.map((f) => f.name), workspaceId, activityIds },
+          { workspaceId, delayMs: HANDLER_RETRY_DELAY_MS },
+        ),
+      );
     },
   });
 }

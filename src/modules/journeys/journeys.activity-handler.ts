@@ -1,7 +1,8 @@
+import { sql } from 'kysely';
 import type { ActivityHandler, ActivityRow, AppDeps } from '../../shared/module.js';
 import type { JourneyDefinition, Trigger } from './definition.js';
 import { enrollContacts, wakeEnrollments } from './journey-runner.js';
-import { findVersion, listOpenEnrollmentsOfContacts } from './journeys.repository.js';
+import { findVersion, listOpenEnrollmentsOfContacts, OPEN_STATUSES } from './journeys.repository.js';
 import { followMerges, scheduleEntryChecks } from './triggers.js';
 
 /*
@@ -114,11 +115,39 @@ async function handleActivities(
   });
 }
 
+/**
+ * The delivery's cheap filter (one statement, no transaction): handleActivities does nothing unless
+ * an entry is a merge, an active journey has a trigger this batch can fire (or re-checks entries:
+ * segment, score), or a contact of the batch is inside a journey — the usual case of a workspace
+ * without journeys or of contacts outside them costs this one read instead of a transaction.
+ */
+async function selectActivities(
+  deps: AppDeps,
+  workspaceId: string,
+  activities: ActivityRow[],
+): Promise<ActivityRow[]> {
+  if (activities.some((a) => a.type === 'contacts.merged')) return activities;
+  const triggerTypes = [
+    ...new Set([...activities.flatMap((a) => triggerTypesFor(a.type)), 'segment-entered', 'score-crossed']),
+  ];
+  const contactIds = [...new Set(activities.map((a) => a.contact_id))];
+  const r = await sql<{
+    hit: boolean;
+  }>`SELECT (EXISTS (SELECT 1 FROM journeys WHERE workspace_id = ${workspaceId}
+        AND status = 'active' AND trigger_type IN (${sql.join(triggerTypes)}))
+      OR EXISTS (SELECT 1 FROM journey_enrollments WHERE workspace_id = ${workspaceId}
+        AND contact_id IN (${sql.join(contactIds)}) AND status IN (${sql.join([...OPEN_STATUSES])}))) AS hit`.execute(
+    deps.db,
+  );
+  return r.rows[0]?.hit ? activities : [];
+}
+
 export function journeyActivityHandlers(): ActivityHandler[] {
   return [
     {
       name: 'journeys.react-to-activities',
       types: JOURNEY_ACTIVITY_TYPES,
+      select: (deps, input) => selectActivities(deps, input.workspaceId, input.activities),
       handle: (deps, input) => handleActivities(deps, input.workspaceId, input.activities),
     },
   ];
