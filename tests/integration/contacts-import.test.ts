@@ -120,6 +120,34 @@ describe.each(kinds)('CSV import and export on %s', (kind) => {
     expect(timeline[0].type).toBe('contacts.imported');
   });
 
+  it('gives new contacts and companies time-ordered ids (UUIDv7) that ascend with the row', async () => {
+    const csv = `email,first_name\n${Array.from({ length: 30 }, (_, i) => `v7-${i}@ordnung-${i % 3}.de,N${i}`).join('\n')}\n`;
+    expect(await runImport(csv, {})).toMatchObject({ status: 'done', created: 30 });
+    const rows = await t.deps.db
+      .selectFrom('contacts')
+      .select(['id', 'email_normalized', 'company_id'])
+      .where('workspace_id', '=', t.workspaceId)
+      .where('email_normalized', 'like', 'v7-%')
+      .execute();
+    expect(rows).toHaveLength(30);
+    const byRow = rows.sort(
+      (a, b) =>
+        Number(a.email_normalized.slice(3).split('@')[0]) - Number(b.email_normalized.slice(3).split('@')[0]),
+    );
+    for (const r of byRow)
+      expect(r.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const ids = byRow.map((r) => r.id);
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(30);
+    const companies = await t.deps.db
+      .selectFrom('companies')
+      .select('id')
+      .where('id', 'in', [...new Set(rows.map((r) => r.company_id!))])
+      .execute();
+    expect(companies).toHaveLength(3);
+    for (const c of companies) expect(c.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+  });
+
   it('handles existing contacts per mode: skip, update, fill empty', async () => {
     const csv = 'email,first_name,job_title,city\nexisting@firma.de,Neu,Geschäftsführer,Berlin\n';
     expect(await runImport(csv, { existing: 'skip' })).toMatchObject({
