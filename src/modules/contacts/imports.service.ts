@@ -44,7 +44,7 @@ import { computeQuality } from './quality.js';
 export const PART_BYTES = 1_048_576;
 export const CHUNK_ROWS = 5_000;
 const CHUNK_ROWS_MAX = 50_000;
-const STAGE_BATCH = 2_000;
+const STAGE_BATCH = 5_000;
 const MAX_FIELD_CHARS = 100_000;
 
 export const PROFILE_TARGETS = [
@@ -700,6 +700,22 @@ export async function stageImport(
   })();
   let rowNo = 0;
   let batch: StagedRow[] = [];
+  // One batch is written while the next is parsed: the parser and validation run in JavaScript,
+  // the INSERT in PostgreSQL, so on two cores both proceed at once. At most one write is in flight
+  // (memory stays bounded); its failure is raised at the next await of it.
+  let inflight: Promise<void> = Promise.resolve();
+  const write = (rows: StagedRow[], total: number) => {
+    const next = inflight.then(async () => {
+      await insertStaged(db, importId, rows);
+      await db
+        .updateTable('imports')
+        .set({ total_rows: total, updated_at: clock.now() })
+        .where('id', '=', importId)
+        .execute();
+    });
+    next.catch(() => {}); // awaited below; this only keeps it from counting as unhandled meanwhile
+    return next;
+  };
   try {
     for await (const record of parser) {
       while (skipped.length) {
@@ -710,17 +726,15 @@ export async function stageImport(
         mapRow(++rowNo, record as string[], header, columns, defs, imp.workspace_id, importId, settings, now),
       );
       if (batch.length >= STAGE_BATCH) {
-        await insertStaged(db, importId, batch);
-        await db
-          .updateTable('imports')
-          .set({ total_rows: rowNo, updated_at: clock.now() })
-          .where('id', '=', importId)
-          .execute();
+        await inflight;
+        inflight = write(batch, rowNo);
         batch = [];
       }
     }
     await feed;
+    await inflight;
   } catch (err) {
+    await inflight.catch(() => {});
     const reason = err instanceof AppError ? String(err.details?.reason ?? err.code) : (err as Error).message;
     await db
       .updateTable('imports')
