@@ -207,6 +207,20 @@ describe.each(kinds)('CSV import and export on %s', (kind) => {
     expect((await contact('quoted@valid.de'))!.first_name).toBe('Anna "die Große", Chefin');
   });
 
+  it('stages every row of a file larger than one staging batch, with row numbers and duplicates across batches', async () => {
+    const rows = Array.from({ length: 11_000 }, (_, i) => `batch${i + 1}@stapel.de,P${i + 1}`);
+    rows[5_000] = 'kein-at-zeichen,Broken'; // row 5,001: the first row of the second batch
+    rows[10_499] = 'batch3@stapel.de,Again'; // row 10,500 repeats row 3
+    const done = await runImport(`email,first_name\n${rows.join('\n')}\n`, { mode: 'valid_rows' });
+    expect(done).toMatchObject({ status: 'done', totalRows: 11_000, errorRows: 2, created: 10_998 });
+    const report = (await call('GET', `/api/v1/imports/${done.id}/report.csv`)).body.trim().split('\r\n');
+    expect(report.slice(1)).toEqual([
+      expect.stringMatching(/^5001,kein-at-zeichen,error,/),
+      expect.stringMatching(/^10500,batch3@stapel.de,error,.*row 3\)/),
+    ]);
+    expect((await contact('batch11000@stapel.de'))!.first_name).toBe('P11000');
+  });
+
   it('reads a Windows-1252 file (Excel) correctly', async () => {
     const csv = Buffer.from('email;first_name;last_name\r\nwin@firma.de;Jürgen;Größe\r\n', 'latin1');
     const up = await upload(csv);
