@@ -6,9 +6,19 @@ import { createLogger } from '../../src/shared/log.js';
 import { createBenchDatabase } from './db.js';
 
 /*
- * Scratch profile (not a bench): the cost of each index of `contacts` for a plain INSERT … SELECT
- * of N generated rows, measured on a fresh copy of the table with only the chosen indexes.
- * Usage: tsx bench/lib/import-index-profile.ts [rows] [preload]
+ * Profile (not a bench with a JSON line): the cost of the indexes of `contacts` for one plain
+ * INSERT … SELECT of N generated rows, on a fresh copy of the table with only the chosen indexes,
+ * with random (gen_random_uuid) and with time-ordered (UUIDv7, as the import writes) ids. Prints
+ * one JSON line per variant: wall seconds, CPU seconds of the database backend (from /proc —
+ * much less distorted by other load than seconds), shared buffers hit/read/dirtied/written and
+ * WAL bytes and full-page images (EXPLAIN (ANALYZE, BUFFERS, WAL)).
+ *
+ *   npx tsx bench/lib/import-index-profile.ts [rows=100000] [preload=0] [variant label] [each]
+ *
+ * preload: rows already in the table (indexes built after them) — 900000 shows the 1M case,
+ * where the indexes no longer fit shared_buffers. `each`: every index alone on top of the three
+ * required ones. Env: V7ONLY=1, GPL=<gin_pending_list_limit>, WM=<work_mem>, CLEAN=1 (merge the
+ * trigram index's pending list inside the measured time).
  */
 const rows = Number(process.argv[2] ?? 100000);
 const preload = Number(process.argv[3] ?? 0);

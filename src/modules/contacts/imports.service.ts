@@ -974,7 +974,7 @@ const UPSERT_SET = {
  * 1,000,000 contacts those indexes no longer fit the buffer cache, and random leaves cost a read
  * and a write-back each (gen_random_uuid() made the plain INSERT floor ~30 % more expensive).
  */
-function uuidV7Sql(at: Date, counter: RawBuilder<unknown>): RawBuilder<string> {
+export function uuidV7Sql(at: Date, counter: RawBuilder<unknown>): RawBuilder<string> {
   const ms = at.getTime().toString(16).padStart(12, '0');
   return sql<string>`(${ms}::text || '7' || lpad(to_hex((${counter} >> 20) & 4095), 3, '0')
     || lpad(to_hex(x'8000000000000000'::bigint | ((${counter}::bigint & 1048575) << 42)
