@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { sql } from 'kysely';
 import {
   applyChunk,
@@ -41,7 +42,7 @@ try {
     systemActor('x'),
     ws,
     'c.csv',
-    [Buffer.from(csv)],
+    Readable.from([Buffer.from(csv)]),
     2 ** 31,
   );
   const jobs = importJobs(() => deps.queue, deps.clock);
