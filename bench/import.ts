@@ -1,7 +1,7 @@
 import { chmodSync, createReadStream, createWriteStream, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { importJobs, startImport, uploadImport } from '../src/modules/contacts/imports.service.js';
+import { importJobs, startImport, uploadImport, uuidV7Sql } from '../src/modules/contacts/imports.service.js';
 import { contactsModule } from '../src/modules/contacts/index.js';
 import { openDeps } from '../src/server.js';
 import { systemActor } from '../src/shared/actor.js';
@@ -10,6 +10,7 @@ import { JobWorker } from '../src/shared/jobs/index.js';
 import { createLogger } from '../src/shared/log.js';
 import { type BenchResult, int, log, parseOptions, round, sleep, tempDir } from './lib/common.js';
 import { createBenchDatabase } from './lib/db.js';
+import { cpuSeconds } from './lib/procstat.js';
 
 /*
  * CSV import on PostgreSQL, end to end: upload into the database, staging (csv-parse, mapping,
@@ -118,6 +119,22 @@ export async function run(args: string[]): Promise<BenchResult> {
       mode: 'all_or_nothing',
     });
     let status = '';
+    // CPU seconds of the bench database's backends (from /proc), sampled with the status: the
+    // database's share of each phase, hardly distorted by other load on the machine.
+    const backendCpu = new Map<number, number>();
+    const dbCpu = async () => {
+      const pids = await sql<{
+        pid: number;
+      }>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(deps.db);
+      for (const { pid } of pids.rows)
+        backendCpu.set(pid, Math.max(backendCpu.get(pid) ?? 0, cpuSeconds(pid)));
+      return [...backendCpu.values()].reduce((a, b) => a + b, 0);
+    };
+    const dbCpu0 = await dbCpu();
+    let stageDbCpuS = 0;
+    const cpu0 = process.cpuUsage();
+    let stagedAt = 0;
+    let stageCpuS = 0;
     for (;;) {
       const row = await deps.db
         .selectFrom('imports')
@@ -125,6 +142,16 @@ export async function run(args: string[]): Promise<BenchResult> {
         .where('id', '=', imp.id)
         .executeTakeFirstOrThrow();
       status = row.status;
+      const dbNow = await dbCpu();
+      if (!stagedAt && status !== 'staging') {
+        stageDbCpuS = dbNow - dbCpu0;
+        stagedAt = performance.now();
+        const u = process.cpuUsage(cpu0);
+        stageCpuS = (u.user + u.system) / 1e6;
+        log(
+          `staged in ${((stagedAt - t0) / 1000).toFixed(1)} s (node CPU ${stageCpuS.toFixed(1)} s, database CPU ${stageDbCpuS.toFixed(1)} s)`,
+        );
+      }
       if (['done', 'failed', 'cancelled'].includes(status)) {
         if (row.failure) log(`failure: ${row.failure}`);
         break;
@@ -132,6 +159,9 @@ export async function run(args: string[]): Promise<BenchResult> {
       await sleep(250);
     }
     const oursS = (performance.now() - t0) / 1000;
+    const applyCpu = process.cpuUsage(cpu0);
+    const applyNodeCpuS = (applyCpu.user + applyCpu.system) / 1e6 - stageCpuS;
+    const applyDbCpuS = (await dbCpu()) - dbCpu0 - stageDbCpuS;
     await worker.stop(10_000);
     const count = Number(
       (
@@ -142,14 +172,14 @@ export async function run(args: string[]): Promise<BenchResult> {
     );
     // The floor of any import into this schema: the same rows (at most 100,000) written by one plain
     // INSERT … SELECT from the bare table into contacts of a second workspace — every index of the
-    // contacts table, no parsing, validation, companies or timeline.
+    // contacts table, no parsing, validation, companies or timeline; time-ordered ids like the import's.
     const floorRows = Math.min(rows, 100_000);
     const ws2 = '00000000-0000-4000-8000-00000000b002';
     await sql`INSERT INTO workspaces (id, name, slug) VALUES (${ws2}, 'Floor', 'floor')`.execute(deps.db);
     const f0 = performance.now();
     await sql`INSERT INTO contacts (id, workspace_id, email, email_normalized, email_match_key, first_name, last_name,
         company_name, job_title, phone, city, country, locale, lifecycle_stage, tags, created_at, updated_at)
-      SELECT gen_random_uuid(), ${ws2}, email, lower(email), lower(email), first_name, last_name, company_name, job_title,
+      SELECT ${uuidV7Sql(new Date(), sql`row_number() OVER ()`)}, ${ws2}, email, lower(email), lower(email), first_name, last_name, company_name, job_title,
         phone, city, country, locale, lifecycle_stage, string_to_array(tags, ';'), now(), now()
       FROM (SELECT * FROM bare LIMIT ${floorRows}) b`.execute(deps.db);
     const floorS = (performance.now() - f0) / 1000;
@@ -172,6 +202,14 @@ export async function run(args: string[]): Promise<BenchResult> {
       rss_before_mb: round(rssBefore / 1e6, 0),
       index_floor: round(floorRows / floorS, 0),
       ratio_to_floor: round(rows / oursS / (floorRows / floorS), 3),
+      // Phases: upload + parse + validate + staging INSERTs, then the chunked apply; node CPU of this
+      // process (parser, validation, job worker) per phase — less distorted by other load than seconds.
+      staging_seconds: round((stagedAt - t0) / 1000, 1),
+      apply_seconds: round(oursS - (stagedAt - t0) / 1000, 1),
+      staging_node_cpu_s: round(stageCpuS, 1),
+      apply_node_cpu_s: round(applyNodeCpuS, 1),
+      staging_db_cpu_s: round(stageDbCpuS, 1),
+      apply_db_cpu_s: round(applyDbCpuS, 1),
       date: new Date().toISOString(),
     };
   } finally {

@@ -120,6 +120,34 @@ describe.each(kinds)('CSV import and export on %s', (kind) => {
     expect(timeline[0].type).toBe('contacts.imported');
   });
 
+  it('gives new contacts and companies time-ordered ids (UUIDv7) that ascend with the row', async () => {
+    const csv = `email,first_name\n${Array.from({ length: 30 }, (_, i) => `v7-${i}@ordnung-${i % 3}.de,N${i}`).join('\n')}\n`;
+    expect(await runImport(csv, {})).toMatchObject({ status: 'done', created: 30 });
+    const rows = await t.deps.db
+      .selectFrom('contacts')
+      .select(['id', 'email_normalized', 'company_id'])
+      .where('workspace_id', '=', t.workspaceId)
+      .where('email_normalized', 'like', 'v7-%')
+      .execute();
+    expect(rows).toHaveLength(30);
+    const byRow = rows.sort(
+      (a, b) =>
+        Number(a.email_normalized.slice(3).split('@')[0]) - Number(b.email_normalized.slice(3).split('@')[0]),
+    );
+    for (const r of byRow)
+      expect(r.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const ids = byRow.map((r) => r.id);
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(30);
+    const companies = await t.deps.db
+      .selectFrom('companies')
+      .select('id')
+      .where('id', 'in', [...new Set(rows.map((r) => r.company_id!))])
+      .execute();
+    expect(companies).toHaveLength(3);
+    for (const c of companies) expect(c.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+  });
+
   it('handles existing contacts per mode: skip, update, fill empty', async () => {
     const csv = 'email,first_name,job_title,city\nexisting@firma.de,Neu,Geschäftsführer,Berlin\n';
     expect(await runImport(csv, { existing: 'skip' })).toMatchObject({
@@ -177,6 +205,20 @@ describe.each(kinds)('CSV import and export on %s', (kind) => {
     const partial = await runImport(csv, { mode: 'valid_rows' });
     expect(partial).toMatchObject({ status: 'done', created: 2 });
     expect((await contact('quoted@valid.de'))!.first_name).toBe('Anna "die Große", Chefin');
+  });
+
+  it('stages every row of a file larger than one staging batch, with row numbers and duplicates across batches', async () => {
+    const rows = Array.from({ length: 11_000 }, (_, i) => `batch${i + 1}@stapel.de,P${i + 1}`);
+    rows[5_000] = 'kein-at-zeichen,Broken'; // row 5,001: the first row of the second batch
+    rows[10_499] = 'batch3@stapel.de,Again'; // row 10,500 repeats row 3
+    const done = await runImport(`email,first_name\n${rows.join('\n')}\n`, { mode: 'valid_rows' });
+    expect(done).toMatchObject({ status: 'done', totalRows: 11_000, errorRows: 2, created: 10_998 });
+    const report = (await call('GET', `/api/v1/imports/${done.id}/report.csv`)).body.trim().split('\r\n');
+    expect(report.slice(1)).toEqual([
+      expect.stringMatching(/^5001,kein-at-zeichen,error,/),
+      expect.stringMatching(/^10500,batch3@stapel.de,error,.*row 3\)/),
+    ]);
+    expect((await contact('batch11000@stapel.de'))!.first_name).toBe('P11000');
   });
 
   it('reads a Windows-1252 file (Excel) correctly', async () => {

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { parse } from 'csv-parse';
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Actor } from '../../shared/actor.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Db, Executor } from '../../shared/db/index.js';
@@ -44,7 +44,7 @@ import { computeQuality } from './quality.js';
 export const PART_BYTES = 1_048_576;
 export const CHUNK_ROWS = 5_000;
 const CHUNK_ROWS_MAX = 50_000;
-const STAGE_BATCH = 2_000;
+const STAGE_BATCH = 5_000;
 const MAX_FIELD_CHARS = 100_000;
 
 export const PROFILE_TARGETS = [
@@ -700,6 +700,22 @@ export async function stageImport(
   })();
   let rowNo = 0;
   let batch: StagedRow[] = [];
+  // One batch is written while the next is parsed: the parser and validation run in JavaScript,
+  // the INSERT in PostgreSQL, so on two cores both proceed at once. At most one write is in flight
+  // (memory stays bounded); its failure is raised at the next await of it.
+  let inflight: Promise<void> = Promise.resolve();
+  const write = (rows: StagedRow[], total: number) => {
+    const next = inflight.then(async () => {
+      await insertStaged(db, importId, rows);
+      await db
+        .updateTable('imports')
+        .set({ total_rows: total, updated_at: clock.now() })
+        .where('id', '=', importId)
+        .execute();
+    });
+    next.catch(() => {}); // awaited below; this only keeps it from counting as unhandled meanwhile
+    return next;
+  };
   try {
     for await (const record of parser) {
       while (skipped.length) {
@@ -710,17 +726,15 @@ export async function stageImport(
         mapRow(++rowNo, record as string[], header, columns, defs, imp.workspace_id, importId, settings, now),
       );
       if (batch.length >= STAGE_BATCH) {
-        await insertStaged(db, importId, batch);
-        await db
-          .updateTable('imports')
-          .set({ total_rows: rowNo, updated_at: clock.now() })
-          .where('id', '=', importId)
-          .execute();
+        await inflight;
+        inflight = write(batch, rowNo);
         batch = [];
       }
     }
     await feed;
+    await inflight;
   } catch (err) {
+    await inflight.catch(() => {});
     const reason = err instanceof AppError ? String(err.details?.reason ?? err.code) : (err as Error).message;
     await db
       .updateTable('imports')
@@ -951,6 +965,22 @@ const UPSERT_SET = {
     field_meta = EXCLUDED.field_meta || c.field_meta, updated_at = EXCLUDED.updated_at`,
 } as const;
 
+/**
+ * A UUIDv7 in SQL (what newId() makes in JavaScript; PostgreSQL 15 has no uuidv7()): the chunk's
+ * time in milliseconds, then the file's row number as a 32-bit counter (RFC 9562 method 1: 12 bits
+ * in rand_a, 20 at the top of rand_b), then 42 random bits. The ids of an import ascend with the
+ * row, so every index that ends in the id (primary key, (workspace_id, id), created/updated, the
+ * timeline's contact index) is appended to at its right edge instead of at a random leaf: at
+ * 1,000,000 contacts those indexes no longer fit the buffer cache, and random leaves cost a read
+ * and a write-back each (gen_random_uuid() made the plain INSERT floor ~30 % more expensive).
+ */
+export function uuidV7Sql(at: Date, counter: RawBuilder<unknown>): RawBuilder<string> {
+  const ms = at.getTime().toString(16).padStart(12, '0');
+  return sql<string>`(${ms}::text || '7' || lpad(to_hex((${counter} >> 20) & 4095), 3, '0')
+    || lpad(to_hex(x'8000000000000000'::bigint | ((${counter}::bigint & 1048575) << 42)
+      | floor(random() * 4398046511104)::bigint), 16, '0'))::uuid`;
+}
+
 /** Rows per apply chunk: about 20 chunks (progress, cancel points), between 5,000 and 50,000 rows. */
 export function chunkRowsFor(totalRows: number): number {
   return Math.min(CHUNK_ROWS_MAX, Math.max(CHUNK_ROWS, Math.ceil(totalRows / 20)));
@@ -994,13 +1024,13 @@ export async function applyChunk(
       : sql``;
   await sql`
     WITH d AS (
-      SELECT DISTINCT ON (r.company_domain) r.company_domain AS domain, coalesce(r.company_hint, r.data->>'company_hint') AS name
+      SELECT DISTINCT ON (r.company_domain) r.company_domain AS domain, coalesce(r.company_hint, r.data->>'company_hint') AS name, r.row_no
       FROM import_rows r
       WHERE ${pending} AND r.company_domain IS NOT NULL ${onlyNew}
         AND NOT EXISTS (SELECT 1 FROM company_domains cd WHERE cd.workspace_id = ${ws} AND cd.domain = r.company_domain)
       ORDER BY r.company_domain, r.row_no),
     co AS (INSERT INTO companies (id, workspace_id, name, website, created_at, updated_at)
-      SELECT gen_random_uuid(), ${ws}, left(coalesce(nullif(d.name, ''), d.domain), 300), 'https://' || d.domain, ${now}, ${now} FROM d
+      SELECT ${uuidV7Sql(now, sql`d.row_no`)}, ${ws}, left(coalesce(nullif(d.name, ''), d.domain), 300), 'https://' || d.domain, ${now}, ${now} FROM d
       RETURNING id, substr(website, 9) AS domain)
     INSERT INTO company_domains (workspace_id, domain, company_id, created_at) SELECT ${ws}, co.domain, co.id, ${now} FROM co
     ON CONFLICT DO NOTHING`.execute(trx);
@@ -1024,7 +1054,7 @@ export async function applyChunk(
   const result = await sql<{ created: string; updated: string; stage_changes: unknown }>`
     WITH m AS (SELECT ${meta}::jsonb AS v),
     src AS MATERIALIZED (
-      SELECT coalesce(old.id, gen_random_uuid()) AS id, old.id AS old_id, old.lifecycle_stage AS old_stage,
+      SELECT coalesce(old.id, ${uuidV7Sql(now, sql`r.row_no`)}) AS id, old.id AS old_id, old.lifecycle_stage AS old_stage,
         r.row_no, r.email, r.email_normalized, r.match_key, r.first_name, r.last_name,
         coalesce(r.company_name, co.name) AS company_name, cd.company_id, r.job_title, r.phone, r.city, r.country, r.locale,
         coalesce(r.lifecycle_stage, 'subscriber') AS lifecycle_stage, r.source_channel, coalesce(r.custom_fields, '{}') AS custom_fields,
