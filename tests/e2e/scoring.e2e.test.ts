@@ -194,7 +194,7 @@ describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
     // The MQL rule's stages carry their names, not the codes.
     await page.getByRole('checkbox', { name: 'Abonnent' }).waitFor();
     await page.getByLabel('Halbwertszeit der Engagement-Punkte (Tage)').fill('14');
-    await page.getByLabel('Heiß, wenn warm und Fit mindestens').fill('35');
+    await page.getByLabel('Heiß ab Fit (wenn warm)').fill('35');
     await page.getByLabel('Warm bei Aktivität an mindestens (Tagen)').fill('4');
     await expectAccessible(page, 'the decay and temperature editor (German)');
     await page.getByRole('button', { name: 'Verfall und Temperatur speichern' }).click();
