@@ -34,6 +34,7 @@ const summary = (over: Partial<LeadSummary> = {}): LeadSummary => ({
   consents: [
     { purpose: 'newsletter', given: true },
     { purpose: 'phone', given: false },
+    { purpose: 'events', given: true },
   ],
   ...over,
 });
@@ -49,7 +50,7 @@ describe('the lead mail', () => {
       'Qualification (BANT): not qualified yet · Need: yes – CRM, Q3 (form, 2026-05-01) · Budget: no (sales call, 2026-05-03) · Authority: decision maker (journey question, 2026-05-02) · Timeline: unknown',
     );
     expect(text).toContain('Phone: no consent to phone contact');
-    expect(text).toContain('Consents: newsletter');
+    expect(text).toContain('Consents: newsletter, event invitations');
     expect(html).toContain('Marta &lt;b&gt;Beispiel&lt;/b&gt;');
     expect(html).not.toContain('<b>Beispiel');
   });
@@ -72,5 +73,6 @@ describe('the lead mail', () => {
     expect(german).toContain('Bedarf: ja – CRM, Q3 (Formular, 2026-05-01)');
     expect(german).toContain('Entscheidungsbefugnis: Entscheider (Journey-Frage, 2026-05-02)');
     expect(german).toContain('Zeitrahmen: unbekannt');
+    expect(german).toContain('Einwilligungen: Newsletter, Event-Einladungen');
   });
 });

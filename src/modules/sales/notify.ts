@@ -84,6 +84,12 @@ const LABELS = {
       import: 'import',
       api: 'API',
     },
+    purposes: {
+      newsletter: 'newsletter',
+      events: 'event invitations',
+      phone: 'phone contact',
+      tracking: 'tracking',
+    },
   },
   de: {
     company: 'Unternehmen',
@@ -121,6 +127,12 @@ const LABELS = {
       sales_call: 'Vertriebsgespräch',
       import: 'Import',
       api: 'API',
+    },
+    purposes: {
+      newsletter: 'Newsletter',
+      events: 'Event-Einladungen',
+      phone: 'Anrufe durch den Vertrieb',
+      tracking: 'Tracking',
     },
   },
 };
@@ -226,7 +238,7 @@ export function leadMailContent(
       l.consents,
       summary.consents
         .filter((c) => c.given)
-        .map((c) => c.purpose)
+        .map((c) => l.purposes[c.purpose as keyof Labels['purposes']] ?? c.purpose)
         .join(', ') || l.none,
     ],
   ];
