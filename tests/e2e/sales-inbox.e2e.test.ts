@@ -53,6 +53,15 @@ describe.skipIf(!chromiumAvailable())('Sales inbox', () => {
         server.workspaceId,
       );
       expect(created.status, JSON.stringify(created.body)).toBe(201);
+      if (firstName === 'Marta') {
+        const bant = await api.request(
+          'PUT',
+          `/api/v1/scoring/contacts/${created.body.contact.id}/bant`,
+          { answers: { need: { exists: true, project: 'CRM-Einführung' }, budget: { exists: true } } },
+          server.workspaceId,
+        );
+        expect(bant.status, JSON.stringify(bant.body)).toBe(200);
+      }
       const handed = await api.request<{ leadId: string; status: string }>(
         'POST',
         '/api/v1/sales/hand-off',
@@ -111,6 +120,11 @@ describe.skipIf(!chromiumAvailable())('Sales inbox', () => {
       .getByText(/^Due in /)
       .first()
       .waitFor();
+    // The summary carries BANT so far, each answer with its source.
+    const martaCard = page.getByRole('article', { name: 'Marta Beispiel' });
+    await martaCard.getByText(/^Concrete project \(need\): yes – CRM-Einführung \(Sales call, /).waitFor();
+    await martaCard.getByText('Authority: Not answered yet').waitFor();
+    await martaCard.getByText('Not qualified yet').waitFor();
     await expectAccessible(page, 'the sales inbox (English)');
 
     const marta = page.getByRole('article', { name: 'Marta Beispiel' });
@@ -137,6 +151,20 @@ describe.skipIf(!chromiumAvailable())('Sales inbox', () => {
       reject_outcome: 'recycled',
     });
     await page.getByText(/Rejected because:/).waitFor();
+
+    // The reason is kept for reports: the reports tab counts rejections by reason and outcome.
+    await page.getByRole('tab', { name: 'Reports' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sales reports' }).waitFor();
+    const row = page.getByRole('row', { name: /No budget/ });
+    expect((await row.getByRole('cell').allTextContents()).map((c) => c.trim())).toEqual([
+      'No budget',
+      '1',
+      '0',
+      '1',
+    ]);
+    await expectAccessible(page, 'the sales reports (English)');
+    await page.getByRole('tab', { name: 'Inbox' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Leads' }).waitFor();
   });
 
   it('speaks German on every sales page, accessibly', async () => {
@@ -155,6 +183,7 @@ describe.skipIf(!chromiumAvailable())('Sales inbox', () => {
       ['Team', 'Vertriebsteam'],
       ['Gebiete', 'Gebiete'],
       ['SLA & Webhook', 'SLA & Webhook'],
+      ['Berichte', 'Vertriebsberichte'],
       ['Eingang', 'Leads'],
     ] as const) {
       await page.getByRole('tab', { name: tab }).click();

@@ -187,4 +187,48 @@ describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
     await page.getByRole('option', { name: 'Marketing-Lead' }).waitFor();
     await page.keyboard.press('Escape');
   });
+
+  it('sets the half-life and the temperature rules, accessibly (German)', async () => {
+    await page.goto(`${server.url}/app/scoring`);
+    await page.getByRole('heading', { level: 2, name: 'Verfall und Temperatur' }).waitFor();
+    // The MQL rule's stages carry their names, not the codes.
+    await page.getByRole('checkbox', { name: 'Abonnent' }).waitFor();
+    await page.getByLabel('Halbwertszeit der Engagement-Punkte (Tage)').fill('14');
+    await page.getByLabel('Heiß ab Fit (wenn warm)').fill('35');
+    await page.getByLabel('Warm bei Aktivität an mindestens (Tagen)').fill('4');
+    await expectAccessible(page, 'the decay and temperature editor (German)');
+    await page.getByRole('button', { name: 'Verfall und Temperatur speichern' }).click();
+    await page.getByText('Einstellungen gespeichert; die Scores werden neu berechnet.').waitFor();
+    const row = await server.db
+      .selectFrom('scoring_settings')
+      .select('settings')
+      .where('workspace_id', '=', server.workspaceId)
+      .executeTakeFirstOrThrow();
+    const saved = row.settings as { halfLifeDays: number; temperature: unknown; stageLabels: unknown };
+    expect(saved.halfLifeDays).toBe(14);
+    expect(saved.temperature).toEqual({ returnDays: 4, returnWindowDays: 30, hotFitMin: 35 });
+    // Saving one part keeps the others (the stage names saved before).
+    expect(saved.stageLabels).toMatchObject({ mql: { de: 'Marketing-Lead' } });
+
+    // The company roll-up: the company page shows the best fit of its contacts.
+    const company = await api.request<{ company: { id: string } }>(
+      'POST',
+      '/api/v1/companies',
+      { name: 'Head AG' },
+      server.workspaceId,
+    );
+    expect(company.status, JSON.stringify(company.body)).toBe(201);
+    const linked = await api.request(
+      'PATCH',
+      `/api/v1/contacts/${contactId}`,
+      { companyId: company.body.company.id },
+      server.workspaceId,
+    );
+    expect(linked.status, JSON.stringify(linked.body)).toBe(200);
+    await page.goto(`${server.url}/app/companies/${company.body.company.id}`);
+    await page.getByRole('heading', { level: 2, name: 'Score des Unternehmens' }).waitFor();
+    await poll(() => page.getByTestId('company-fit').textContent()).toBe('40');
+    await page.getByRole('link', { name: 'hanna.head@example.org' }).waitFor();
+    await expectAccessible(page, 'the company score (German)');
+  });
 });

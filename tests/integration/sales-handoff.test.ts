@@ -245,6 +245,14 @@ describe.each(kinds)('sales hand-off on %s', (kind) => {
 
   it('notifies the rep in-app and by mail with the summary; the phone number only with phone consent', async () => {
     const contactId = await newContact('summary@kunde.example');
+    const bant = await api(admin, 'PUT', `/api/v1/scoring/contacts/${contactId}/bant`, {
+      answers: {
+        need: { exists: true, project: 'Predictive maintenance' },
+        authority: { role: 'influencer' },
+      },
+      source: 'form',
+    });
+    expect(bant.statusCode, bant.body).toBe(200);
     const res = await api(admin, 'POST', '/api/v1/sales/hand-off', { contactId });
     const { leadId, assignedUserId } = res.json();
     const rep = Object.values(reps).find((r) => r.id === assignedUserId)!;
@@ -270,6 +278,13 @@ describe.each(kinds)('sales hand-off on %s', (kind) => {
     const content = mails[0]!.content!;
     expect(content.text).toContain('summary@kunde.example');
     expect(content.text).toContain('whitepaper');
+    // BANT so far, readable, each answer with its source and date (the rep's locale decides the words).
+    expect(lead.summary.bant).toMatchObject({ answers: { need: { exists: true } }, qualified: false });
+    expect(content.text).toMatch(
+      /(Need: yes – Predictive maintenance \(form, \d{4}-\d\d-\d\d\)|Bedarf: ja – Predictive maintenance \(Formular, \d{4}-\d\d-\d\d\))/,
+    );
+    expect(content.text).toMatch(/(Authority: influencer|Entscheidungsbefugnis: Beeinflusser) \(/);
+    expect(content.text).not.toContain('{"');
     // The contact's data is escaped in the HTML, and the phone number is left out without consent.
     expect(content.html).not.toContain('<b>summary@kunde.example</b>');
     expect(content.html).toContain('&lt;b&gt;');

@@ -1,6 +1,7 @@
 import type { Trx } from '../../shared/db/index.js';
 import type { JobDefinition } from '../../shared/jobs/index.js';
 import type { AppDeps, LeadwerkModule } from '../../shared/module.js';
+import { seedSalesDemo } from './demo.js';
 import { type HandOffResult, handOffToSales, runSlaStep, type SalesDeps } from './hand-off.service.js';
 import { DELIVER_EVENT_JOB, ROUTE_LEAD_JOB, SLA_STEP_JOB } from './sales.jobs.js';
 import { registerSalesRoutes } from './sales.routes.js';
@@ -74,6 +75,7 @@ export function createSalesModule(wiring: SalesWiring): SalesModule {
     name: 'sales',
     routes: (app, deps) => registerSalesRoutes(app, deps, wiring),
     jobs: (deps) => salesJobs(deps, wiring),
+    seedDemo: (ctx) => seedSalesDemo(ctx, wiring),
     handOffToSales: (trx, deps, input) => handOffToSales(trx, deps, wiring, input),
   };
 }

@@ -63,6 +63,33 @@ const LABELS = {
     consents: 'Consents',
     open: 'Open in Leadwerk',
     none: '–',
+    fit: 'Fit',
+    engagement: 'Engagement',
+    temperature: { cold: 'cold', warm: 'warm', hot: 'hot' },
+    on: 'on',
+    qualified: 'qualified',
+    notQualified: 'not qualified yet',
+    need: 'Need',
+    budget: 'Budget',
+    authority: 'Authority',
+    timeline: 'Timeline',
+    yes: 'yes',
+    no: 'no',
+    unknown: 'unknown',
+    roles: { decision_maker: 'decision maker', influencer: 'influencer', user: 'user', unknown: 'unknown' },
+    sources: {
+      form: 'form',
+      journey: 'journey question',
+      sales_call: 'sales call',
+      import: 'import',
+      api: 'API',
+    },
+    purposes: {
+      newsletter: 'newsletter',
+      events: 'event invitations',
+      phone: 'phone contact',
+      tracking: 'tracking',
+    },
   },
   de: {
     company: 'Unternehmen',
@@ -75,18 +102,109 @@ const LABELS = {
     consents: 'Einwilligungen',
     open: 'In Leadwerk öffnen',
     none: '–',
+    fit: 'Fit',
+    engagement: 'Engagement',
+    temperature: { cold: 'kalt', warm: 'warm', hot: 'heiß' },
+    on: 'am',
+    qualified: 'qualifiziert',
+    notQualified: 'noch nicht qualifiziert',
+    need: 'Bedarf',
+    budget: 'Budget',
+    authority: 'Entscheidungsbefugnis',
+    timeline: 'Zeitrahmen',
+    yes: 'ja',
+    no: 'nein',
+    unknown: 'unbekannt',
+    roles: {
+      decision_maker: 'Entscheider',
+      influencer: 'Beeinflusser',
+      user: 'Anwender',
+      unknown: 'unbekannt',
+    },
+    sources: {
+      form: 'Formular',
+      journey: 'Journey-Frage',
+      sales_call: 'Vertriebsgespräch',
+      import: 'Import',
+      api: 'API',
+    },
+    purposes: {
+      newsletter: 'Newsletter',
+      events: 'Event-Einladungen',
+      phone: 'Anrufe durch den Vertrieb',
+      tracking: 'Tracking',
+    },
   },
 };
 
-function who(summary: LeadSummary): string {
-  return summary.who.name ? `${summary.who.name} <${summary.who.email}>` : summary.who.email;
+type Labels = (typeof LABELS)['en'];
+
+/** A value of an untyped summary part as a record (the summary is stored JSON). */
+function rec(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
 }
 
-function flat(value: Record<string, unknown> | null): string {
-  if (!value) return '';
-  return Object.entries(value)
-    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
-    .join('; ');
+const signed = (n: number) => (n >= 0 ? `+${n}` : String(n));
+
+/** "Fit 40 (Head of +40) · Engagement 30 (White paper +30 on 2026-05-04) · warm" — for people. */
+export function scoresText(scores: Record<string, unknown> | null, l: Labels): string {
+  if (!scores) return '';
+  const reasons = (list: unknown) =>
+    (Array.isArray(list) ? list : [])
+      .map(rec)
+      .map((r) => {
+        const points = Math.round(Number(r.decayed ?? r.points ?? 0));
+        const at = typeof r.at === 'string' ? ` ${l.on} ${r.at.slice(0, 10)}` : '';
+        return `${String(r.rule ?? '')} ${signed(points)}${at}`;
+      })
+      .join(', ');
+  const fit = reasons(scores.fitReasons);
+  const engagement = reasons(scores.engagementReasons);
+  const temperature = l.temperature[String(scores.temperature) as keyof Labels['temperature']];
+  return [
+    `${l.fit} ${String(scores.fit ?? l.none)}${fit ? ` (${fit})` : ''}`,
+    `${l.engagement} ${String(scores.engagement ?? l.none)}${engagement ? ` (${engagement})` : ''}`,
+    ...(temperature ? [temperature] : []),
+  ].join(' · ');
+}
+
+/** "qualified · Need: yes – CRM (form, 2026-05-01) · Budget: … · Authority: … · Timeline: …". */
+export function bantText(bant: Record<string, unknown> | null, l: Labels): string {
+  if (!bant) return '';
+  const answers = rec(bant.answers);
+  const sources = rec(bant.sources);
+  const source = (field: string) => {
+    const m = rec(sources[field]);
+    if (!m.source) return '';
+    const name = l.sources[String(m.source) as keyof Labels['sources']] ?? String(m.source);
+    return ` (${name}${typeof m.answeredAt === 'string' ? `, ${m.answeredAt.slice(0, 10)}` : ''})`;
+  };
+  const yesNo = (v: unknown) => (v === true ? l.yes : v === false ? l.no : l.unknown);
+  const need = rec(answers.need);
+  const budget = rec(answers.budget);
+  const authority = rec(answers.authority);
+  const timeline = rec(answers.timeline);
+  const extra = (...parts: unknown[]) => {
+    const text = parts.filter((p) => typeof p === 'string' && p !== '').join(', ');
+    return text ? ` – ${text}` : '';
+  };
+  return [
+    bant.qualified === true ? l.qualified : l.notQualified,
+    `${l.need}: ${yesNo(need.exists)}${extra(need.project, need.when)}${source('need')}`,
+    `${l.budget}: ${yesNo(budget.exists)}${extra(budget.range)}${source('budget')}`,
+    `${l.authority}: ${
+      authority.role
+        ? (l.roles[String(authority.role) as keyof Labels['roles']] ?? String(authority.role))
+        : l.unknown
+    }${source('authority')}`,
+    `${l.timeline}: ${typeof timeline.when === 'string' ? timeline.when : l.unknown}${source('timeline')}`,
+  ].join(' · ');
+}
+
+function who(summary: LeadSummary): string {
+  return summary.who.name ? `${summary.who.name} <${summary.who.email}>` : summary.who.email;
 }
 
 /** The transactional mail to a rep or manager about a lead: subject, HTML (escaped) and text. */
@@ -110,8 +228,8 @@ export function leadMailContent(
     [l.company, company || l.none],
     [l.source, summary.sourceChannel ?? l.none],
     [l.phone, summary.who.phone ?? l.noPhone],
-    [l.scores, flat(summary.scores) || l.none],
-    [l.bant, flat(summary.bant) || l.none],
+    [l.scores, scoresText(summary.scores, l) || l.none],
+    [l.bant, bantText(summary.bant, l) || l.none],
     [
       l.recent,
       summary.lastInteractions.map((a) => `${a.type} (${a.occurredAt.slice(0, 10)})`).join(', ') || l.none,
@@ -120,7 +238,7 @@ export function leadMailContent(
       l.consents,
       summary.consents
         .filter((c) => c.given)
-        .map((c) => c.purpose)
+        .map((c) => l.purposes[c.purpose as keyof Labels['purposes']] ?? c.purpose)
         .join(', ') || l.none,
     ],
   ];

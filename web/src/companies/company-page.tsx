@@ -24,6 +24,7 @@ import { type Contact, displayName, useCustomFields } from '../contacts/contacts
 import { useCanWriteContacts } from '../contacts/contacts-page.js';
 import { CustomFieldInput } from '../contacts/custom-field-input.js';
 import { StageBadge } from '../contacts/stage-badge.js';
+import { CompanyScore } from '../scoring/company-score.js';
 import { ConfirmDialog } from '../ui/confirm-dialog.js';
 import { ErrorState } from '../ui/error-state.js';
 import { fieldErrorsOf, messageOf } from '../ui/errors.js';
@@ -93,6 +94,7 @@ function CompanyView({ detail }: { detail: CompanyDetail }) {
       }
     >
       <Rollup detail={detail} />
+      <CompanyScore companyId={c.id} />
       <CompanyContacts detail={detail} />
       <CompanyForm company={c} canWrite={canWrite} />
       {merging ? <MergeModal company={c} onClose={() => setMerging(false)} /> : null}

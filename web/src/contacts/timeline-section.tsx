@@ -57,6 +57,11 @@ function useTimeline(contactId: string, types: string[]) {
 /** "Stage changed from subscriber to MQL", "Note: …": one line per known type, the type otherwise. */
 function useDescribe() {
   const { t, i18n } = useTranslation();
+  // The standard stage names (a workspace's own names live in the scoring settings).
+  const stageLabel = (stage: unknown) =>
+    typeof stage === 'string' && i18n.exists(`contacts.stages.${stage}`)
+      ? t(`contacts.stages.${stage}` as 'contacts.stages.mql')
+      : String(stage ?? '–');
   return (a: Activity): { title: string; body?: string } => {
     const key = `contacts.timeline.types.${a.type}`;
     const title = i18n.exists(key) ? t(key as 'contacts.timeline.types.contacts.created') : a.type;
@@ -65,7 +70,10 @@ function useDescribe() {
       return {
         title,
         body:
-          t('contacts.timeline.fromTo', { from: String(d.from ?? '–'), to: String(d.to ?? '–') }) +
+          t('contacts.timeline.fromTo', { from: stageLabel(d.from), to: stageLabel(d.to) }) +
+          (typeof d.cause === 'string' && i18n.exists(`contacts.timeline.causes.${d.cause}`)
+            ? ` · ${t(`contacts.timeline.causes.${d.cause}` as 'contacts.timeline.causes.rule')}`
+            : '') +
           (d.reason ? ` · ${String(d.reason)}` : ''),
       };
     if (a.type === 'contacts.note-added' || a.type === 'contacts.call-logged')

@@ -243,3 +243,17 @@ export function useMarkRead() {
     onSettled: invalidate,
   });
 }
+
+export interface RejectReasonRow {
+  reason: string | null;
+  outcome: string | null;
+  count: number;
+}
+
+export function useRejectReasonReport() {
+  const api = useApi();
+  return useQuery({
+    queryKey: useWorkspaceKey('sales', 'reports', 'reject-reasons'),
+    queryFn: () => api.get<{ items: RejectReasonRow[] }>('/api/v1/sales/reports/reject-reasons'),
+  });
+}

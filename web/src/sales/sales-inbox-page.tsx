@@ -16,6 +16,11 @@ import {
 import { notifications } from '@mantine/notifications';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import {
+  QualificationSummary,
+  type SummaryBant,
+  type SummaryScores,
+} from '../scoring/qualification-summary.js';
 import { ErrorState } from '../ui/error-state.js';
 import { messageOf } from '../ui/errors.js';
 import { useFormatters } from '../ui/format.js';
@@ -78,10 +83,18 @@ function LeadCard({
   onConvert: (lead: Lead) => void;
   onAssign: (lead: Lead) => void;
 }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { dateTime } = useFormatters();
   const action = useLeadAction();
   const s = lead.summary;
+  const typeLabel = (type: string) => {
+    const key = `contacts.timeline.types.${type}`;
+    return i18n.exists(key) ? t(key as 'contacts.timeline.types.contacts.created') : type;
+  };
+  const purposeLabel = (purpose: string) => {
+    const key = `forms.purposes.${purpose}`;
+    return i18n.exists(key) ? t(key as 'forms.purposes.phone') : purpose;
+  };
   const company = [s.company?.name, s.company?.industry, s.company?.size, s.company?.country]
     .filter(Boolean)
     .join(' · ');
@@ -127,23 +140,18 @@ function LeadCard({
             <strong>{t('sales.summary.received')}:</strong> {dateTime(lead.createdAt)}
           </Text>
           <Text size="sm">
-            <strong>{t('sales.summary.scores')}:</strong>{' '}
-            {s.scores
-              ? `Fit ${String(s.scores.fit ?? '–')} · Engagement ${String(s.scores.engagement ?? '–')}`
-              : '–'}
-          </Text>
-          <Text size="sm">
             <strong>{t('sales.summary.consents')}:</strong>{' '}
             {s.consents
               ?.filter((c) => c.given)
-              .map((c) => c.purpose)
+              .map((c) => purposeLabel(c.purpose))
               .join(', ') || '–'}
           </Text>
         </SimpleGrid>
+        <QualificationSummary scores={s.scores as SummaryScores | null} bant={s.bant as SummaryBant | null} />
         {s.lastInteractions?.length ? (
           <Text size="sm">
             <strong>{t('sales.summary.recent')}:</strong>{' '}
-            {s.lastInteractions.map((a) => `${a.type} (${dateTime(a.occurredAt)})`).join(', ')}
+            {s.lastInteractions.map((a) => `${typeLabel(a.type)} (${dateTime(a.occurredAt)})`).join(', ')}
           </Text>
         ) : null}
         {lead.rejectReason ? (

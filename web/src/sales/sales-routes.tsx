@@ -1,5 +1,6 @@
 import { Route, Routes } from 'react-router';
 import { NotFoundPage } from '../shell/not-found-page.js';
+import { SalesReportsPage } from './reports-page.js';
 import { SalesInboxPage } from './sales-inbox-page.js';
 import { SalesSettingsPage } from './sales-settings-page.js';
 import { TeamPage } from './team-page.js';
@@ -13,6 +14,7 @@ export function SalesRoutes() {
       <Route path="team" element={<TeamPage />} />
       <Route path="territories" element={<TerritoriesPage />} />
       <Route path="settings" element={<SalesSettingsPage />} />
+      <Route path="reports" element={<SalesReportsPage />} />
       <Route path="*" element={<NotFoundPage />} />
     </Routes>
   );

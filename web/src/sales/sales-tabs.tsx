@@ -2,7 +2,7 @@ import { Tabs } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { useLocation, useNavigate } from 'react-router';
 
-const TABS = ['inbox', 'team', 'territories', 'settings'] as const;
+const TABS = ['inbox', 'team', 'territories', 'settings', 'reports'] as const;
 type Tab = (typeof TABS)[number];
 
 const PATHS: Record<Tab, string> = {
@@ -10,6 +10,7 @@ const PATHS: Record<Tab, string> = {
   team: '/leads/team',
   territories: '/leads/territories',
   settings: '/leads/settings',
+  reports: '/leads/reports',
 };
 
 /** The sub-navigation of the sales pages: tabs that are links (each page has its own address). */

@@ -20,36 +20,8 @@ import { useTranslation } from 'react-i18next';
 import type { ContactSectionProps } from '../contacts/contact-section.js';
 import { messageOf } from '../ui/errors.js';
 import { useFormatters } from '../ui/format.js';
-import {
-  type BantAnswers,
-  type BantState,
-  type TemperatureReason,
-  useSaveBant,
-  useScoreExplanation,
-} from './scoring-api.js';
-
-const TEMPERATURE_COLOR = { cold: 'blue', warm: 'orange', hot: 'red' } as const;
-
-function useReasonText() {
-  const { t } = useTranslation();
-  const { date: formatDate } = useFormatters();
-  return (r: TemperatureReason) => {
-    switch (r.code) {
-      case 'warm-signal':
-        return t('scoring.reasons.warmSignal', { rule: r.rule ?? '', date: r.at ? formatDate(r.at) : '' });
-      case 'returning':
-        return t('scoring.reasons.returning', { days: r.days ?? 0, windowDays: r.windowDays ?? 0 });
-      case 'incentive-only':
-        return t('scoring.reasons.incentiveOnly', { rule: r.rule ?? '', date: r.at ? formatDate(r.at) : '' });
-      case 'hot-bant':
-        return t('scoring.reasons.hotBant');
-      case 'hot-fit':
-        return t('scoring.reasons.hotFit', { fit: r.fit ?? 0, min: r.min ?? 0 });
-      default:
-        return t('scoring.reasons.noInterest');
-    }
-  };
-}
+import { TEMPERATURE_COLOR, useReasonText } from './qualification-summary.js';
+import { type BantAnswers, type BantState, useSaveBant, useScoreExplanation } from './scoring-api.js';
 
 /** The contact page's "Score" tab: "Why 72?", temperature with reasons, history chart, BANT, stage times. */
 export function ScoreSection({ detail, canWrite }: ContactSectionProps) {

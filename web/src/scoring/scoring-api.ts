@@ -139,3 +139,21 @@ export function useInvalidateScoring() {
   const qc = useQueryClient();
   return () => qc.invalidateQueries({ predicate: (q) => q.queryKey.includes('scoring') });
 }
+
+export interface CompanyScore {
+  companyId: string;
+  contacts: number;
+  fitMax: number;
+  engagementSum: number;
+  engagementMax: number;
+  temperature: 'cold' | 'warm' | 'hot';
+  top: { id: string; email: string; fit: number; engagement: number; temperature: string | null }[];
+}
+
+export function useCompanyScore(companyId: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: useWorkspaceKey('scoring', 'company', companyId),
+    queryFn: () => api.get<CompanyScore>(`/api/v1/scoring/companies/${encodeURIComponent(companyId)}`),
+  });
+}

@@ -55,6 +55,7 @@ export function ScoringPage() {
     <Page title={t('scoring.title')} description={t('scoring.description')}>
       <RecomputeBar />
       <MqlEditor />
+      <DecayTemperatureEditor />
       <LifecycleEditor />
       <RulesEditor />
     </Page>
@@ -132,7 +133,7 @@ function MqlEditor() {
         >
           <Group mt="xs">
             {MQL_STAGES.map((s) => (
-              <Checkbox key={s} value={s} label={s} />
+              <Checkbox key={s} value={s} label={t(`contacts.stages.${s}` as 'contacts.stages.mql')} />
             ))}
           </Group>
         </Checkbox.Group>
@@ -150,6 +151,92 @@ function MqlEditor() {
           </Alert>
         ) : null}
         {preview.error ? <Alert color="red">{messageOf(preview.error, t)}</Alert> : null}
+      </Stack>
+    </Paper>
+  );
+}
+
+type DecayTemperature = Pick<ScoringSettings, 'halfLifeDays' | 'engagedMin' | 'temperature'>;
+
+/** Decay half-life, the "engaged" threshold and the temperature rules (warm by returning, hot by fit). */
+function DecayTemperatureEditor() {
+  const { t } = useTranslation();
+  const api = useApi();
+  const settings = useScoringSettings();
+  const invalidate = useInvalidateScoring();
+  const [form, setForm] = useState<DecayTemperature | null>(null);
+  useEffect(() => {
+    if (settings.data && !form)
+      setForm({
+        halfLifeDays: settings.data.halfLifeDays,
+        engagedMin: settings.data.engagedMin,
+        temperature: settings.data.temperature,
+      });
+  }, [settings.data, form]);
+  const save = useMutation({
+    mutationFn: (f: DecayTemperature) =>
+      api.request('PUT', '/api/v1/scoring/settings', { body: { ...settings.data, ...f } }),
+    onSuccess: () => {
+      notifications.show({ color: 'green', message: t('scoring.settings.saved') });
+      invalidate();
+    },
+    onError: (err) => notifications.show({ color: 'red', message: messageOf(err, t) }),
+  });
+  if (!form) return null;
+  const orNull = (v: string | number) => (v === '' ? null : Number(v));
+  const temperature = (patch: Partial<DecayTemperature['temperature']>) =>
+    setForm({ ...form, temperature: { ...form.temperature, ...patch } });
+  return (
+    <Paper withBorder p="md" component="section" aria-labelledby="decay-title">
+      <Stack gap="sm">
+        <Title order={2} size="h4" id="decay-title">
+          {t('scoring.settings.title')}
+        </Title>
+        <SimpleGrid cols={{ base: 1, sm: 2 }}>
+          <NumberInput
+            label={t('scoring.settings.halfLifeDays')}
+            description={t('scoring.settings.halfLifeHint')}
+            min={0}
+            max={3650}
+            value={form.halfLifeDays}
+            onChange={(v) => setForm({ ...form, halfLifeDays: Number(v) || 0 })}
+          />
+          <NumberInput
+            label={t('scoring.settings.engagedMin')}
+            description={t('scoring.settings.emptyNever')}
+            value={form.engagedMin ?? ''}
+            onChange={(v) => setForm({ ...form, engagedMin: orNull(v) })}
+          />
+          <NumberInput
+            label={t('scoring.settings.returnDays')}
+            description={t('scoring.settings.returnHint')}
+            min={0}
+            max={365}
+            value={form.temperature.returnDays}
+            onChange={(v) => temperature({ returnDays: Number(v) || 0 })}
+          />
+          <NumberInput
+            label={t('scoring.settings.returnWindowDays')}
+            min={1}
+            max={3650}
+            value={form.temperature.returnWindowDays}
+            onChange={(v) => temperature({ returnWindowDays: Number(v) || 1 })}
+          />
+          <NumberInput
+            label={t('scoring.settings.hotFitMin')}
+            description={t('scoring.settings.hotFitHint')}
+            value={form.temperature.hotFitMin ?? ''}
+            onChange={(v) => temperature({ hotFitMin: orNull(v) })}
+          />
+        </SimpleGrid>
+        <Text size="sm" c="dimmed">
+          {t('scoring.settings.signalsHint')}
+        </Text>
+        <Group>
+          <Button onClick={() => save.mutate(form)} loading={save.isPending}>
+            {t('scoring.settings.save')}
+          </Button>
+        </Group>
       </Stack>
     </Paper>
   );
