@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { AppError } from '../../shared/errors.js';
+import { BANT_CHOICES, type BantField } from '../scoring/index.js';
 
 /*
  * What a form is: its fields, consent boxes, texts in German and English, and the information
@@ -29,8 +30,23 @@ export const FIELD_TYPES = [
   'text',
   'textarea',
   'select',
+  'bant_need',
+  'bant_budget',
+  'bant_authority',
+  'bant_timeline',
 ] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
+
+/**
+ * Qualification questions a form may ask (the scoring module's BANT): the answer is recorded with
+ * source `form` and the form as its origin, and the choices are fixed (BANT_CHOICES).
+ */
+export const BANT_FIELD_OF: Partial<Record<FieldType, BantField>> = {
+  bant_need: 'need',
+  bant_budget: 'budget',
+  bant_authority: 'authority',
+  bant_timeline: 'timeline',
+};
 
 /** The consent purposes a form may ask for (consent module's vocabulary). */
 export const CONSENT_PURPOSE_RE = /^(newsletter(:[a-z0-9][a-z0-9_-]{0,40})?|events|phone|tracking)$/;
@@ -179,13 +195,31 @@ export function checkNewsletterRule(kind: FormKindName, def: FormDefinition): vo
 }
 
 /** Structure rules that hold for drafts as well as published versions. */
+/** A definition with the fixed choices of its BANT questions (whatever the client sent for them). */
+export function withFixedChoices(def: FormDefinition): FormDefinition {
+  if (!def.fields.some((f) => BANT_FIELD_OF[f.type])) return def;
+  return {
+    ...def,
+    fields: def.fields.map((f) => {
+      const bant = BANT_FIELD_OF[f.type];
+      return bant
+        ? { ...f, options: BANT_CHOICES[bant].map((c) => ({ value: c.value, label: { ...c.label } })) }
+        : f;
+    }),
+  };
+}
+
 export function checkDefinition(kind: FormKindName, def: FormDefinition): void {
   checkNewsletterRule(kind, def);
   const problems: Problem[] = [];
   const keys = new Set<string>();
+  const types = new Set<FieldType>();
   for (const [i, f] of def.fields.entries()) {
     if (keys.has(f.key)) problems.push({ field: `fields.${i}.key`, message: 'duplicate key' });
     keys.add(f.key);
+    if (BANT_FIELD_OF[f.type] && types.has(f.type))
+      problems.push({ field: `fields.${i}.type`, message: 'this qualification question is asked twice' });
+    types.add(f.type);
     if (f.type === 'select' && (!f.options || f.options.length === 0))
       problems.push({ field: `fields.${i}.options`, message: 'a choice needs options' });
     if (f.type === 'email' && !f.required)

@@ -12,6 +12,7 @@ import {
   defaultDefinition,
   FormDefinition,
   type FormKindName,
+  withFixedChoices,
 } from './form-definition.js';
 import {
   type FormRow,
@@ -63,8 +64,9 @@ export async function createForm(
   workspaceId: string,
   input: { name: string; slug: string; kind: FormKindName; definition?: unknown; allowedOrigins?: string[] },
 ): Promise<FormRow> {
-  const definition =
-    input.definition === undefined ? defaultDefinition(input.kind) : parseDefinition(input.definition);
+  const definition = withFixedChoices(
+    input.definition === undefined ? defaultDefinition(input.kind) : parseDefinition(input.definition),
+  );
   checkDefinition(input.kind, definition);
   await checkAsset(db, workspaceId, definition);
   const origins = checkOrigins(input.allowedOrigins ?? []);
@@ -106,7 +108,7 @@ export async function updateForm(
     if (!form) throw new AppError('NOT_FOUND');
     let draft: FormDefinition | undefined;
     if (input.definition !== undefined) {
-      draft = parseDefinition(input.definition);
+      draft = withFixedChoices(parseDefinition(input.definition));
       checkDefinition(form.kind, draft);
       await checkAsset(trx, workspaceId, draft);
     }

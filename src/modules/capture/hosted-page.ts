@@ -64,7 +64,11 @@ function fieldHtml(v: HostedFormView, f: FieldDef): SafeHtml {
   let control: SafeHtml;
   if (f.type === 'textarea') {
     control = html`<textarea ${common} rows="4" maxlength="${f.maxLength ?? 2000}">${value}</textarea>`;
-  } else if (f.type === 'select' || (f.type === 'product_interest' && f.options?.length)) {
+  } else if (
+    f.type === 'select' ||
+    f.type.startsWith('bant_') ||
+    (f.type === 'product_interest' && f.options?.length)
+  ) {
     control = html`<select ${common}><option value=""></option>${(f.options ?? []).map(
       (o) =>
         html`<option value="${o.value}" ${o.value === value ? html`selected` : ''}>${o.label[v.locale]}</option>`,

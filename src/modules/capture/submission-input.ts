@@ -47,6 +47,10 @@ const DEFAULT_MAX: Record<FieldDef['type'], number> = {
   text: 200,
   textarea: 2000,
   select: 60,
+  bant_need: 60,
+  bant_budget: 60,
+  bant_authority: 60,
+  bant_timeline: 60,
 };
 
 const PHONE_RE = /^\+?[0-9 ()./-]{3,50}$/;
@@ -159,6 +163,10 @@ export function parseSubmission(
         continue;
       case 'select':
       case 'product_interest':
+      case 'bant_need':
+      case 'bant_budget':
+      case 'bant_authority':
+      case 'bant_timeline':
         if (field.options && field.options.length > 0 && !field.options.some((o) => o.value === value))
           problems.push({ field: field.key, message: 'not_an_option' });
         else answers[field.key] = value;

@@ -22,6 +22,7 @@ import {
   upsertContactByEmail,
 } from '../contacts/index.js';
 import { enqueueMessage } from '../mail/index.js';
+import { type Bant, bantAnswerOf, recordBantAnswers } from '../scoring/index.js';
 import { isSuppressed } from '../suppression/index.js';
 import {
   type BucketRow,
@@ -37,7 +38,7 @@ import { renderAssetMail } from './asset-mail.js';
 import { findAssetById } from './assets.repository.js';
 import { assetDownloadUrl } from './assets.service.js';
 import type { CaptureContext, LiveForm } from './capture-context.js';
-import { CONTACT_FIELD_OF, type FieldDef, type FormDefinition } from './form-definition.js';
+import { BANT_FIELD_OF, CONTACT_FIELD_OF, type FieldDef, type FormDefinition } from './form-definition.js';
 import { type FormRow, findFormBySlug, findFormVersion } from './forms.repository.js';
 import { findWorkspaceShortLink } from './short-links.repository.js';
 import { checkTimeTrapToken, openProfileToken } from './signed-tokens.js';
@@ -238,6 +239,14 @@ export async function submitForm(
     const value = s.answers[f.key];
     if (column && value) (contactFields as Record<string, unknown>)[column] = value;
   }
+  // Qualification answers (BANT questions of the form) go to scoring with the form as their source.
+  const bant: Bant = {};
+  for (const f of def.fields) {
+    const field = BANT_FIELD_OF[f.type];
+    const value = s.answers[f.key];
+    if (field && value) Object.assign(bant, bantAnswerOf(field, value));
+  }
+  const hasBant = Object.keys(bant).length > 0;
   const submissionId = newId();
   const submissionRow = (contactId: string, outcome: SubmitOutcome, hold: boolean) => ({
     id: submissionId,
@@ -325,7 +334,7 @@ export async function submitForm(
     [globalScope, workspaceScope(form.workspace_id)],
   );
   let counted: { over: Set<string>; openScopes: Set<string> };
-  if (purposes.length > 0 && options.fastPath) {
+  if (purposes.length > 0 && options.fastPath && !hasBant) {
     // The common case in one statement: a new address, within every limit, not suppressed, no
     // recent confirmation mail, its company (if any) known — contact, submission, consent request
     // with its ledger entries, confirmation job and activity are written at once; otherwise only
@@ -408,6 +417,14 @@ export async function submitForm(
     }
     await insertSubmission(trx, submissionRow(contact.id, outcome, hold));
     await recordActivity(trx, activity(contact.id));
+    if (hasBant)
+      await recordBantAnswers(trx, deps, {
+        workspaceId: form.workspace_id,
+        contactId: contact.id,
+        answers: bant,
+        source: 'form',
+        sourceRef: `form:${form.id}`,
+      });
     return { outcome, submissionId, contactId: contact.id };
   });
 }

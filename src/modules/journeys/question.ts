@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import { hmac, safeEqual } from '../../shared/crypto.js';
-import type { Locale } from '../../shared/errors.js';
+import { AppError, type Locale } from '../../shared/errors.js';
 import { html, pickLocale, type SafeHtml, sendPublicPage, withLang } from '../../shared/http/public-page.js';
 import type { AppDeps } from '../../shared/module.js';
 import { hitRateLimit } from '../../shared/rate-limit.js';
 import { recordActivity } from '../contacts/index.js';
-import { recordBantAnswers } from '../scoring/index.js';
+import { BANT_CHOICES, type BantField, bantAnswerOf, recordBantAnswers } from '../scoring/index.js';
 import type { Step } from './definition.js';
 import { findVersion } from './journeys.repository.js';
 
@@ -101,32 +101,9 @@ export function questionUrl(
 
 type Choice = { value: string; label: Record<Locale, string> };
 
-const YES_NO: Choice[] = [
-  { value: 'yes', label: { de: 'Ja', en: 'Yes' } },
-  { value: 'no', label: { de: 'Nein', en: 'No' } },
-];
-
-/** The fixed choices of each BANT field. */
-const BANT_CHOICES: Record<'need' | 'budget' | 'authority' | 'timeline', Choice[]> = {
-  need: YES_NO,
-  budget: YES_NO,
-  authority: [
-    { value: 'decision_maker', label: { de: 'Ich entscheide', en: 'I decide' } },
-    { value: 'influencer', label: { de: 'Ich berate die Entscheidung', en: 'I advise on the decision' } },
-    { value: 'user', label: { de: 'Ich nutze die Lösung', en: 'I use the solution' } },
-    { value: 'unknown', label: { de: 'Weiß ich nicht', en: "I don't know" } },
-  ],
-  timeline: [
-    { value: 'within 3 months', label: { de: 'In den nächsten 3 Monaten', en: 'Within 3 months' } },
-    { value: '3-6 months', label: { de: 'In 3 bis 6 Monaten', en: 'In 3 to 6 months' } },
-    { value: '6-12 months', label: { de: 'In 6 bis 12 Monaten', en: 'In 6 to 12 months' } },
-    { value: 'later', label: { de: 'Später', en: 'Later' } },
-  ],
-};
-
 /** The choices the page offers (none: a text answer). */
 export function choicesOf(step: QuestionStep): Choice[] {
-  if (step.answer.kind === 'bant') return BANT_CHOICES[step.answer.field as keyof typeof BANT_CHOICES];
+  if (step.answer.kind === 'bant') return BANT_CHOICES[step.answer.field as BantField];
   return step.answer.options ?? [];
 }
 
@@ -232,15 +209,9 @@ export async function saveAnswer(
   const now = deps.clock.now();
   await deps.db.transaction().execute(async (trx) => {
     if (step.answer.kind === 'bant') {
-      const f = step.answer.field;
-      const answers =
-        f === 'need'
-          ? { need: { exists: answer === 'yes' } }
-          : f === 'budget'
-            ? { budget: { exists: answer === 'yes' } }
-            : f === 'authority'
-              ? { authority: { role: answer as 'decision_maker' | 'influencer' | 'user' | 'unknown' } }
-              : { timeline: { when: answer } };
+      const answers = bantAnswerOf(step.answer.field as BantField, answer);
+      if (!answers)
+        throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'answer', message: 'not a choice' }] });
       await recordBantAnswers(trx, deps, {
         workspaceId: link.workspaceId,
         contactId: link.contactId,

@@ -6,8 +6,15 @@ import { registerScoringRoutes } from './scoring.routes.js';
 import { loadScoreSource } from './segment-source.js';
 import { trackStageChanges } from './stages.service.js';
 
-export { type BantAnswerInput, getBant, qualifyAsSql, recordBantAnswers } from './bant.service.js';
-export { STAGES, type Stage } from './rules.js';
+export {
+  type BantAnswerInput,
+  type BantField,
+  getBant,
+  qualifyAsSql,
+  recordBantAnswers,
+} from './bant.service.js';
+export { BANT_CHOICES, type BantChoice, bantAnswerOf } from './bant-choices.js';
+export { type Bant, STAGES, type Stage } from './rules.js';
 export { describeQualification } from './scoring.service.js';
 export { type ChangeStageInput, type ChangeStageResult, changeStage } from './stages.service.js';
 

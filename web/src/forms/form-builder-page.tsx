@@ -40,6 +40,7 @@ import {
   type FieldType,
   type FormDefinition,
   type FormDetail,
+  isBantField,
   type Localized,
   useAssets,
   useCreateShortLink,
@@ -302,6 +303,10 @@ function Builder({ detail }: { detail: FormDetail }) {
                             })
                           }
                         />
+                      ) : isBantField(f.type) ? (
+                        <Text size="sm" c="dimmed">
+                          {t('forms.bantHint')}
+                        </Text>
                       ) : null}
                     </Stack>
                   </Paper>

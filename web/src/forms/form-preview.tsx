@@ -34,7 +34,11 @@ export function FormPreview({ def, locale }: { def: FormDefinition; locale: 'de'
           const id = `preview-${locale}-${f.key}`;
           if (f.type === 'textarea')
             return <Textarea key={f.key} id={id} label={label} description={description} readOnly />;
-          if (f.type === 'select' || (f.type === 'product_interest' && f.options?.length))
+          if (
+            f.type === 'select' ||
+            f.type.startsWith('bant_') ||
+            (f.type === 'product_interest' && f.options?.length)
+          )
             return (
               <Select
                 key={f.key}

@@ -22,7 +22,13 @@ export type FieldType =
   | 'product_interest'
   | 'text'
   | 'textarea'
-  | 'select';
+  | 'select'
+  | 'bant_need'
+  | 'bant_budget'
+  | 'bant_authority'
+  | 'bant_timeline';
+/** Qualification questions (BANT): their choices are fixed by the server and feed scoring. */
+export const isBantField = (type: FieldType): boolean => type.startsWith('bant_');
 export const FIELD_TYPES: FieldType[] = [
   'email',
   'first_name',
@@ -35,6 +41,10 @@ export const FIELD_TYPES: FieldType[] = [
   'text',
   'textarea',
   'select',
+  'bant_need',
+  'bant_budget',
+  'bant_authority',
+  'bant_timeline',
 ];
 export const CHANNELS = [
   'banner',
