@@ -179,4 +179,61 @@ describe.each(kinds)('opt-in mails in batches on %s', (kind) => {
     expect(mailsTo(email)).toHaveLength(2);
     await t.deps.db.deleteFrom('jobs').where('id', '=', job!.id).execute();
   });
+
+  it('a re-run in a process without mail jobs hands the recorded mail to the queue, so it is never lost', async () => {
+    const email = `handover-${++seq}@example.com`;
+    const contactId = await signUp(email);
+    const [job] = await optInJobs();
+    const payload = job!.payload as { workspaceId: string; tokenId: string };
+    collectJobs(t.deps);
+    const ctx = (completeWith: BatchJobContext['completeWith']): BatchJobContext => ({
+      db: t.deps.db,
+      jobs: [],
+      log: t.deps.log,
+      clock,
+      completeWith,
+    });
+    // First run (a process with the mail jobs): recorded and handed to SMTP, then the process dies.
+    await expect(
+      optInMailJob(t.deps).batch!.handler(
+        [payload],
+        ctx(async () => {
+          throw new Error('process died');
+        }),
+      ),
+    ).rejects.toThrow('process died');
+    const message = await messageOf(email);
+    expect(message.status).toBe('sending');
+    // The re-run lands on a process that runs no mail jobs (other deps: no mail runtime there).
+    await optInMailJob({ ...t.deps }).batch!.handler(
+      [payload],
+      ctx((fn) => t.deps.db.transaction().execute(fn)),
+    );
+    const sendJobs = await t.deps.db
+      .selectFrom('jobs')
+      .select(['name', 'idempotency_key'])
+      .where('name', '=', 'mail.send-message')
+      .where('idempotency_key', '=', message.id)
+      .execute();
+    expect(sendJobs).toHaveLength(1);
+    // A worker with the mail jobs sends it (once more, same message), and it is delivered.
+    const worker = new JobWorker({
+      handle: t.deps.handle,
+      definitions: collectJobs(t.deps),
+      clock,
+      log: t.deps.log,
+      concurrency: { critical: 1, default: 1, bulk: 1 },
+      pollMs: 50,
+    });
+    await worker.start();
+    try {
+      worker.wake();
+      await until('delivered', async () => (await messageOf(email)).status === 'delivered');
+    } finally {
+      await worker.stop(1000);
+    }
+    expect(mailsTo(email)).toHaveLength(2);
+    expect(await sentEvents(contactId)).toHaveLength(1);
+    await t.deps.db.deleteFrom('jobs').where('id', '=', job!.id).execute();
+  });
 });

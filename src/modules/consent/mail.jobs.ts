@@ -6,6 +6,7 @@ import {
   type ContentMessageInput,
   directSender,
   enqueueMessage,
+  enqueueSendJobs,
   recordContentMessages,
   withoutSendJob,
 } from '../mail/index.js';
@@ -196,6 +197,8 @@ export async function sendRequestMails(
   const send = directSender(deps);
   if (!send) {
     await ctx.completeWith(async (trx) => {
+      // Recorded by an earlier run that meant to send them itself: the queue sends them now.
+      await enqueueSendJobs(trx, deps, resume);
       for (const [workspaceId, mails] of fresh)
         await recordRequestMails(trx, deps, ctx, workspaceId, mails, variant, now, true);
     });

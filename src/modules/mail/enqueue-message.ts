@@ -349,18 +349,13 @@ export async function recordContentMessages(
   const skippedIds = mine.filter((r) => r.status === 'skipped').map((r) => r.id);
   // Never sent: its links (a confirm link) need not be kept either.
   if (skippedIds.length > 0) await redactMessageContent(trx, workspaceId, skippedIds, now);
-  if (options.sendJobs) {
-    for (const lane of ['critical', 'default', 'bulk'] as const) {
-      const ids = mine.filter((r) => r.status === 'queued' && r.lane === lane).map((r) => r.id);
-      if (ids.length === 0) continue;
-      await deps.queue.enqueueMany(
-        trx,
-        { ...SEND_MESSAGE_JOB, lane },
-        ids.map((messageId) => ({ messageId })),
-        { workspaceId, idempotencyKeys: ids },
-      );
-    }
-  }
+  if (options.sendJobs)
+    await enqueueSendJobsFor(
+      trx,
+      deps,
+      workspaceId,
+      mine.filter((r) => r.status === 'queued'),
+    );
   const byKey = new Map<string, { id: string; status: string; status_reason: string | null }>();
   for (const r of mine) byKey.set(r.idempotency_key, r);
   const missing = [...seen].filter((k) => !byKey.has(k));
@@ -380,4 +375,50 @@ export async function recordContentMessages(
       ? { messageId: m.id, skipped: m.status_reason ?? 'skipped' }
       : { messageId: m.id };
   });
+}
+
+/** One `mail.send-message` job per message of a workspace, per lane (idempotency key: the message id). */
+async function enqueueSendJobsFor(
+  trx: Executor,
+  deps: Pick<AppDeps, 'queue'>,
+  workspaceId: string,
+  rows: readonly { id: string; lane: 'critical' | 'default' | 'bulk' }[],
+): Promise<void> {
+  for (const lane of ['critical', 'default', 'bulk'] as const) {
+    const ids = rows.filter((r) => r.lane === lane).map((r) => r.id);
+    if (ids.length === 0) continue;
+    await deps.queue.enqueueMany(
+      trx,
+      { ...SEND_MESSAGE_JOB, lane },
+      ids.map((messageId) => ({ messageId })),
+      { workspaceId, idempotencyKeys: ids },
+    );
+  }
+}
+
+/**
+ * Send jobs for recorded messages not sent yet (queued, or "sending" when a crash came between the
+ * SMTP answer and its commit — sent once more, the mail module's rule): a job that recorded
+ * messages to send them itself (directSender) and is re-run in a process without mail jobs hands
+ * them to the queue, so none is left unsent. A message with a send job keeps it (same key).
+ */
+export async function enqueueSendJobs(
+  trx: Executor,
+  deps: Pick<AppDeps, 'queue'>,
+  messageIds: readonly string[],
+): Promise<void> {
+  if (messageIds.length === 0) return;
+  const rows = await trx
+    .selectFrom('messages')
+    .select(['id', 'workspace_id', 'lane'])
+    .where('id', 'in', messageIds as string[])
+    .where('status', 'in', ['queued', 'sending'])
+    .execute();
+  for (const workspaceId of new Set(rows.map((r) => r.workspace_id)))
+    await enqueueSendJobsFor(
+      trx,
+      deps,
+      workspaceId,
+      rows.filter((r) => r.workspace_id === workspaceId),
+    );
 }

@@ -25,6 +25,7 @@ export {
   type EnqueueMessageInput,
   type EnqueueMessageResult,
   enqueueMessage,
+  enqueueSendJobs,
   type MessageAttachmentInput,
   recordContentMessages,
 } from './enqueue-message.js';
