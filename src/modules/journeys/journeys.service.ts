@@ -25,9 +25,13 @@ type Deps = Pick<AppDeps, 'db' | 'clock' | 'queue' | 'config' | 'log'>;
 
 export const ENROLL_SEGMENT_JOB = defineJob({
   name: 'journeys.enroll-segment',
-  lane: 'bulk',
-  // Entry is never behind the mails of the contacts that entered before (same lane, mails queue first).
-  priority: 10,
+  // Entry pages run beside the mails of the contacts that entered before them, not ahead of them:
+  // a lane other than the mails' `bulk` lane, so the first mails go out while later pages still
+  // enter (in the bulk lane at a higher priority every page ran first and the mails only after the
+  // last one: 100,000 contacts took entry + send instead of about the send alone). Below the lane's
+  // other work, so a large activation never holds up transactional jobs.
+  lane: 'default',
+  priority: -1,
   maxAttempts: 10,
   schema: Type.Object({
     journeyId: Type.String(),
