@@ -86,13 +86,20 @@ function startWorkerProcess(overrides: Partial<WorkerProcessConfig> & { dataDir:
       return until(
         `message "${type}" from worker process ${child.pid}`,
         async () => {
-          if (child.exitCode !== null || child.signalCode !== null) {
-            throw new Error(`worker process ${child.pid} exited (${child.exitCode ?? child.signalCode})`);
-          }
-          return messages.find((m) => m.type === type) as Extract<
+          // The message first: a process that said "stopped" and exited at once did what it should.
+          const found = messages.find((m) => m.type === type) as Extract<
             WorkerProcessMessage,
             { type: typeof type }
           >;
+          if (found) return found;
+          if (child.exitCode !== null || child.signalCode !== null) {
+            // Messages sent just before the exit may be dispatched just after it.
+            await new Promise((r) => setTimeout(r, 100));
+            const late = messages.find((m) => m.type === type);
+            if (late) return late as Extract<WorkerProcessMessage, { type: typeof type }>;
+            throw new Error(`worker process ${child.pid} exited (${child.exitCode ?? child.signalCode})`);
+          }
+          return undefined;
         },
         timeoutMs,
       );

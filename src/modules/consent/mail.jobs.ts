@@ -56,6 +56,40 @@ const OPT_IN_VARIANT: RequestMailVariant = {
   event: 'consent.opt-in-mail',
 };
 
+type RequestMailInput = NonNullable<Awaited<ReturnType<typeof findOptInMailInput>>>;
+
+/**
+ * The content of a request's mail with a fresh link secret, or undefined when there is nothing to
+ * send (the request expired, the contact or the workspace is gone).
+ */
+function prepareRequestMail(
+  deps: AppDeps,
+  ctx: Pick<JobContext, 'log'>,
+  input: RequestMailInput,
+  tokenId: string,
+  variant: RequestMailVariant,
+  now: Date,
+) {
+  const request = input.request;
+  if (!request) return undefined;
+  if (request.expires_at && request.expires_at <= now) {
+    ctx.log.warn({ event: `${variant.event}-skipped`, reason: 'expired', tokenId }, 'request expired');
+    return undefined;
+  }
+  const contact = input.contact;
+  if (!contact || input.workspaceName === null) return undefined;
+  const issued = issueToken();
+  const content = variant.render({
+    locale: request.locale,
+    workspaceName: input.workspaceName,
+    purposes: request.purposes,
+    confirmUrl: `${deps.config.publicUrl}/c/${issued.token}`,
+    expiresAt: request.expires_at ?? now,
+    retentionDays: input.unconfirmedRetentionDays,
+  });
+  return { contact, issued, content };
+}
+
 /**
  * Writes the mail of one opt-in request (a `consent_tokens` row) and hands it to the mail module.
  * The link's secret is made here (only its hash is stored), so the job carries ids only. Safe to
@@ -74,21 +108,9 @@ export async function sendRequestMail(
   // Purged or erased meanwhile, or done by an earlier run: nothing to send.
   if (!input || !request || request.message_id || request.used_at) return;
   const now = ctx.clock.now();
-  if (request.expires_at && request.expires_at <= now) {
-    ctx.log.warn({ event: `${variant.event}-skipped`, reason: 'expired', tokenId }, 'request expired');
-    return;
-  }
-  const contact = input.contact;
-  if (!contact || input.workspaceName === null) return;
-  const issued = issueToken();
-  const content = variant.render({
-    locale: request.locale,
-    workspaceName: input.workspaceName,
-    purposes: request.purposes,
-    confirmUrl: `${deps.config.publicUrl}/c/${issued.token}`,
-    expiresAt: request.expires_at ?? now,
-    retentionDays: input.unconfirmedRetentionDays,
-  });
+  const prepared = prepareRequestMail(deps, ctx, input, tokenId, variant, now);
+  if (!prepared) return;
+  const { contact, issued, content } = prepared;
   await ctx.completeWith(async (trx) => {
     const { messageId, skipped } = await enqueueMessage(trx, deps, {
       workspaceId,
@@ -175,23 +197,10 @@ export async function sendRequestMails(
       resume.push(request.message_id);
       continue;
     }
-    if (request.expires_at && request.expires_at <= now) {
-      ctx.log.warn({ event: `${variant.event}-skipped`, reason: 'expired', tokenId }, 'request expired');
-      continue;
-    }
-    const contact = input.contact;
-    if (!contact || input.workspaceName === null) continue;
-    const issued = issueToken();
-    const content = variant.render({
-      locale: request.locale,
-      workspaceName: input.workspaceName,
-      purposes: request.purposes,
-      confirmUrl: `${deps.config.publicUrl}/c/${issued.token}`,
-      expiresAt: request.expires_at ?? now,
-      retentionDays: input.unconfirmedRetentionDays,
-    });
+    const prepared = prepareRequestMail(deps, ctx, input, tokenId, variant, now);
+    if (!prepared) continue;
     const list = fresh.get(workspaceId) ?? [];
-    list.push({ tokenId, workspaceId, contact, request, issued, content });
+    list.push({ tokenId, workspaceId, request, ...prepared });
     fresh.set(workspaceId, list);
   }
   const send = directSender(deps);
