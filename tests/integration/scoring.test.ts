@@ -8,6 +8,7 @@ import { ManualClock } from '../../src/shared/clock.js';
 import { JobWorker } from '../../src/shared/jobs/index.js';
 import { type Caller, createTestApp, type TestApp } from '../support/app.js';
 import { availableDbKinds } from '../support/deps.js';
+import { createConsentedContact } from '../support/mail.js';
 
 const kinds = await availableDbKinds();
 const DAY = 86_400_000;
@@ -196,9 +197,15 @@ describe.each(kinds)('scoring on %s', (kind) => {
   it('scores page visits only with tracking consent', async () => {
     const contactId = await newContact('visitor@example.com', null);
     await record(contactId, 'tracking.page-viewed');
+    // The same visit by a contact who agreed to tracking scores the rule's 5 points.
+    const consented = await createConsentedContact(t.deps.db, t.workspaceId, 'tracked@example.com', [
+      'tracking',
+    ]);
+    await record(consented, 'tracking.page-viewed');
     await startWorkers(1);
     await until('idle', idle);
     expect((await api('GET', `/api/v1/scoring/contacts/${contactId}`)).json().engagement.score).toBe(0);
+    expect((await api('GET', `/api/v1/scoring/contacts/${consented}`)).json().engagement.score).toBe(5);
   });
 
   it('previews the MQL rule on current data', async () => {
