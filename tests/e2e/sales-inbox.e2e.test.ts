@@ -162,6 +162,11 @@ describe.skipIf(!chromiumAvailable())('Sales inbox', () => {
       '0',
       '1',
     ]);
+    // Time in stage: the accepted lead's move to SAL is a stay there now.
+    const stages = page.getByRole('table', { name: /Time in each lifecycle stage/ });
+    const sal = stages.getByRole('row', { name: /^SAL\b/ });
+    await sal.waitFor();
+    expect((await sal.getByRole('cell').allTextContents())[2]?.trim()).toBe('1');
     await expectAccessible(page, 'the sales reports (English)');
     await page.getByRole('tab', { name: 'Inbox' }).click();
     await page.getByRole('heading', { level: 1, name: 'Leads' }).waitFor();

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { recordActivity, upsertContactByEmail } from '../../src/modules/contacts/index.js';
 import { changeStage, recordBantAnswers } from '../../src/modules/scoring/index.js';
+import { stageTimeReport } from '../../src/modules/scoring/stages.service.js';
 import { createWorkspaceIn } from '../../src/modules/workspaces/index.js';
 import { collectJobs } from '../../src/server.js';
 import { systemActor } from '../../src/shared/actor.js';
@@ -322,6 +323,37 @@ describe.each(kinds)('scoring on %s', (kind) => {
     expect(progress.total).toBeGreaterThan(5);
     const s = (await scoreOf(contactId))!;
     expect(Math.round(s.engagement_static + s.engagement_decaying)).toBe(10);
+  });
+
+  it('reports how long contacts stay in each stage, open stays counted up to now', async () => {
+    const other = await createWorkspaceIn(t.deps.db, systemActor(), { name: 'Stage times' });
+    const move = (contactId: string, to: 'engaged' | 'mql') =>
+      t.deps.db
+        .transaction()
+        .execute((trx) => changeStage(trx, t.deps, { workspaceId: other.id, contactId, to, cause: 'api' }));
+    const a = await newContact('a-times@example.com', null, other.id);
+    const b = await newContact('b-times@example.com', null, other.id);
+    await move(a, 'engaged');
+    await move(b, 'engaged');
+    clock.advance(2 * 86_400_000);
+    await move(a, 'mql'); // a: 2 days engaged
+    clock.advance(4 * 86_400_000); // b: still engaged, 6 days so far; a: 4 days MQL so far
+    const items = await stageTimeReport(t.deps.db, other.id, clock.now());
+    expect(items).toEqual([
+      { stage: 'engaged', stays: 2, current: 1, averageSeconds: 4 * 86_400, medianSeconds: 4 * 86_400 },
+      { stage: 'mql', stays: 1, current: 1, averageSeconds: 4 * 86_400, medianSeconds: 4 * 86_400 },
+    ]);
+    // The route answers for the caller's workspace only (none of the moves above are there).
+    const res = await api('GET', '/api/v1/scoring/reports/stage-times');
+    expect(res.statusCode).toBe(200);
+    const mine = res.json().items as { stage: string; stays: number }[];
+    expect(mine.reduce((n, x) => n + x.stays, 0)).toBeGreaterThan(0);
+    const foreignMoves = await t.deps.db
+      .selectFrom('stage_history')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('workspace_id', '=', t.workspaceId)
+      .executeTakeFirstOrThrow();
+    expect(mine.reduce((n, x) => n + x.stays, 0)).toBe(Number(foreignMoves.n));
   });
 
   it('keeps workspaces apart', async () => {

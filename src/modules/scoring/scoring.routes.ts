@@ -17,7 +17,7 @@ import {
   updateSettings,
 } from './scoring.service.js';
 import { loadSettings, type ScoringSettings } from './settings.js';
-import { changeStage } from './stages.service.js';
+import { changeStage, stageTimeReport } from './stages.service.js';
 
 const Id = Type.String({ format: 'uuid' });
 const IdParams = Type.Object({ id: Id });
@@ -283,6 +283,32 @@ export function registerScoringRoutes(app: FastifyInstance, deps: AppDeps, recom
       });
       return reply.code(202).send({ recomputeId });
     },
+  );
+
+  r.get(
+    '/api/v1/scoring/reports/stage-times',
+    {
+      config: { permission: 'scoring:read' },
+      schema: {
+        tags,
+        summary:
+          'How long contacts stay in each lifecycle stage (stays, still there, average and median seconds)',
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                stage: Type.String(),
+                stays: Type.Integer(),
+                current: Type.Integer(),
+                averageSeconds: Type.Integer(),
+                medianSeconds: Type.Integer(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => ({ items: await stageTimeReport(deps.db, workspaceOf(request), deps.clock.now()) }),
   );
 
   r.get(

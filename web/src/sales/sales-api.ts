@@ -257,3 +257,20 @@ export function useRejectReasonReport() {
     queryFn: () => api.get<{ items: RejectReasonRow[] }>('/api/v1/sales/reports/reject-reasons'),
   });
 }
+
+export interface StageTimeRow {
+  stage: string;
+  stays: number;
+  current: number;
+  averageSeconds: number;
+  medianSeconds: number;
+}
+
+/** How long contacts stay in each lifecycle stage (scoring's stage history). */
+export function useStageTimeReport() {
+  const api = useApi();
+  return useQuery({
+    queryKey: useWorkspaceKey('scoring', 'reports', 'stage-times'),
+    queryFn: () => api.get<{ items: StageTimeRow[] }>('/api/v1/scoring/reports/stage-times'),
+  });
+}
