@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeMailRuntime } from '../../src/modules/mail/index.js';
 import { createDemoWorkspace, type DemoResult } from '../../src/ops/demo.js';
+import { collectJobs } from '../../src/server.js';
+import { JobWorker } from '../../src/shared/jobs/index.js';
 import { type Caller, createTestApp, type TestApp } from '../support/app.js';
 import { availableDbKinds } from '../support/deps.js';
+import { until } from '../support/mail.js';
 
 const kinds = await availableDbKinds();
 
@@ -78,5 +81,47 @@ describe.each(kinds)('sales demo data on %s', (kind) => {
     expect(mine).toHaveLength(jonasLeads.length);
     const bell = (await get(jonas, '/api/v1/notifications')).items as unknown[];
     expect(bell.length).toBe(jonasLeads.length);
+  });
+
+  it('has scoring rules whose recompute scores the demo contacts with reasons', async () => {
+    expect(demo.seeded).toContain('scoring');
+    const rules = await t.deps.db
+      .selectFrom('scoring_rules')
+      .select(['kind', 'name'])
+      .where('workspace_id', '=', demo.workspace.id)
+      .execute();
+    expect(rules.filter((r) => r.kind === 'fit').length).toBeGreaterThanOrEqual(3);
+    expect(rules.filter((r) => r.kind === 'engagement').length).toBeGreaterThanOrEqual(3);
+    const worker = new JobWorker({
+      handle: t.deps.handle,
+      definitions: collectJobs(t.deps),
+      clock: t.deps.clock,
+      log: t.deps.log,
+      concurrency: { critical: 1, default: 2, bulk: 1 },
+      pollMs: 50,
+    });
+    await worker.start();
+    try {
+      await until('the demo recompute', async () => {
+        const open = await t.deps.db
+          .selectFrom('scoring_recomputes')
+          .select('state')
+          .where('workspace_id', '=', demo.workspace.id)
+          .where('state', 'not in', ['done', 'failed'])
+          .execute();
+        return open.length === 0;
+      });
+    } finally {
+      await worker.stop(1000);
+    }
+    // The maintenance lead ("Leiterin Instandhaltung" in Germany) has fit from two rules, with reasons.
+    const lead = await t.deps.db
+      .selectFrom('contacts as c')
+      .innerJoin('contact_scores as s', 's.contact_id', 'c.id')
+      .select(['s.fit', 'c.job_title'])
+      .where('c.workspace_id', '=', demo.workspace.id)
+      .where('c.job_title', '=', 'Leiterin Instandhaltung')
+      .executeTakeFirstOrThrow();
+    expect(Number(lead.fit)).toBeGreaterThanOrEqual(20);
   });
 });

@@ -1,5 +1,6 @@
 import type { AppDeps, LeadwerkModule } from '../../shared/module.js';
 import { registerScoreSource } from '../contacts/index.js';
+import { seedScoringDemo } from './demo.js';
 import { recomputeBatchJob } from './recompute.service.js';
 import { updateScoresForActivities } from './scores.service.js';
 import { registerScoringRoutes } from './scoring.routes.js';
@@ -52,6 +53,7 @@ export const scoringModule: LeadwerkModule = {
     registerScoringRoutes(app, deps, recomputeJobFor(deps));
   },
   jobs: (deps) => [recomputeJobFor(deps)],
+  seedDemo: (ctx) => seedScoringDemo(ctx, recomputeJobFor(ctx.deps)),
   activityHandlers: () => [
     {
       name: 'scoring.update-scores',
