@@ -500,6 +500,7 @@ describe.each(await availableDbKinds())('journeys on %s', (kind) => {
       .selectFrom('journey_step_runs')
       .selectAll()
       .where('journey_id', '=', id)
+      .orderBy('seq')
       .execute();
     expect(runs.map((r) => [r.step_id, r.outcome])).toEqual([
       ['hook', 'completed'],
