@@ -1,5 +1,5 @@
 import { escapeHtml, html, type SafeHtml } from '../../shared/http/public-page.js';
-import type { FieldDef, FormDefinition } from './form-definition.js';
+import { BANT_FIELD_OF, type FieldDef, type FormDefinition } from './form-definition.js';
 import { PUBLIC_TEXTS, type PublicLocale, problemText } from './public-texts.js';
 import { HONEYPOT_FIELD } from './submission-input.js';
 
@@ -66,7 +66,7 @@ function fieldHtml(v: HostedFormView, f: FieldDef): SafeHtml {
     control = html`<textarea ${common} rows="4" maxlength="${f.maxLength ?? 2000}">${value}</textarea>`;
   } else if (
     f.type === 'select' ||
-    f.type.startsWith('bant_') ||
+    BANT_FIELD_OF[f.type] !== undefined ||
     (f.type === 'product_interest' && f.options?.length)
   ) {
     control = html`<select ${common}><option value=""></option>${(f.options ?? []).map(

@@ -306,6 +306,8 @@ async function sendMail(
   reg: RegistrationRow,
   kind: MailKind,
   key?: string,
+  /** The workspace's sender, when the caller sends many mails of the event and read it once. */
+  sender?: Address,
 ) {
   const contact = await findContactById(trx, reg.workspace_id, reg.contact_id);
   if (!contact) return;
@@ -322,7 +324,7 @@ async function sendMail(
             filename: 'event.ics',
             contentType: `text/calendar; charset=utf-8; method=${method}`,
             content: buildIcs(ev, {
-              organizer: await findMailSender(trx, deps.config, ev.workspace_id),
+              organizer: sender ?? (await findMailSender(trx, deps.config, ev.workspace_id)),
               attendee: {
                 email: contact.email,
                 name: [contact.first_name, contact.last_name].filter(Boolean).join(' ') || undefined,
@@ -579,9 +581,11 @@ export async function cancelEvent(
       ev,
       regs.filter((r) => r.status === 'registered').map((r) => r.id),
     );
-    if (notify)
+    if (notify && regs.length > 0) {
+      const sender = await findMailSender(trx, deps.config, ev.workspace_id);
       for (const r of regs)
-        await sendMail(trx, deps, updated, r, 'event-cancelled', String(updated.sequence));
+        await sendMail(trx, deps, updated, r, 'event-cancelled', String(updated.sequence), sender);
+    }
     await recordAudit(trx, actor, {
       workspaceId,
       action: 'events.cancelled',
@@ -630,7 +634,8 @@ async function promoteWaitingList(
     trx,
     promoted.map((p) => activity(ev, p.contact_id, 'events.registered', now, { fromWaitingList: true })),
   );
-  for (const p of promoted) await sendMail(trx, deps, ev, p, 'confirmation');
+  const sender = await findMailSender(trx, deps.config, ev.workspace_id);
+  for (const p of promoted) await sendMail(trx, deps, ev, p, 'confirmation', undefined, sender);
   await scheduleReminders(trx, deps, ev, promoted);
   return promoted;
 }
@@ -717,7 +722,10 @@ export async function updateEvent(
       await scheduleReminders(trx, deps, updated, registered);
     }
     if (visible && updated.status === 'scheduled') {
-      for (const r of registered) await sendMail(trx, deps, updated, r, 'update', String(updated.sequence));
+      const sender =
+        registered.length > 0 ? await findMailSender(trx, deps.config, ev.workspace_id) : undefined;
+      for (const r of registered)
+        await sendMail(trx, deps, updated, r, 'update', String(updated.sequence), sender);
     }
     if (updated.status === 'scheduled') {
       const free = updated.capacity === null ? Number.MAX_SAFE_INTEGER : updated.capacity - registered.length;

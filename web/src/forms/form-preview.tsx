@@ -12,7 +12,7 @@ import {
   Title,
 } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
-import type { FormDefinition } from './forms-api.js';
+import { type FormDefinition, isBantField } from './forms-api.js';
 
 /**
  * What the form will look like, in one of its languages: the same fields, texts, unticked consent
@@ -36,7 +36,7 @@ export function FormPreview({ def, locale }: { def: FormDefinition; locale: 'de'
             return <Textarea key={f.key} id={id} label={label} description={description} readOnly />;
           if (
             f.type === 'select' ||
-            f.type.startsWith('bant_') ||
+            isBantField(f.type) ||
             (f.type === 'product_interest' && f.options?.length)
           )
             return (
