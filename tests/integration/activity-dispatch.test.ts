@@ -203,6 +203,50 @@ describe.each(kinds)('activity handlers on %s', (kind) => {
     expect(await deliveryJobs()).toHaveLength(0);
   });
 
+  it('runs many due deliveries as one batch: each handler once for all entries, the failed one retried alone', async () => {
+    await deps.db.deleteFrom('activities').where('type', '=', 'test.happened').execute();
+    // A burst: 20 entries, each recorded in its own transaction (20 jobs), due before a worker runs.
+    for (let i = 0; i < 20; i++) await record('test.happened');
+    expect(await deliveryJobs()).toHaveLength(20);
+    await startWorker();
+    await until('every entry handled by both handlers', async () => {
+      const r = await sql<{ n: string }>`SELECT count(*) AS n FROM handler_effects`.execute(deps.db);
+      return Number(r.rows[0]!.n) === 40 && (await deliveryJobs()).length === 0;
+    });
+    const steady = calls.get('test.steady') ?? [];
+    // One worker claimed the due jobs together: far fewer handler calls than jobs (a claim takes at
+    // most the lane's 3 free places, the batch fills up to 50 with one more claim).
+    expect(steady.length).toBeLessThanOrEqual(2);
+    expect(steady.flat()).toHaveLength(20);
+    expect(new Set(steady.flat()).size).toBe(20);
+    // test.flaky failed for each fresh entry once: its retry came as its own job (test.steady, which
+    // succeeded, did not run again), and it then succeeded for every entry.
+    const flaky = (calls.get('test.flaky') ?? []).flat();
+    expect(flaky).toHaveLength(40);
+    expect(new Set(flaky).size).toBe(20);
+    const dead = await deps.db.selectFrom('jobs').select('id').where('state', '=', 'dead').execute();
+    expect(dead).toHaveLength(0);
+  });
+
+  it('a batch in which every handler fails runs its jobs again one by one, and nothing is lost', async () => {
+    await deps.db.deleteFrom('activities').where('type', '=', 'test.happened').execute();
+    for (let i = 0; i < 5; i++) await record('test.happened');
+    failAlways = true;
+    await startWorker();
+    // The batch call failed, then each job was run on its own (single calls of one entry each).
+    await until('single runs after the failed batch', () =>
+      (calls.get('test.steady') ?? []).some((ids) => ids.length === 1),
+    );
+    expect((calls.get('test.steady') ?? [])[0]!.length).toBeGreaterThan(1);
+    failAlways = false;
+    await until('every entry handled by both handlers', async () => {
+      const r = await sql<{ n: string }>`SELECT count(*) AS n FROM handler_effects`.execute(deps.db);
+      return Number(r.rows[0]!.n) === 10 && (await deliveryJobs()).length === 0;
+    });
+    const dead = await deps.db.selectFrom('jobs').select('id').where('state', '=', 'dead').execute();
+    expect(dead).toHaveLength(0);
+  });
+
   it('delivers every activity to each handler with two workers; a failing handler is retried alone', async () => {
     await startWorker();
     await startWorker();

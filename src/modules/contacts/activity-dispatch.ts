@@ -1,7 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../../shared/db/index.js';
-import { defineJob, type JobDefinition, JobQueue, notifyIfIdle } from '../../shared/jobs/index.js';
+import {
+  defineJob,
+  type JobContext,
+  type JobDefinition,
+  JobQueue,
+  notifyIfIdle,
+} from '../../shared/jobs/index.js';
 import type { ActivityHandler, AppDeps } from '../../shared/module.js';
 
 /*
@@ -47,6 +53,8 @@ export function isActivityTypeSubscribed(type: string): boolean {
 
 /** At most this many activity ids per delivery job (an import writes thousands in one call). */
 export const DELIVERY_BATCH = 500;
+/** At most this many due delivery jobs one worker runs together (see activityDeliveryJob). */
+export const DELIVERY_JOBS_PER_BATCH = 50;
 
 const DeliveryPayload = Type.Object({
   /** The handlers to run, in order. */
@@ -211,20 +219,74 @@ export function deliveriesPart(
   };
 }
 
+/** One delivery: the handlers to run over some entries of one workspace. */
+interface Delivery {
+  workspaceId: string;
+  handlers: string[];
+  activityIds: string[];
+}
+
+type DeliveryPayloadT = { handlers?: string[]; handler?: string; workspaceId: string; activityIds: string[] };
+
+function deliveryOf(payload: DeliveryPayloadT): Delivery {
+  return {
+    workspaceId: payload.workspaceId,
+    handlers: payload.handlers ?? (payload.handler ? [payload.handler] : []),
+    activityIds: payload.activityIds,
+  };
+}
+
+/**
+ * Merges the payloads of a batch of delivery jobs: one delivery per workspace and list of handlers,
+ * at most DELIVERY_BATCH entries each (what one job carries), so each handler is called once per
+ * such group instead of once per job.
+ */
+function mergeDeliveries(payloads: readonly DeliveryPayloadT[]): Delivery[] {
+  const open = new Map<string, Delivery>();
+  const out: Delivery[] = [];
+  for (const p of payloads) {
+    const d = deliveryOf(p);
+    const key = `${d.workspaceId}|${d.handlers.join(',')}`;
+    let group = open.get(key);
+    for (const id of d.activityIds) {
+      if (!group || group.activityIds.length >= DELIVERY_BATCH) {
+        group = { workspaceId: d.workspaceId, handlers: d.handlers, activityIds: [] };
+        open.set(key, group);
+        out.push(group);
+      }
+      group.activityIds.push(id);
+    }
+  }
+  return out;
+}
+
 /**
  * The worker's delivery job: loads the entries (those erased meanwhile are skipped; merged ones are
  * delivered under the contact they now belong to) and runs the named handlers in order, each with
  * the entries of its types that its `select` keeps. A handler no longer in the code (removed in a
  * release) is skipped with a warning. Retries per handler: see the comment at the top.
+ *
+ * Delivery jobs run in batches (JobDefinition.batch): a worker that finds many due — a burst of
+ * clicks, each recorded in its own transaction — claims up to DELIVERY_JOBS_PER_BATCH of them at
+ * once and calls each handler once per workspace with all their entries (one scoring transaction
+ * for fifty clicks instead of fifty), then completes them with one statement. The retry rules stay
+ * those of one job: when no handler succeeded for any entry, the batch fails and the queue runs each
+ * job again on its own; when some did, the failed handlers get a new job for their entries only.
  */
 export function activityDeliveryJob(deps: AppDeps, handlers: readonly ActivityHandler[]): JobDefinition {
   const byName = new Map(handlers.map((h) => [h.name, h]));
-  return defineJob({
-    ...DELIVERY,
-    async handler(payload, ctx) {
-      const { workspaceId, activityIds } = payload;
-      const names = payload.handlers ?? (payload.handler ? [payload.handler] : []);
-      const activities = await ctx.db
+
+  /** Runs the deliveries; returns the handlers that failed (per delivery) and how many succeeded. */
+  async function deliver(
+    db: Executor,
+    log: JobContext['log'],
+    deliveries: readonly Delivery[],
+  ): Promise<{ failed: { delivery: Delivery; name: string; error: unknown }[]; succeeded: number }> {
+    const failed: { delivery: Delivery; name: string; error: unknown }[] = [];
+    let succeeded = 0;
+    for (const delivery of deliveries) {
+      const { workspaceId, activityIds } = delivery;
+      const activities = await db
         .selectFrom('activities')
         .selectAll()
         .where('workspace_id', '=', workspaceId)
@@ -232,13 +294,11 @@ export function activityDeliveryJob(deps: AppDeps, handlers: readonly ActivityHa
         .orderBy('occurred_at')
         .orderBy('id')
         .execute();
-      if (activities.length === 0) return;
-      const failed: { name: string; error: unknown }[] = [];
-      let succeeded = 0;
-      for (const name of names) {
+      if (activities.length === 0) continue;
+      for (const name of delivery.handlers) {
         const handler = byName.get(name);
         if (!handler) {
-          ctx.log.warn({ event: 'activities.handler-missing', handler: name }, 'no such activity handler');
+          log.warn({ event: 'activities.handler-missing', handler: name }, 'no such activity handler');
           continue;
         }
         try {
@@ -249,27 +309,53 @@ export function activityDeliveryJob(deps: AppDeps, handlers: readonly ActivityHa
           await handler.handle(deps, { workspaceId, activities: rows });
           succeeded++;
         } catch (error) {
-          failed.push({ name, error });
+          failed.push({ delivery, name, error });
         }
       }
-      if (failed.length === 0) return;
-      // Nothing took effect: the queue retries the whole job (with its backoff and attempt count).
-      if (succeeded === 0) throw failed[0]!.error;
-      // Some handlers took effect: they must not run again. This job completes together with a new
-      // job for the failed handlers only, which the queue then retries on its own.
-      for (const f of failed)
-        ctx.log.warn(
-          { event: 'activities.handler-failed', handler: f.name, err: f.error },
-          'activity handler failed; retried in its own job',
-        );
-      await ctx.completeWith((trx) =>
-        deps.queue.enqueue(
+    }
+    return { failed, succeeded };
+  }
+
+  /**
+   * After a run in which some handlers failed: nothing took effect → throw (the queue retries);
+   * else the failed handlers get a new job each, committed with the completion of the job(s).
+   */
+  async function settle(
+    ctx: Pick<JobContext, 'log' | 'completeWith'>,
+    out: Awaited<ReturnType<typeof deliver>>,
+  ): Promise<void> {
+    const { failed, succeeded } = out;
+    if (failed.length === 0) return;
+    if (succeeded === 0) throw failed[0]!.error;
+    const retries = new Map<Delivery, string[]>();
+    for (const f of failed) {
+      ctx.log.warn(
+        { event: 'activities.handler-failed', handler: f.name, err: f.error },
+        'activity handler failed; retried in its own job',
+      );
+      retries.set(f.delivery, [...(retries.get(f.delivery) ?? []), f.name]);
+    }
+    await ctx.completeWith(async (trx) => {
+      for (const [d, names] of retries)
+        await deps.queue.enqueue(
           trx,
           deliveryDescriptor,
-          { handlers: failed.map((f) => f.name), workspaceId, activityIds },
-          { workspaceId, delayMs: HANDLER_RETRY_DELAY_MS },
-        ),
-      );
+          { handlers: names, workspaceId: d.workspaceId, activityIds: d.activityIds },
+          { workspaceId: d.workspaceId, delayMs: HANDLER_RETRY_DELAY_MS },
+        );
+    });
+  }
+
+  return defineJob({
+    ...DELIVERY,
+    async handler(payload, ctx) {
+      await settle(ctx, await deliver(ctx.db, ctx.log, [deliveryOf(payload)]));
+    },
+    batch: {
+      max: DELIVERY_JOBS_PER_BATCH,
+      async handler(payloads, ctx) {
+        await settle(ctx, await deliver(ctx.db, ctx.log, mergeDeliveries(payloads)));
+      },
     },
   });
 }
