@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordActivity } from '../../src/modules/contacts/index.js';
+import { enrollContacts } from '../../src/modules/journeys/journey-runner.js';
 import { DATE_TRIGGERS_JOB } from '../../src/modules/journeys/triggers.js';
 import { upsertMailSettings } from '../../src/modules/mail/settings.repository.js';
 import { insertTemplate, upsertVariant } from '../../src/modules/mail/templates.repository.js';
@@ -167,6 +168,56 @@ describe.each(await availableDbKinds())('journey triggers on %s', (kind) => {
       .execute();
     expect(left).toEqual([]);
   });
+
+  it.runIf(kind === 'postgres')(
+    'a page that lets in a contact another transaction let in at the same moment rolls back and runs again',
+    async () => {
+      const id = await journey('Race', { type: 'manual' });
+      const x = await createConsentedContact(t.deps.db, ws, 'race@kunde.example', ['newsletter']);
+      let release!: () => void;
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      let aEntered!: () => void;
+      const aIn = new Promise<void>((r) => {
+        aEntered = r;
+      });
+      // A: lets the contact in (it waits at the first step) and holds its transaction open.
+      const a = t.deps.db.transaction().execute(async (trx) => {
+        const ids = await enrollContacts(trx, t.deps, {
+          workspaceId: ws,
+          journeyId: id,
+          contactIds: [x],
+          source: 'api',
+        });
+        expect(ids).toHaveLength(1);
+        aEntered();
+        await held;
+      });
+      await aIn;
+      // B: a segment-entry page with the same contact: its re-entry check cannot see A's row yet;
+      // its insert waits for A and, once A commits, finds the contact inside.
+      const page = () =>
+        t.deps.db.transaction().execute((trx) =>
+          enrollContacts(trx, t.deps, {
+            workspaceId: ws,
+            journeyId: id,
+            contactIds: [x],
+            source: 'segment',
+            runFirstSteps: { wiring: {} },
+          }),
+        );
+      const b = page();
+      await new Promise((r) => setTimeout(r, 300));
+      release();
+      await a;
+      await expect(b).rejects.toThrow(/at the same moment/);
+      expect(await enrollments(id)).toEqual([expect.objectContaining({ contact_id: x, source: 'api' })]);
+      // Run again (the job's retry): the page sees the contact inside and lets nobody in twice.
+      expect(await page()).toEqual([]);
+      expect(await enrollments(id)).toHaveLength(1);
+    },
+  );
 
   it('lets in contacts that enter the trigger segment after activation, checking only them', async () => {
     const seg = await api('POST', '/api/v1/segments', {

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
-import { type Selectable, sql } from 'kysely';
+import { type Insertable, type Selectable, sql } from 'kysely';
 import type { Executor, Trx } from '../../shared/db/index.js';
-import type { JourneyStepRunsTable } from '../../shared/db/schema.js';
+import type { JourneyEnrollmentsTable, JourneyStepRunsTable } from '../../shared/db/schema.js';
 import { AppError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { defineJob, type JobContext, PermanentJobError } from '../../shared/jobs/index.js';
@@ -164,17 +164,12 @@ export async function enrollContacts(trx: Executor, deps: RunnerDeps, input: Enr
     source: input.source.slice(0, 200),
     updated_at: now,
   }));
-  const inserted = await trx
-    .insertInto('journey_enrollments')
-    .values(rows)
-    .onConflict((oc) =>
-      oc
-        .columns(['journey_id', 'contact_id'])
-        .where('status', 'in', [...OPEN_STATUSES])
-        .doNothing(),
-    )
-    .returning(['id', 'contact_id'])
-    .execute();
+  // Where the first steps run here and touch no other journey, the enrollments are inserted once,
+  // in the state the steps leave them in (see runFirstSteps); else inserted open, then run.
+  const deferInsert = input.runFirstSteps !== undefined && !touchesOtherJourneys(def);
+  const inserted = deferInsert
+    ? rows.map((r) => ({ id: r.id, contact_id: r.contact_id }))
+    : await insertEnrollments(trx, rows);
   if (inserted.length === 0) return [];
   const entered = inserted.map(
     (e): ActivityInput => ({
@@ -196,6 +191,7 @@ export async function enrollContacts(trx: Executor, deps: RunnerDeps, input: Enr
       contacts: new Map(existing.map((c) => [c.id, c])),
       entered,
       wiring: input.runFirstSteps.wiring,
+      deferInsert,
     });
   } else {
     await enterFirstStep(trx, deps, input.workspaceId, journey.id, def.startStepId, inserted, entered, now);
@@ -215,6 +211,31 @@ export async function enrollContacts(trx: Executor, deps: RunnerDeps, input: Enr
     .execute();
   await wakeEnrollments(trx, deps, input.workspaceId, others, `entered:${journey.id}`);
   return inserted.map((e) => e.id);
+}
+
+type EnrollmentInsert = Insertable<JourneyEnrollmentsTable>;
+
+/** Inserts enrollments unless the contact is inside the journey already; returns those inserted. */
+async function insertEnrollments(
+  trx: Executor,
+  rows: EnrollmentInsert[],
+): Promise<{ id: string; contact_id: string }[]> {
+  return trx
+    .insertInto('journey_enrollments')
+    .values(rows)
+    .onConflict((oc) =>
+      oc
+        .columns(['journey_id', 'contact_id'])
+        .where('status', 'in', [...OPEN_STATUSES])
+        .doNothing(),
+    )
+    .returning(['id', 'contact_id'])
+    .execute();
+}
+
+/** Steps that read or write other enrollments of the contact (add to / remove from a journey, hand-off). */
+function touchesOtherJourneys(def: JourneyDefinition): boolean {
+  return def.steps.some((s) => s.type === 'journey' || s.type === 'hand-off');
 }
 
 /** Fresh enrollments wait at their first step for `journeys.run-steps` jobs (one per RUN_BATCH). */
@@ -274,6 +295,8 @@ async function runFirstSteps(
     contacts: Map<string, ContactRow>;
     entered: ActivityInput[];
     wiring: JourneyWiring;
+    /** The enrollments are not inserted yet: insert them as the steps leave them (no update). */
+    deferInsert: boolean;
   },
 ): Promise<void> {
   const w = new StepWrites();
@@ -308,6 +331,24 @@ async function runFirstSteps(
       undefined,
       input.wiring,
     );
+  }
+  if (input.deferInsert) {
+    // One insert of each enrollment in its state after the steps, instead of an insert and an
+    // update (a finished one never enters the partial indexes of open enrollments). The unique
+    // index on open enrollments still refuses a contact that another transaction let in at the same
+    // moment when its enrollment stays open here; then the whole page rolls back and its job runs
+    // again, and the re-entry check sees the other enrollment. (A contact whose enrollment ends in
+    // its entering transaction is, as before, guarded by the re-entry check alone: an open row
+    // inserted and finished in one transaction leaves no live entry in that index either.)
+    const final = enrollments.map((e): EnrollmentInsert => {
+      w.enrollments.delete(e.id);
+      return { ...e, goals_reached: JSON.stringify(e.goals_reached), updated_at: e.entered_at };
+    });
+    const inserted = await insertEnrollments(trx, final);
+    if (inserted.length !== final.length)
+      throw new Error(
+        'journeys: a contact of this page entered the journey at the same moment; the page runs again',
+      );
   }
   await w.flush(trx, deps, first.workspace_id);
 }
