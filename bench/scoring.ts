@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { recordActivity } from '../src/modules/contacts/index.js';
@@ -5,15 +8,18 @@ import { ensureInitialAdmin } from '../src/modules/identity/index.js';
 import { recomputeBatchJob, startRecompute } from '../src/modules/scoring/recompute.service.js';
 import { saveRule } from '../src/modules/scoring/scoring.service.js';
 import { DEFAULT_SETTINGS, saveSettings } from '../src/modules/scoring/settings.js';
-import { collectJobs, openDeps } from '../src/server.js';
+import { openDeps } from '../src/server.js';
 import { systemActor } from '../src/shared/actor.js';
 import { loadConfig } from '../src/shared/config.js';
 import type { Database } from '../src/shared/db/schema.js';
-import { JobWorker } from '../src/shared/jobs/index.js';
 import { createLogger } from '../src/shared/log.js';
+import { Child } from './lib/child.js';
 import { type BenchResult, int, log, parseOptions, round, sleep, tempDir } from './lib/common.js';
 import { createBenchDatabase, PG_ADMIN_URL } from './lib/db.js';
-import { installQueryCounter } from './lib/query-counter.js';
+import { cpuSeconds } from './lib/procstat.js';
+import { installQueryCounter, type QueryCounts } from './lib/query-counter.js';
+
+const PRELOAD = fileURLToPath(new URL('./lib/query-count-preload.ts', import.meta.url));
 
 /*
  * Scoring on PostgreSQL with --contacts contacts and --activities activities (generated with
@@ -21,15 +27,18 @@ import { installQueryCounter } from './lib/query-counter.js';
  * bench fits a shared 2-core machine — pass the full sizes to measure them).
  *
  * (a) events/s applied end to end: two producer loops record --events `mail.clicked` activities
- *     (one transaction each, as the app does) while 2 JobWorkers run the `contacts.deliver-activities`
+ *     (one transaction each, as the app does) while 2 worker processes run the `contacts.deliver-activities`
  *     jobs (scoring's activity handler: contributions + rescore + history in one transaction per job);
  *     from the first record until every delivery job is done. Baseline in the same run: the same
  *     number of single-row UPDATEs of contact_scores from two connections.
  * (b) full recompute after a rule change: contacts/s until the recompute is done (8 key ranges,
  *     500 contacts per transaction, bulk lane of both workers).
  *
- * Simplification (say so when quoting): the two workers run in this process (own JobWorker each,
- * one shared pool), not in separate processes as the jobs bench does.
+ * The workers are processes as production runs them (`leadwerk worker`: bench/send.ts's worker
+ * role, production settings: 8 places per lane, 4 in the bulk lane); the producers run in the bench
+ * process, as an API process records clicks. (Until session 5 the workers ran in the bench
+ * process, sharing one event loop with the producers.) Statements per event count the producers
+ * and, through a preload, the workers.
  */
 
 export const description =
@@ -107,7 +116,8 @@ export async function run(args: string[]): Promise<BenchResult> {
     LOG_LEVEL: 'warn',
   });
   const deps = await openDeps({ config, log: createLogger('warn') });
-  const workers: JobWorker[] = [];
+  const workers: Child[] = [];
+  const countsDir = tempDir('scoring-counts');
   try {
     const db = deps.db;
     let ws: string;
@@ -231,23 +241,46 @@ export async function run(args: string[]): Promise<BenchResult> {
         true,
       );
     }
+    // One after the other: two processes starting at once race to create the bootstrap admin.
     for (let i = 0; i < 2; i++) {
-      const w = new JobWorker({
-        handle: deps.handle,
-        definitions: collectJobs(deps),
-        clock: deps.clock,
-        log: deps.log,
-        concurrency: { critical: 2, default: 6, bulk: 4 },
-        pollMs: 200,
-      });
+      const w = new Child(
+        `worker ${i + 1}`,
+        '../send.ts',
+        [database.url, dir.dir, 'smtp://127.0.0.1:9?tls=off'],
+        {
+          env: {
+            ...process.env,
+            BENCH_SEND_ROLE: 'worker',
+            DATABASE_POOL_SIZE: '10',
+            BENCH_QUERY_COUNTS_DIR: countsDir.dir,
+          },
+          execArgv: ['--import', PRELOAD],
+        },
+      );
       workers.push(w);
-      await w.start();
+      await w.ready;
     }
+    /** The workers' statements so far (the preload writes them every 250 ms). */
+    const workerCounts = (): QueryCounts => {
+      const out: QueryCounts = {};
+      for (const f of readdirSync(countsDir.dir)) {
+        for (const [k, v] of Object.entries(
+          JSON.parse(readFileSync(join(countsDir.dir, f), 'utf8')) as QueryCounts,
+        )) {
+          const e = out[k] ?? { calls: 0, rows: 0 };
+          e.calls += v.calls;
+          e.rows += v.rows;
+          out[k] = e;
+        }
+      }
+      return out;
+    };
+    const workersCpu = () => workers.reduce((a, w) => a + cpuSeconds(w.pid), 0);
 
     const job = recomputeBatchJob(deps);
     const waitFor = async (recomputeId: string, what: string) => {
       const t = performance.now();
-      const c0 = process.cpuUsage();
+      const c0 = workersCpu();
       let lastLog = t;
       for (;;) {
         const r = await db
@@ -263,9 +296,9 @@ export async function run(args: string[]): Promise<BenchResult> {
         }
       }
       const s = (performance.now() - t) / 1000;
-      const c = process.cpuUsage(c0);
+      const c = workersCpu() - c0;
       log(
-        `${what}: ${N} contacts in ${s.toFixed(1)} s (${(N / s).toFixed(0)}/s), node CPU ${((c.user + c.system) / 1e6).toFixed(1)} s`,
+        `${what}: ${N} contacts in ${s.toFixed(1)} s (${(N / s).toFixed(0)}/s), workers' CPU ${c.toFixed(1)} s`,
       );
       return s;
     };
@@ -303,6 +336,9 @@ export async function run(args: string[]): Promise<BenchResult> {
       `00000000-0000-4000-8000-${(1 + ((i * 104723) % N)).toString(16).padStart(12, '0')}`;
     const counter = installQueryCounter();
     counter.reset();
+    await sleep(300); // the workers' counts of the recompute are written
+    const workers0 = workerCounts();
+    const workersCpu0 = workersCpu();
     const cpu0 = process.cpuUsage();
     const tE = performance.now();
     let next = 0;
@@ -337,13 +373,22 @@ export async function run(args: string[]): Promise<BenchResult> {
     const eventsS = (performance.now() - tE) / 1000;
     const eventsRate = E / eventsS;
     const cpu = process.cpuUsage(cpu0);
+    const workersCpuS = workersCpu() - workersCpu0;
+    await sleep(300);
     const counts = counter.counts();
+    for (const [k, v] of Object.entries(workerCounts())) {
+      const calls = v.calls - (workers0[k]?.calls ?? 0);
+      if (calls <= 0) continue;
+      const e = counts[k] ?? { calls: 0, rows: 0 };
+      e.calls += calls;
+      counts[k] = e;
+    }
     const statements = Object.values(counts).reduce((sum, c) => sum + c.calls, 0);
     const top = Object.entries(counts)
       .sort((a, b) => b[1].calls - a[1].calls)
       .slice(0, 14)
       .map(([k, v]) => `${(v.calls / E).toFixed(2)}  ${k}`);
-    log(`statements per event (bench process, producers + workers + polling):\n  ${top.join('\n  ')}`);
+    log(`statements per event (producers + worker processes + polling):\n  ${top.join('\n  ')}`);
     const dead = await db.selectFrom('jobs').select('id').where('state', '=', 'dead').execute();
     log(`events: ${E} in ${eventsS.toFixed(1)} s (${eventsRate.toFixed(0)}/s), dead jobs ${dead.length}`);
 
@@ -383,18 +428,21 @@ export async function run(args: string[]): Promise<BenchResult> {
       producers_seconds: round(producersS, 1),
       events_seconds: round(eventsS, 1),
       statements_per_event: round(statements / E, 2),
-      node_cpu_ms_per_event: round((cpu.user + cpu.system) / 1000 / E, 3),
+      node_cpu_ms_per_event: round((cpu.user + cpu.system) / 1000 / E + (workersCpuS * 1000) / E, 3),
+      producer_cpu_ms_per_event: round((cpu.user + cpu.system) / 1000 / E, 3),
+      workers_cpu_ms_per_event: round((workersCpuS * 1000) / E, 3),
       contacts: N,
       activities: M,
       events: E,
       dead_jobs: dead.length,
-      workers_in_process: true,
+      workers_in_process: false,
       date: new Date().toISOString(),
     };
   } finally {
-    await Promise.all(workers.map((w) => w.stop(0).catch(() => {})));
+    await Promise.all(workers.map((w) => w.stop().catch(() => {})));
     await deps.handle.close();
     dir.remove();
+    countsDir.remove();
     if (!opts.keep && !opts.reuse) await database.drop();
   }
 }

@@ -326,6 +326,7 @@ describe.each(kinds)('job queue on %s', (kind) => {
       single: (id: string, ctx: JobContext) => Promise<void> = async () => {
         throw new Error('the batch handler runs these');
       },
+      lingerMs?: number,
     ) {
       const calls: string[][] = [];
       const def = defineJob({
@@ -338,6 +339,7 @@ describe.each(kinds)('job queue on %s', (kind) => {
         },
         batch: {
           max,
+          ...(lingerMs ? { lingerMs } : {}),
           async handler(payloads, ctx) {
             const ids = payloads.map((p) => p.id).sort();
             calls.push(ids);
@@ -366,6 +368,34 @@ describe.each(kinds)('job queue on %s', (kind) => {
       expect(calls.flat().sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
       expect(calls[0]).toHaveLength(4);
       expect(Math.max(...calls.map((c) => c.length))).toBeLessThanOrEqual(4);
+    });
+
+    it('a lingering kind gathers jobs enqueued one by one into one batch, and runs a lone job after the wait', async () => {
+      const { def, calls } = batchJob(
+        'test.batch-linger',
+        10,
+        async (ids, ctx) => {
+          await ctx.completeWith(async (trx) => {
+            for (const id of ids) await insertEffect(trx, id, 1);
+          });
+        },
+        undefined,
+        400,
+      );
+      await startWorker([def], { concurrency: { critical: 4, default: 1, bulk: 1 } });
+      // Five jobs, each in its own statement, 20 ms apart: each wakes the worker, which claims it
+      // at once; they join the batch that is gathering instead of running one by one.
+      for (const id of ['a', 'b', 'c', 'd', 'e']) {
+        await q().enqueue(deps.db, def, { id });
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await until('all ran', async () => (await effects()).length === 5);
+      expect(calls).toEqual([['a', 'b', 'c', 'd', 'e']]);
+      // A lone job runs too, once the wait is over.
+      await q().enqueue(deps.db, def, { id: 'f' });
+      await until('the lone job ran', async () => (await effects()).length === 6);
+      expect(calls[1]).toEqual(['f']);
+      await until('all deleted', async () => (await jobCount()) === 0);
     });
 
     it('runs the jobs of a failed batch one by one: the bad one retried alone, a bad payload failed alone', async () => {

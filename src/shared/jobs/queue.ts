@@ -67,6 +67,12 @@ export interface JobDefinition<S extends TSchema = TSchema> {
    */
   batch?: {
     max: number;
+    /**
+     * Optional: wait this long for more jobs of the kind before running a batch that is not full
+     * (jobs claimed meanwhile join it). For work that arrives one job at a time in bursts and
+     * costs far less per item in a batch; adds up to this much latency to each job.
+     */
+    lingerMs?: number;
     handler(payloads: Static<S>[], ctx: BatchJobContext): Promise<void>;
   };
 }

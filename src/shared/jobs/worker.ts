@@ -156,6 +156,8 @@ export class JobWorker {
   private readonly wakePending = new Set<Lane>();
   /** Finished jobs waiting to be deleted by their lane's next claim statement. */
   private readonly finished = new Map<Lane, PendingCompletion[]>();
+  /** Batches of lingering kinds still gathering jobs, by job name (see `linger`). */
+  private readonly lingering = new Map<string, { rows: ClaimedRow[]; fire: () => void }>();
   /** When each lane last claimed or completed a job (performance.now()). */
   private readonly activeAt = new Map<Lane, number>();
   private loops: Promise<void>[] = [];
@@ -222,6 +224,7 @@ export class JobWorker {
     this.stopped = true;
     clearInterval(this.reclaimTimer);
     this.wake();
+    for (const open of this.lingering.values()) open.fire();
     await Promise.all(this.loops);
     for (const [lane, list] of this.finished) {
       this.finished.set(lane, []);
@@ -361,12 +364,74 @@ export class JobWorker {
   }
 
   private track(lane: Lane, unit: ClaimedRow[]): void {
+    const batch = this.definitions.get(unit[0]!.name)?.batch;
+    if (batch?.lingerMs && !this.stopped) {
+      // A batch that lingers (JobDefinition.batch.lingerMs): jobs of its kind claimed while one is
+      // gathering join it instead of starting a batch of their own.
+      const name = unit[0]!.name;
+      const open = this.lingering.get(name);
+      if (open) {
+        const room = batch.max - open.rows.length;
+        open.rows.push(...unit.slice(0, room));
+        if (open.rows.length >= batch.max) open.fire();
+        if (unit.length > room) this.track(lane, unit.slice(room));
+        return;
+      }
+      if (unit.length < batch.max) {
+        this.startUnit(lane, this.linger(lane, name, unit, batch.max, batch.lingerMs));
+        return;
+      }
+    }
+    this.startUnit(
+      lane,
+      unit.length === 1 && !batch ? this.execute(lane, unit[0]!) : this.executeBatch(lane, unit),
+    );
+  }
+
+  /**
+   * Gathers jobs of a lingering kind for up to `ms` (or until the batch is full), then fills the
+   * batch with one more claim of its kind and runs it. The lingering batch holds one place of the
+   * lane; the jobs that join it take none.
+   */
+  private async linger(
+    lane: Lane,
+    name: string,
+    first: ClaimedRow[],
+    max: number,
+    ms: number,
+  ): Promise<void> {
+    const entry = { rows: [...first], fire: () => {} };
+    this.lingering.set(name, entry);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      entry.fire = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    if (this.lingering.get(name) === entry) this.lingering.delete(name);
+    if (entry.rows.length < max && !this.stopped) {
+      const now = this.now();
+      try {
+        const more = await claimStatement({
+          workerId: this.id,
+          lane,
+          limit: max - entry.rows.length,
+          now,
+          leaseUntil: new Date(now.getTime() + this.leaseMs),
+          name,
+        }).execute(this.db);
+        entry.rows.push(...more.rows);
+      } catch (err) {
+        this.options.log.warn({ event: 'jobs.claim-failed', err, lane }, 'filling a batch failed');
+      }
+    }
+    await this.executeBatch(lane, entry.rows);
+  }
+
+  private startUnit(lane: Lane, run: Promise<void>): void {
     this.inflight.set(lane, (this.inflight.get(lane) ?? 0) + 1);
-    const p = (
-      unit.length === 1 && !this.definitions.get(unit[0]!.name)?.batch
-        ? this.execute(lane, unit[0]!)
-        : this.executeBatch(lane, unit)
-    ).finally(() => {
+    const p = run.finally(() => {
       this.inflight.set(lane, (this.inflight.get(lane) ?? 1) - 1);
       this.running.delete(p);
       if (!this.stopped) this.wake(lane);
