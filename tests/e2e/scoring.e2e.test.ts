@@ -35,6 +35,7 @@ describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
   let context: BrowserContext;
   let page: Page;
   let contactId = '';
+  let assetId = '';
 
   beforeAll(async () => {
     ensureUiBuilt();
@@ -69,6 +70,15 @@ describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
       ws,
     );
     expect(field.status, JSON.stringify(field.body)).toBe(201);
+    // An asset: a download rule can be narrowed to it in the rule form.
+    const asset = await api.request<{ id: string }>(
+      'POST',
+      '/api/v1/assets',
+      { title: 'Sensor white paper', url: 'https://example.org/sensor-white-paper.pdf' },
+      ws,
+    );
+    expect(asset.status, JSON.stringify(asset.body)).toBe(201);
+    assetId = asset.body.id;
     const created = await api.request<{ contact: { id: string } }>(
       'POST',
       '/api/v1/contacts',
@@ -143,15 +153,19 @@ describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
       'capture.asset-downloaded',
     );
     // Downloads name one asset: a picker, empty meaning every asset.
-    await dialog.getByRole('combobox', { name: 'Only this asset' }).waitFor();
+    await dialog.getByRole('combobox', { name: 'Only this asset' }).click({ force: true });
+    await page.getByRole('option', { name: 'Sensor white paper' }).click();
     await expectAccessible(page, 'the rule edit dialog');
-    await dialog.getByLabel(/^Name/).fill('White paper (any asset)');
+    await dialog.getByLabel(/^Name/).fill('Sensor white paper download');
     await dialog.getByLabel('Points', { exact: true }).fill('15');
     await dialog.getByRole('button', { name: 'Save rule' }).click();
     await page.getByText('Rule saved; scores are being recomputed.').waitFor();
     await dialog.waitFor({ state: 'hidden' });
-    const edited = page.getByRole('row').filter({ hasText: 'White paper (any asset)' });
+    const edited = page.getByRole('row').filter({ hasText: 'Sensor white paper download' });
     await poll(() => edited.getByRole('cell').nth(3).textContent()).toBe('15');
+    expect(await edited.getByRole('cell').nth(2).textContent()).toBe(
+      'capture.asset-downloaded · only Sensor white paper',
+    );
     expect(await page.getByRole('cell', { name: 'White paper download', exact: true }).count()).toBe(0);
     await poll(recomputes).toBe(recomputesBefore + 1);
     await page
@@ -159,11 +173,16 @@ describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
       .waitFor();
     const stored = await server.db
       .selectFrom('scoring_rules')
-      .select(['name', 'points', 'kind'])
+      .select(['name', 'points', 'kind', 'definition'])
       .where('workspace_id', '=', server.workspaceId)
-      .where('name', '=', 'White paper (any asset)')
+      .where('name', '=', 'Sensor white paper download')
       .executeTakeFirstOrThrow();
-    expect(stored).toEqual({ name: 'White paper (any asset)', points: 15, kind: 'engagement' });
+    expect(stored).toMatchObject({
+      name: 'Sensor white paper download',
+      points: 15,
+      kind: 'engagement',
+      definition: { activityType: 'capture.asset-downloaded', refPrefix: `asset:${assetId}` },
+    });
 
     await page.getByLabel('Engagement at least').fill('');
     await page.getByLabel('Fit at least').fill('30');
