@@ -7,6 +7,7 @@ import { ManualClock } from '../../src/shared/clock.js';
 import { JobWorker } from '../../src/shared/jobs/index.js';
 import { type Caller, createTestApp, type TestApp } from '../support/app.js';
 import { availableDbKinds } from '../support/deps.js';
+import { until } from '../support/mail.js';
 
 /*
  * Changing a rule (PUT /api/v1/scoring/rules/:id) as the admin UI's rule editor does: a fit rule on a
@@ -15,20 +16,6 @@ import { availableDbKinds } from '../support/deps.js';
  */
 
 const kinds = await availableDbKinds();
-
-async function until<T>(
-  what: string,
-  check: () => Promise<T> | T,
-  timeoutMs = 30_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe.each(kinds)('changing scoring rules on %s', (kind) => {
   let t: TestApp;
