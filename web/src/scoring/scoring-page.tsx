@@ -26,7 +26,8 @@ import { LIFECYCLE_STAGES, useCustomFields } from '../contacts/contacts-api.js';
 import { useStageName } from '../contacts/stage-names.js';
 import { messageOf } from '../ui/errors.js';
 import { Page } from '../ui/page.js';
-import { customFieldOf, PROFILE_FIELDS, RuleForm, useRefOptions } from './rule-form.js';
+import { RuleForm, useRefOptions } from './rule-form.js';
+import { customFieldOf, PROFILE_FIELDS } from './rule-model.js';
 import {
   type MqlRule,
   type ScoringRule,
