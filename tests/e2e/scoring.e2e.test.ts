@@ -184,6 +184,14 @@ describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
       definition: { activityType: 'capture.asset-downloaded', refPrefix: `asset:${assetId}` },
     });
 
+    // Deleting asks first.
+    await page.getByRole('button', { name: 'Delete rule Sensor white paper download' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete rule “Sensor white paper download”?' });
+    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('Rule deleted; scores are being recomputed.').waitFor();
+    await edited.waitFor({ state: 'detached' });
+    await poll(recomputes).toBe(recomputesBefore + 2);
+
     await page.getByLabel('Engagement at least').fill('');
     await page.getByLabel('Fit at least').fill('30');
     await page.getByRole('button', { name: 'Preview' }).click();

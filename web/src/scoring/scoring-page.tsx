@@ -24,6 +24,7 @@ import { useTranslation } from 'react-i18next';
 import { useApi } from '../api/context.js';
 import { LIFECYCLE_STAGES, useCustomFields } from '../contacts/contacts-api.js';
 import { useStageName } from '../contacts/stage-names.js';
+import { ConfirmDialog } from '../ui/confirm-dialog.js';
 import { messageOf } from '../ui/errors.js';
 import { Page } from '../ui/page.js';
 import { RuleForm, useRefOptions } from './rule-form.js';
@@ -356,9 +357,11 @@ function RulesEditor() {
   const customFields = useCustomFields('contact');
   const refOptions = useRefOptions();
   const [editing, setEditing] = useState<ScoringRule | null>(null);
+  const [deleting, setDeleting] = useState<ScoringRule | null>(null);
   const remove = useMutation({
     mutationFn: (id: string) => api.delete(`/api/v1/scoring/rules/${id}`),
     onSuccess: () => {
+      setDeleting(null);
       invalidate();
       notifications.show({ color: 'green', message: t('scoring.rules.deleted') });
     },
@@ -367,7 +370,7 @@ function RulesEditor() {
   const refName = (prefix: string) =>
     Object.values(refOptions)
       .flatMap((o) => o ?? [])
-      .find((o) => o.value === prefix)?.label ?? prefix;
+      .find((o) => o.value === prefix)?.label;
   const condition = (r: ScoringRule): string => {
     const d = r.definition;
     if (r.kind === 'fit') {
@@ -384,7 +387,11 @@ function RulesEditor() {
     }
     const parts = [String(d.activityType)];
     if (typeof d.refPrefix === 'string' && d.refPrefix)
-      parts.push(t('scoring.rules.onlyRef', { ref: refName(d.refPrefix) }));
+      parts.push(
+        refName(d.refPrefix)
+          ? t('scoring.rules.onlyRef', { ref: refName(d.refPrefix) })
+          : t('scoring.rules.onlyPrefix', { prefix: d.refPrefix }),
+      );
     if (d.cap) parts.push(t('scoring.rules.capShort', d.cap as { points: number; periodDays: number }));
     return parts.join(' · ');
   };
@@ -435,7 +442,7 @@ function RulesEditor() {
                     size="xs"
                     variant="subtle"
                     color="red"
-                    onClick={() => remove.mutate(r.id)}
+                    onClick={() => setDeleting(r)}
                     aria-label={t('scoring.rules.deleteNamed', { name: r.name })}
                   >
                     {t('common.delete')}
@@ -460,6 +467,15 @@ function RulesEditor() {
           <RuleForm rule={null} />
         </Stack>
       </Paper>
+      <ConfirmDialog
+        opened={deleting !== null}
+        title={t('scoring.rules.deleteTitle', { name: deleting?.name ?? '' })}
+        text={t('scoring.rules.deleteText')}
+        confirmLabel={t('common.delete')}
+        loading={remove.isPending}
+        onConfirm={() => deleting && remove.mutate(deleting.id)}
+        onClose={() => setDeleting(null)}
+      />
       {editing ? (
         <Modal
           opened
