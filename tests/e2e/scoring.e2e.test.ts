@@ -35,6 +35,7 @@ describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
   let context: BrowserContext;
   let page: Page;
   let contactId = '';
+  let assetId = '';
 
   beforeAll(async () => {
     ensureUiBuilt();
@@ -53,10 +54,41 @@ describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
       ws,
     );
     expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+    // A contact custom field: the rule form offers it beside the profile fields.
+    const field = await api.request(
+      'POST',
+      '/api/v1/custom-fields/contact',
+      {
+        key: 'segment',
+        label: 'Segment',
+        type: 'choice',
+        options: [
+          { value: 'energy', label: 'Energy' },
+          { value: 'automotive', label: 'Automotive' },
+        ],
+      },
+      ws,
+    );
+    expect(field.status, JSON.stringify(field.body)).toBe(201);
+    // An asset: a download rule can be narrowed to it in the rule form.
+    const asset = await api.request<{ id: string }>(
+      'POST',
+      '/api/v1/assets',
+      { title: 'Sensor white paper', url: 'https://example.org/sensor-white-paper.pdf' },
+      ws,
+    );
+    expect(asset.status, JSON.stringify(asset.body)).toBe(201);
+    assetId = asset.body.id;
     const created = await api.request<{ contact: { id: string } }>(
       'POST',
       '/api/v1/contacts',
-      { email: 'hanna.head@example.org', firstName: 'Hanna', lastName: 'Head', jobTitle: 'Developer' },
+      {
+        email: 'hanna.head@example.org',
+        firstName: 'Hanna',
+        lastName: 'Head',
+        jobTitle: 'Developer',
+        customFields: { segment: 'energy' },
+      },
       ws,
     );
     expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -102,6 +134,63 @@ describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
     await page.getByLabel('Name').fill('White paper download');
     await page.getByRole('button', { name: 'Add rule' }).click();
     await page.getByRole('cell', { name: 'White paper download', exact: true }).waitFor();
+
+    // Edit the rule: the same form, pre-filled, saved with PUT; a recompute starts.
+    const recomputes = async () =>
+      (
+        await server.db
+          .selectFrom('scoring_recomputes')
+          .select('id')
+          .where('workspace_id', '=', server.workspaceId)
+          .execute()
+      ).length;
+    const recomputesBefore = await recomputes();
+    await page.getByRole('button', { name: 'Edit rule White paper download' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit rule “White paper download”' });
+    await dialog.waitFor();
+    expect(await dialog.getByLabel(/^Name/).inputValue()).toBe('White paper download');
+    expect(await dialog.getByRole('combobox', { name: 'Activity' }).inputValue()).toBe(
+      'capture.asset-downloaded',
+    );
+    // Downloads name one asset: a picker, empty meaning every asset.
+    await dialog.getByRole('combobox', { name: 'Only this asset' }).click({ force: true });
+    await page.getByRole('option', { name: 'Sensor white paper' }).click();
+    await expectAccessible(page, 'the rule edit dialog');
+    await dialog.getByLabel(/^Name/).fill('Sensor white paper download');
+    await dialog.getByLabel('Points', { exact: true }).fill('15');
+    await dialog.getByRole('button', { name: 'Save rule' }).click();
+    await page.getByText('Rule saved; scores are being recomputed.').waitFor();
+    await dialog.waitFor({ state: 'hidden' });
+    const edited = page.getByRole('row').filter({ hasText: 'Sensor white paper download' });
+    await poll(() => edited.getByRole('cell').nth(3).textContent()).toBe('15');
+    expect(await edited.getByRole('cell').nth(2).textContent()).toBe(
+      'capture.asset-downloaded · only Sensor white paper',
+    );
+    expect(await page.getByRole('cell', { name: 'White paper download', exact: true }).count()).toBe(0);
+    await poll(recomputes).toBe(recomputesBefore + 1);
+    await page
+      .getByText(/^(Recomputing scores: \d+ of \d+ contacts|Scores are up to date \(1 contacts\)\.)$/)
+      .waitFor();
+    const stored = await server.db
+      .selectFrom('scoring_rules')
+      .select(['name', 'points', 'kind', 'definition'])
+      .where('workspace_id', '=', server.workspaceId)
+      .where('name', '=', 'Sensor white paper download')
+      .executeTakeFirstOrThrow();
+    expect(stored).toMatchObject({
+      name: 'Sensor white paper download',
+      points: 15,
+      kind: 'engagement',
+      definition: { activityType: 'capture.asset-downloaded', refPrefix: `asset:${assetId}` },
+    });
+
+    // Deleting asks first.
+    await page.getByRole('button', { name: 'Delete rule Sensor white paper download' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete rule “Sensor white paper download”?' });
+    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('Rule deleted; scores are being recomputed.').waitFor();
+    await edited.waitFor({ state: 'detached' });
+    await poll(recomputes).toBe(recomputesBefore + 2);
 
     await page.getByLabel('Engagement at least').fill('');
     await page.getByLabel('Fit at least').fill('30');
@@ -178,7 +267,15 @@ describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
     await page.getByRole('button', { name: /^Language:/ }).click();
     await page.getByRole('menuitem', { name: 'Deutsch' }).click();
     await page.getByRole('heading', { level: 2, name: 'Lebenszyklus-Phasen' }).waitFor();
-    await page.getByLabel('Englische Bezeichnung für MQL').waitFor();
+    // The editors name the stages as the workspace does, ours beside it.
+    await page.getByLabel('Englische Bezeichnung für Marketing-Lead').waitFor();
+    await page.getByText('Standardname: MQL').waitFor();
+    await page
+      .getByText('Kontakte, die diese Regel erfüllen, wechseln in die Phase „Marketing-Lead“.')
+      .waitFor();
+    await page.getByLabel('Interessiert darf wechseln zu').first().click();
+    await page.getByRole('option', { name: 'Marketing-Lead' }).waitFor();
+    await page.keyboard.press('Escape');
     await expectAccessible(page, 'the lifecycle editor (German)');
 
     // The workspace's own name is what the contact pages offer from now on.
@@ -230,5 +327,51 @@ describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
     await poll(() => page.getByTestId('company-fit').textContent()).toBe('40');
     await page.getByRole('link', { name: 'hanna.head@example.org' }).waitFor();
     await expectAccessible(page, 'the company score (German)');
+  });
+  it('adds a fit rule on a custom field, and the contact page explains its points', async () => {
+    await page.goto(`${server.url}/app/scoring`);
+    await page.getByRole('button', { name: /^(Language|Sprache):/ }).click();
+    await page.getByRole('menuitem', { name: 'English' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Lifecycle stages' }).waitFor();
+    // The renamed stage in the MQL editor and its preview.
+    await page.getByText('Contacts that meet this rule move to the stage “Marketing lead”.').waitFor();
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await poll(() => page.getByTestId('mql-preview').textContent()).toMatch(
+      /^This rule would make \d+ contacts Marketing lead today\.$/,
+    );
+
+    const add = page.getByRole('region', { name: 'Add rule' });
+    await add.getByRole('combobox', { name: 'Kind' }).click({ force: true });
+    await page.getByRole('option', { name: 'Fit' }).click();
+    await add.getByLabel(/^Name/).fill('Energy segment');
+    await add.getByLabel('Points', { exact: true }).fill('12');
+    await add.getByRole('combobox', { name: 'Field' }).click({ force: true });
+    await page.getByRole('option', { name: 'Segment' }).click();
+    // A choice field: "is" with its options (no free text).
+    expect(await add.getByRole('combobox', { name: 'Operator' }).inputValue()).toBe('is');
+    await add.getByRole('combobox', { name: 'Value' }).click({ force: true });
+    await page.getByRole('option', { name: 'Energy' }).click();
+    await expectAccessible(page, 'the rule form with a custom field');
+    await add.getByRole('button', { name: 'Add rule' }).click();
+    await page.getByText('Rule added; scores are being recomputed.').waitFor();
+    const row = page.getByRole('row').filter({ hasText: 'Energy segment' });
+    await poll(() => row.getByRole('cell').nth(2).textContent()).toBe('Segment is “Energy”');
+    const rule = await server.db
+      .selectFrom('scoring_rules')
+      .select('definition')
+      .where('workspace_id', '=', server.workspaceId)
+      .where('name', '=', 'Energy segment')
+      .executeTakeFirstOrThrow();
+    expect(rule.definition).toEqual({ field: 'custom:segment', op: 'equals', value: 'energy' });
+
+    await page.goto(`${server.url}/app/contacts/${contactId}?tab=score`);
+    await poll(async () => {
+      await page.reload();
+      await page.getByTestId('fit-score').waitFor();
+      return page.getByTestId('fit-score').textContent();
+    }).toBe('52');
+    const explained = page.getByRole('row').filter({ hasText: 'Energy segment' });
+    await poll(() => explained.getByRole('cell').nth(2).textContent()).toBe('12');
+    await expectAccessible(page, 'the contact score tab with a custom field rule');
   });
 });

@@ -18,6 +18,7 @@ import { notifications } from '@mantine/notifications';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ContactSectionProps } from '../contacts/contact-section.js';
+import { useStageName } from '../contacts/stage-names.js';
 import { messageOf } from '../ui/errors.js';
 import { useFormatters } from '../ui/format.js';
 import { TEMPERATURE_COLOR, useReasonText } from './qualification-summary.js';
@@ -28,6 +29,7 @@ export function ScoreSection({ detail, canWrite }: ContactSectionProps) {
   const { t } = useTranslation();
   const { date: formatDate } = useFormatters();
   const reasonText = useReasonText();
+  const stageName = useStageName();
   const query = useScoreExplanation(detail.contact.id);
   if (query.isLoading) return <Text>{t('common.loading')}</Text>;
   if (query.error || !query.data)
@@ -162,7 +164,7 @@ export function ScoreSection({ detail, canWrite }: ContactSectionProps) {
             {s.stages.moves.map((m) => (
               <Table.Tr key={`${m.at}-${m.to}`}>
                 <Table.Td>
-                  {m.from ?? '—'} → {m.to}
+                  {m.from ? stageName(m.from) : '—'} → {stageName(m.to)}
                 </Table.Td>
                 <Table.Td>{formatDate(m.at)}</Table.Td>
                 <Table.Td>{m.cause}</Table.Td>
@@ -174,7 +176,10 @@ export function ScoreSection({ detail, canWrite }: ContactSectionProps) {
         <Group gap="md">
           {Object.entries(s.stages.timeInStageMs).map(([stage, ms]) => (
             <Text size="sm" key={stage}>
-              {t('scoring.timeInStage', { stage, days: Math.round((ms / 86_400_000) * 10) / 10 })}
+              {t('scoring.timeInStage', {
+                stage: stageName(stage),
+                days: Math.round((ms / 86_400_000) * 10) / 10,
+              })}
             </Text>
           ))}
         </Group>

@@ -1,13 +1,14 @@
 import {
   Alert,
+  Badge,
   Button,
   Checkbox,
   Group,
+  Modal,
   MultiSelect,
   NumberInput,
   Paper,
   Progress,
-  Select,
   SimpleGrid,
   Stack,
   Switch,
@@ -21,10 +22,16 @@ import { useMutation } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useApi } from '../api/context.js';
+import { LIFECYCLE_STAGES, useCustomFields } from '../contacts/contacts-api.js';
+import { useStageName } from '../contacts/stage-names.js';
+import { ConfirmDialog } from '../ui/confirm-dialog.js';
 import { messageOf } from '../ui/errors.js';
 import { Page } from '../ui/page.js';
+import { RuleForm, useRefOptions } from './rule-form.js';
+import { customFieldOf, PROFILE_FIELDS } from './rule-model.js';
 import {
   type MqlRule,
+  type ScoringRule,
   type ScoringSettings,
   useInvalidateScoring,
   useRecomputeProgress,
@@ -32,20 +39,6 @@ import {
   useScoringSettings,
 } from './scoring-api.js';
 
-const FIT_FIELDS = ['job_title', 'company_size', 'industry', 'country', 'company_country'] as const;
-const FIT_OPS = ['contains', 'equals', 'in', 'gte', 'lte', 'exists'] as const;
-const ACTIVITY_TYPES = [
-  'mail.opened',
-  'mail.clicked',
-  'mail.bounced',
-  'capture.form-submitted',
-  'capture.asset-downloaded',
-  'capture.link-clicked',
-  'events.registered',
-  'events.attended',
-  'journeys.question-answered',
-  'tracking.page-viewed',
-];
 const MQL_STAGES = ['subscriber', 'engaged', 'recycled'];
 
 /** Scoring rules editor, MQL rule with preview on current data, and recompute progress. */
@@ -82,6 +75,7 @@ function RecomputeBar() {
 
 function MqlEditor() {
   const { t } = useTranslation();
+  const stageName = useStageName();
   const api = useApi();
   const settings = useScoringSettings();
   const invalidate = useInvalidateScoring();
@@ -109,6 +103,9 @@ function MqlEditor() {
         <Title order={2} size="h4">
           {t('scoring.mql.title')}
         </Title>
+        <Text size="sm" c="dimmed">
+          {t('scoring.mql.movesTo', { stage: stageName('mql') })}
+        </Text>
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
           <NumberInput
             label={t('scoring.mql.fitMin')}
@@ -133,7 +130,7 @@ function MqlEditor() {
         >
           <Group mt="xs">
             {MQL_STAGES.map((s) => (
-              <Checkbox key={s} value={s} label={t(`contacts.stages.${s}` as 'contacts.stages.mql')} />
+              <Checkbox key={s} value={s} label={stageName(s)} />
             ))}
           </Group>
         </Checkbox.Group>
@@ -147,7 +144,7 @@ function MqlEditor() {
         </Group>
         {preview.data ? (
           <Alert color="blue" role="status" data-testid="mql-preview">
-            {t('scoring.mql.wouldMake', { count: preview.data.count })}
+            {t('scoring.mql.wouldMake', { count: preview.data.count, stage: stageName('mql') })}
           </Alert>
         ) : null}
         {preview.error ? <Alert color="red">{messageOf(preview.error, t)}</Alert> : null}
@@ -242,24 +239,13 @@ function DecayTemperatureEditor() {
   );
 }
 
-const STAGES = [
-  'subscriber',
-  'engaged',
-  'mql',
-  'sal',
-  'sql',
-  'opportunity',
-  'customer',
-  'recycled',
-  'disqualified',
-] as const;
-
 /** The workspace's own stage names (de/en) and which moves are allowed from each stage. */
 function LifecycleEditor() {
   const { t } = useTranslation();
   const api = useApi();
   const settings = useScoringSettings();
   const invalidate = useInvalidateScoring();
+  const stageName = useStageName();
   const [labels, setLabels] = useState<ScoringSettings['stageLabels'] | null>(null);
   const [moves, setMoves] = useState<Record<string, string[]>>({});
   useEffect(() => {
@@ -287,7 +273,7 @@ function LifecycleEditor() {
     onError: (err) => notifications.show({ color: 'red', message: messageOf(err, t) }),
   });
   if (!labels) return null;
-  const stageName = (s: (typeof STAGES)[number]) => t(`contacts.stages.${s}`);
+  const ourName = (s: (typeof LIFECYCLE_STAGES)[number]) => t(`contacts.stages.${s}`);
   const setLabel = (stage: string, lang: 'de' | 'en', value: string) =>
     setLabels({ ...labels, [stage]: { ...(labels[stage] ?? {}), [lang]: value || undefined } });
   return (
@@ -309,9 +295,16 @@ function LifecycleEditor() {
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
-            {STAGES.map((stage) => (
+            {LIFECYCLE_STAGES.map((stage) => (
               <Table.Tr key={stage}>
-                <Table.Td>{stageName(stage)}</Table.Td>
+                <Table.Td>
+                  {stageName(stage)}
+                  {stageName(stage) !== ourName(stage) ? (
+                    <Text size="xs" c="dimmed">
+                      {t('scoring.lifecycle.standardName', { name: ourName(stage) })}
+                    </Text>
+                  ) : null}
+                </Table.Td>
                 <Table.Td>
                   <TextInput
                     aria-label={t('scoring.lifecycle.nameDeOf', { stage: stageName(stage) })}
@@ -332,7 +325,10 @@ function LifecycleEditor() {
                   <MultiSelect
                     aria-label={t('scoring.lifecycle.movesToOf', { stage: stageName(stage) })}
                     placeholder={moves[stage]?.length ? undefined : t('scoring.lifecycle.anyStage')}
-                    data={STAGES.filter((s) => s !== stage).map((s) => ({ value: s, label: stageName(s) }))}
+                    data={LIFECYCLE_STAGES.filter((s) => s !== stage).map((s) => ({
+                      value: s,
+                      label: stageName(s),
+                    }))}
                     value={moves[stage] ?? []}
                     onChange={(v) => setMoves({ ...moves, [stage]: v })}
                     comboboxProps={{ withinPortal: false }}
@@ -352,54 +348,53 @@ function LifecycleEditor() {
   );
 }
 
+/** The rules table (with edit and delete per rule) and the form to add a rule. */
 function RulesEditor() {
   const { t } = useTranslation();
   const api = useApi();
   const rules = useScoringRules();
   const invalidate = useInvalidateScoring();
-  const [kind, setKind] = useState<'fit' | 'engagement'>('engagement');
-  const [name, setName] = useState('');
-  const [points, setPoints] = useState<number>(10);
-  const [field, setField] = useState<string>('job_title');
-  const [op, setOp] = useState<string>('contains');
-  const [value, setValue] = useState('');
-  const [activityType, setActivityType] = useState<string>('capture.asset-downloaded');
-  const [capPoints, setCapPoints] = useState<number | ''>('');
-  const [capDays, setCapDays] = useState<number>(30);
-  const [decays, setDecays] = useState(true);
-  const [signal, setSignal] = useState<string>('none');
-  const add = useMutation({
-    mutationFn: () =>
-      api.post('/api/v1/scoring/rules', {
-        kind,
-        name,
-        points,
-        definition:
-          kind === 'fit'
-            ? {
-                field,
-                op,
-                value: op === 'gte' || op === 'lte' ? Number(value) : op === 'in' ? value.split(',') : value,
-              }
-            : {
-                activityType,
-                decays,
-                signal: signal === 'none' ? null : signal,
-                handRaiser: signal === 'handRaiser',
-                cap: capPoints === '' ? null : { points: capPoints, periodDays: capDays },
-              },
-      }),
+  const customFields = useCustomFields('contact');
+  const refOptions = useRefOptions();
+  const [editing, setEditing] = useState<ScoringRule | null>(null);
+  const [deleting, setDeleting] = useState<ScoringRule | null>(null);
+  const remove = useMutation({
+    mutationFn: (id: string) => api.delete(`/api/v1/scoring/rules/${id}`),
     onSuccess: () => {
-      setName('');
+      setDeleting(null);
       invalidate();
-      notifications.show({ color: 'green', message: t('scoring.rules.added') });
+      notifications.show({ color: 'green', message: t('scoring.rules.deleted') });
     },
     onError: (err) => notifications.show({ color: 'red', message: messageOf(err, t) }),
   });
-  const remove = useMutation({
-    mutationFn: (id: string) => api.delete(`/api/v1/scoring/rules/${id}`),
-    onSuccess: () => invalidate(),
-  });
+  const refName = (prefix: string) =>
+    Object.values(refOptions)
+      .flatMap((o) => o ?? [])
+      .find((o) => o.value === prefix)?.label;
+  const condition = (r: ScoringRule): string => {
+    const d = r.definition;
+    if (r.kind === 'fit') {
+      const field = String(d.field);
+      const def = customFieldOf(field, customFields.data);
+      const fieldName = (PROFILE_FIELDS as readonly string[]).includes(field)
+        ? t(`scoring.fields.${field as (typeof PROFILE_FIELDS)[number]}`)
+        : (def?.label ?? field);
+      const op = t(`scoring.ops.${d.op as 'equals'}`);
+      if (d.op === 'exists') return `${fieldName} ${op}`;
+      const optionLabel = (v: unknown) => def?.options.find((o) => o.value === String(v))?.label ?? String(v);
+      const value = Array.isArray(d.value) ? d.value.map(optionLabel).join(', ') : optionLabel(d.value);
+      return t('scoring.rules.fitCondition', { field: fieldName, op, value });
+    }
+    const parts = [String(d.activityType)];
+    if (typeof d.refPrefix === 'string' && d.refPrefix)
+      parts.push(
+        refName(d.refPrefix)
+          ? t('scoring.rules.onlyRef', { ref: refName(d.refPrefix) })
+          : t('scoring.rules.onlyPrefix', { prefix: d.refPrefix }),
+      );
+    if (d.cap) parts.push(t('scoring.rules.capShort', d.cap as { points: number; periodDays: number }));
+    return parts.join(' · ');
+  };
   return (
     <Stack gap="md">
       <Title order={2} size="h4">
@@ -419,25 +414,40 @@ function RulesEditor() {
           {(rules.data?.items ?? []).map((r) => (
             <Table.Tr key={r.id}>
               <Table.Td>{r.name}</Table.Td>
-              <Table.Td>{r.kind === 'fit' ? t('scoring.fit') : t('scoring.engagement')}</Table.Td>
               <Table.Td>
-                <Text size="sm" ff="monospace">
-                  {r.kind === 'fit'
-                    ? `${String(r.definition.field)} ${String(r.definition.op)} ${JSON.stringify(r.definition.value ?? '')}`
-                    : `${String(r.definition.activityType)}${r.definition.cap ? ` · ${t('scoring.rules.capShort', r.definition.cap as { points: number; periodDays: number })}` : ''}`}
+                {r.kind === 'fit' ? t('scoring.fit') : t('scoring.engagement')}
+                {r.enabled ? null : (
+                  <Badge ml="xs" variant="light" color="gray" tt="none">
+                    {t('scoring.rules.inactive')}
+                  </Badge>
+                )}
+              </Table.Td>
+              <Table.Td>
+                <Text size="sm" data-testid={`rule-condition-${r.id}`}>
+                  {condition(r)}
                 </Text>
               </Table.Td>
               <Table.Td>{r.points}</Table.Td>
               <Table.Td>
-                <Button
-                  size="xs"
-                  variant="subtle"
-                  color="red"
-                  onClick={() => remove.mutate(r.id)}
-                  aria-label={t('scoring.rules.deleteNamed', { name: r.name })}
-                >
-                  {t('common.delete')}
-                </Button>
+                <Group gap={4} wrap="nowrap">
+                  <Button
+                    size="xs"
+                    variant="subtle"
+                    onClick={() => setEditing(r)}
+                    aria-label={t('scoring.rules.editNamed', { name: r.name })}
+                  >
+                    {t('scoring.rules.edit')}
+                  </Button>
+                  <Button
+                    size="xs"
+                    variant="subtle"
+                    color="red"
+                    onClick={() => setDeleting(r)}
+                    aria-label={t('scoring.rules.deleteNamed', { name: r.name })}
+                  >
+                    {t('common.delete')}
+                  </Button>
+                </Group>
               </Table.Td>
             </Table.Tr>
           ))}
@@ -449,99 +459,33 @@ function RulesEditor() {
         </Table.Tbody>
       </Table>
 
-      <Paper withBorder p="md">
+      <Paper withBorder p="md" component="section" aria-labelledby="add-rule-title">
         <Stack gap="sm">
-          <Title order={3} size="h5">
+          <Title order={3} size="h5" id="add-rule-title">
             {t('scoring.rules.add')}
           </Title>
-          <SimpleGrid cols={{ base: 1, sm: 3 }}>
-            <Select
-              label={t('scoring.kind')}
-              value={kind}
-              allowDeselect={false}
-              data={[
-                { value: 'fit', label: t('scoring.fit') },
-                { value: 'engagement', label: t('scoring.engagement') },
-              ]}
-              onChange={(v) => setKind((v ?? 'engagement') as 'fit' | 'engagement')}
-            />
-            <TextInput
-              label={t('scoring.rules.name')}
-              value={name}
-              onChange={(e) => setName(e.currentTarget.value)}
-              required
-            />
-            <NumberInput
-              label={t('scoring.points')}
-              value={points}
-              onChange={(v) => setPoints(Number(v) || 0)}
-            />
-          </SimpleGrid>
-          {kind === 'fit' ? (
-            <SimpleGrid cols={{ base: 1, sm: 3 }}>
-              <Select
-                label={t('scoring.rules.field')}
-                value={field}
-                allowDeselect={false}
-                data={FIT_FIELDS.map((f) => ({ value: f, label: t(`scoring.fields.${f}`) }))}
-                onChange={(v) => setField(v ?? 'job_title')}
-              />
-              <Select
-                label={t('scoring.rules.op')}
-                value={op}
-                allowDeselect={false}
-                data={FIT_OPS.map((o) => ({ value: o, label: t(`scoring.ops.${o}`) }))}
-                onChange={(v) => setOp(v ?? 'contains')}
-              />
-              <TextInput
-                label={t('scoring.rules.value')}
-                value={value}
-                onChange={(e) => setValue(e.currentTarget.value)}
-              />
-            </SimpleGrid>
-          ) : (
-            <SimpleGrid cols={{ base: 1, sm: 3 }}>
-              <Select
-                label={t('scoring.rules.activityType')}
-                value={activityType}
-                allowDeselect={false}
-                data={ACTIVITY_TYPES}
-                onChange={(v) => setActivityType(v ?? ACTIVITY_TYPES[0]!)}
-              />
-              <NumberInput
-                label={t('scoring.rules.capPoints')}
-                value={capPoints}
-                onChange={(v) => setCapPoints(v === '' ? '' : Number(v))}
-              />
-              <NumberInput
-                label={t('scoring.rules.capDays')}
-                value={capDays}
-                onChange={(v) => setCapDays(Number(v) || 1)}
-              />
-              <Select
-                label={t('scoring.rules.signal')}
-                value={signal}
-                allowDeselect={false}
-                data={(['none', 'warm', 'incentive', 'handRaiser'] as const).map((s) => ({
-                  value: s,
-                  label: t(`scoring.signals.${s}`),
-                }))}
-                onChange={(v) => setSignal(v ?? 'none')}
-              />
-              <Switch
-                label={t('scoring.rules.decays')}
-                checked={decays}
-                onChange={(e) => setDecays(e.currentTarget.checked)}
-              />
-            </SimpleGrid>
-          )}
-          <Group>
-            <Button onClick={() => add.mutate()} loading={add.isPending} disabled={name.trim() === ''}>
-              {t('scoring.rules.add')}
-            </Button>
-          </Group>
+          <RuleForm rule={null} />
         </Stack>
       </Paper>
+      <ConfirmDialog
+        opened={deleting !== null}
+        title={t('scoring.rules.deleteTitle', { name: deleting?.name ?? '' })}
+        text={t('scoring.rules.deleteText')}
+        confirmLabel={t('common.delete')}
+        loading={remove.isPending}
+        onConfirm={() => deleting && remove.mutate(deleting.id)}
+        onClose={() => setDeleting(null)}
+      />
+      {editing ? (
+        <Modal
+          opened
+          size="xl"
+          onClose={() => setEditing(null)}
+          title={t('scoring.rules.editTitle', { name: editing.name })}
+        >
+          <RuleForm rule={editing} onSaved={() => setEditing(null)} onCancel={() => setEditing(null)} />
+        </Modal>
+      ) : null}
     </Stack>
   );
 }
