@@ -126,6 +126,16 @@ describe('engagement', () => {
     expect(r.contributions.filter((c) => c.capped === 5)).toHaveLength(2);
   });
 
+  it('caps entries of the same instant in the order they were recorded (id 9 before id 10)', () => {
+    // Two clicks in the same second: the cap of 5 lets the first recorded one count, as the
+    // recompute does (ordered by occurred_at, id); ids compared as strings put "10" before "9".
+    const one = { ...capped, cap: { points: 5, periodDays: 7 }, decays: false };
+    const r = evaluateEngagement([one], [ev('capped', 1, 5, '10'), ev('capped', 1, 5, '9')], now, 30);
+    expect(r.score).toBe(5);
+    expect(r.contributions.find((c) => c.activityId === '9')).not.toHaveProperty('capped');
+    expect(r.contributions.find((c) => c.activityId === '10')).toMatchObject({ capped: 5 });
+  });
+
   it('gives the cap back once the period has passed', () => {
     const events = [
       ev('capped', 20, 5),

@@ -158,6 +158,14 @@ export function matchEngagementRules(
   );
 }
 
+/**
+ * Orders activity ids (bigint serials as decimal strings) by their number: as strings "9" sorted
+ * after "10", so of two entries in the same instant a cap could count the later one first.
+ */
+export function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
 /** A stored contribution: rule `ruleId` matched activity `activityId` for `points`. */
 export interface ScoreEvent {
   ruleId: string;
@@ -198,7 +206,7 @@ export function evaluateEngagement(
   const sorted = [...events]
     .filter((e) => byRule.has(e.ruleId) && e.occurredAt.getTime() <= now.getTime())
     .sort(
-      (a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || (a.activityId < b.activityId ? -1 : 1),
+      (a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || compareIds(a.activityId, b.activityId),
     );
   const counted = new Map<string, { at: number; points: number }[]>();
   let staticPart = 0;
