@@ -142,6 +142,8 @@ function WorkspaceForm({ workspace }: { workspace: Workspace }) {
             min={STALE_DAYS.min}
             max={STALE_DAYS.max}
             allowDecimal={false}
+            // Say what is wrong instead of silently changing the number.
+            clampBehavior="none"
             value={staleDays}
             readOnly={!canManage}
             error={errors.staleAfterDays}
