@@ -1,11 +1,12 @@
 import type { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../shared/errors.js';
 import { actorOf, authOf, workspaceOf } from '../../shared/http/auth.js';
 import type { AppDeps } from '../../shared/module.js';
 import { SelectionBody, selectionOf } from './contacts.routes.js';
+import type { ContactSelection } from './contacts-query.js';
 import { createExportToken, prepareExport, redeemExportToken, streamExport } from './export.service.js';
 
 /*
@@ -24,6 +25,19 @@ function sendCsv(reply: FastifyReply, stream: Readable) {
     .header('content-disposition', 'attachment; filename="contacts.csv"')
     .header('cache-control', 'no-store');
   return reply.send(stream);
+}
+
+/** The direct export of API clients: checked, audited and streamed in this request. */
+async function exportNow(
+  deps: AppDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  columns: string | undefined,
+  selection: ContactSelection,
+) {
+  const ws = workspaceOf(request);
+  const prepared = await prepareExport(deps.db, deps.clock.now(), ws, columns, selection);
+  return sendCsv(reply, await streamExport(deps.db, actorOf(request), ws, prepared, selection, 'request'));
 }
 
 function parseFilter(raw: string | undefined): unknown {
@@ -53,19 +67,12 @@ export function registerExportRoutes(app: FastifyInstance, deps: AppDeps): void 
         }),
       },
     },
-    async (request, reply) => {
-      const ws = workspaceOf(request);
-      const selection = {
+    async (request, reply) =>
+      exportNow(deps, request, reply, request.query.columns, {
         q: request.query.q,
         filter: parseFilter(request.query.filter),
         segmentId: request.query.segmentId,
-      };
-      const prepared = await prepareExport(deps.db, deps.clock.now(), ws, request.query.columns, selection);
-      return sendCsv(
-        reply,
-        await streamExport(deps.db, actorOf(request), ws, prepared, selection, 'request'),
-      );
-    },
+      }),
   );
 
   r.post(
@@ -78,15 +85,8 @@ export function registerExportRoutes(app: FastifyInstance, deps: AppDeps): void 
         body: Type.Object({ selection: SelectionBody, columns: Columns }, { additionalProperties: false }),
       },
     },
-    async (request, reply) => {
-      const ws = workspaceOf(request);
-      const selection = selectionOf(request.body.selection);
-      const prepared = await prepareExport(deps.db, deps.clock.now(), ws, request.body.columns, selection);
-      return sendCsv(
-        reply,
-        await streamExport(deps.db, actorOf(request), ws, prepared, selection, 'request'),
-      );
-    },
+    async (request, reply) =>
+      exportNow(deps, request, reply, request.body.columns, selectionOf(request.body.selection)),
   );
 
   r.post(
