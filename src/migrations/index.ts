@@ -20,6 +20,8 @@ import * as eventsAttachments from './2026-11-24-0600-events-attachments.js';
 import * as mailMessageFkIndexes from './2026-11-24-0900-mail-message-fk-indexes.js';
 import * as contactsTombstonesIndex from './2026-11-25-0401-contacts-tombstones-index.js';
 import * as captureAssetKind from './2026-11-25-0601-capture-asset-kind.js';
+import * as workspaceStaleDays from './2026-11-26-0301-workspace-stale-days.js';
+import * as contactExportTokens from './2026-11-26-0302-contact-export-tokens.js';
 
 /**
  * Every migration, in order. A landed migration is frozen (tests/unit/migrations-frozen.test.ts
@@ -47,4 +49,6 @@ export const migrations: Record<string, Migration> = {
   '2026-11-24-0900-mail-message-fk-indexes': mailMessageFkIndexes,
   '2026-11-25-0401-contacts-tombstones-index': contactsTombstonesIndex,
   '2026-11-25-0601-capture-asset-kind': captureAssetKind,
+  '2026-11-26-0301-workspace-stale-days': workspaceStaleDays,
+  '2026-11-26-0302-contact-export-tokens': contactExportTokens,
 };

@@ -160,6 +160,26 @@ export const ERRORS = {
     en: 'Too many contacts for one re-permission request (at most 5,000).',
     de: 'Zu viele Kontakte für eine Re-Permission-Anfrage (höchstens 5.000).',
   },
+  STALE_DAYS_OUT_OF_RANGE: {
+    status: 400,
+    en: 'The freshness period must be a whole number of days from 30 to 3,650.',
+    de: 'Der Aktualitätszeitraum muss eine ganze Zahl von Tagen zwischen 30 und 3.650 sein.',
+  },
+  EXPORT_TOKEN_INVALID: {
+    status: 404,
+    en: 'This download link is not valid. Start the export again.',
+    de: 'Dieser Download-Link ist ungültig. Starten Sie den Export erneut.',
+  },
+  EXPORT_TOKEN_EXPIRED: {
+    status: 410,
+    en: 'This download link has expired. Start the export again.',
+    de: 'Dieser Download-Link ist abgelaufen. Starten Sie den Export erneut.',
+  },
+  EXPORT_TOKEN_USED: {
+    status: 409,
+    en: 'This download link has already been used. Start the export again.',
+    de: 'Dieser Download-Link wurde bereits verwendet. Starten Sie den Export erneut.',
+  },
   OPT_IN_TOKEN_USED: {
     status: 409,
     en: 'This confirmation link has already been used.',

@@ -185,6 +185,21 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
       expect.stringMatching(/^person00@example\.org,Person,Number 00,[^,]*,subscriber,/),
     ]);
     await page.getByRole('checkbox', { name: 'Select Person Number 00' }).uncheck();
+
+    // The whole list: the browser follows a single-use download URL and streams the file itself.
+    const [all] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    expect(all.url()).toMatch(/\/api\/v1\/contacts\/export\?token=/);
+    expect(all.suggestedFilename()).toBe('contacts.csv');
+    const rows = readFileSync((await all.path()) ?? '', 'utf8')
+      .trim()
+      .split(/\r?\n/);
+    expect(rows).toHaveLength(PEOPLE + 2);
+    // The link was for one download only.
+    const again = await page.request.get(all.url());
+    expect(again.status()).toBe(409);
   });
 
   it('keeps the chosen columns for the next visit', async () => {
@@ -238,6 +253,21 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
     expect(await page.getByRole('link', { name: 'Open the consent ledger' }).getAttribute('href')).toBe(
       `/app/privacy?contact=${zoeId}`,
     );
+
+    // Re-permission for this one contact: the dialog says what would happen, then what did.
+    await page.getByRole('button', { name: 'Ask to re-confirm consent' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Ask Zoe Zimmer to re-confirm consent' });
+    await dialog.getByText('The contact would get a confirmation mail.').waitFor();
+    await expectAccessible(page, 'the re-permission dialog of a contact (English)');
+    await dialog.getByRole('button', { name: 'Send the confirmation mail' }).click();
+    await dialog.getByText('The confirmation mail is queued.').waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    // Asked again at once: the dialog tells why not.
+    await page.getByRole('button', { name: 'Ask to re-confirm consent' }).click();
+    await dialog.getByText('Not asked: the contact was asked within the last 30 days.').waitFor();
+    expect(await dialog.getByRole('button', { name: 'Send the confirmation mail' }).isDisabled()).toBe(true);
+    await page.keyboard.press('Escape');
   });
 
   it('builds a segment and shows a live count', async () => {
@@ -413,6 +443,26 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
     expect(left.body.items).toEqual([]);
   });
 
+  it('sets the freshness period of the workspace (bounds checked, saved)', async () => {
+    await openPage(page, `${server.url}/app/settings/workspace`, 'Workspace');
+    const field = page.getByRole('textbox', { name: 'Freshness period (days)' });
+    expect(await field.inputValue()).toBe('365');
+    await field.fill('20');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Enter a whole number of days from 30 to 3650.').waitFor();
+    await expectAccessible(page, 'the workspace settings with an error (English)');
+    await field.fill('90');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Changes saved.').waitFor();
+    const saved = await api.request<{ workspace: { staleAfterDays: number } }>(
+      'GET',
+      '/api/v1/workspace',
+      undefined,
+      server.workspaceId,
+    );
+    expect(saved.body.workspace.staleAfterDays).toBe(90);
+  });
+
   it('is accessible in German on every page', async () => {
     await openPage(page, `${server.url}/app/contacts/fields`, 'Custom fields');
     await expectAccessible(page, 'the custom fields (English)');
@@ -428,6 +478,7 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
       [`/app/contacts/${zoeId}`, 'Zoe Zimmer'],
       [`/app/contacts/${zoeId}?tab=timeline`, 'Zoe Zimmer'],
       [`/app/contacts/${zoeId}?tab=quality`, 'Zoe Zimmer'],
+      [`/app/contacts/${zoeId}?tab=consents`, 'Zoe Zimmer'],
       [`/app/contacts/${zoeId}?tab=duplicates`, 'Zoe Zimmer'],
       ['/app/contacts/duplicates', 'Mögliche Dubletten'],
       ['/app/contacts/segments', 'Segmente'],
@@ -435,6 +486,7 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
       ['/app/contacts/imports', 'Kontakte importieren'],
       ['/app/companies', 'Firmen'],
       [`/app/companies/${companyId}`, 'Zimmer Maschinenbau GmbH'],
+      ['/app/settings/workspace', 'Arbeitsbereich'],
     ];
     for (const [path, heading] of pages) {
       await openPage(page, `${server.url}${path}`, heading);

@@ -241,7 +241,7 @@ describe.each(kinds)('re-permission on %s', (kind) => {
       previousConfirmedAt: before.toISOString(),
     });
 
-    // Without a freshness period a confirmed contact is never asked.
+    // Without a period the workspace's (365 days) decides: the fresh confirmation is not asked.
     const plain = await repermission({ contactIds: [old] });
     expect(plain.json()).toMatchObject({ eligible: 0, queued: 0 });
   });

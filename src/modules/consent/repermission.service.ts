@@ -17,7 +17,8 @@ import type { ConsentWiring } from './wiring.js';
 /*
  * Re-permission: a marketing manager asks a chosen set of contacts (a segment or a list of ids) to
  * confirm their e-mail consent — contacts without a confirmed consent (e.g. imported without
- * proof), or, when a freshness period is given, whose confirmation is older than that. Each one
+ * proof), or whose confirmation is older than the freshness period (given per request, else the
+ * workspace's `stale_after_days`, default 365). Each one
  * gets an ad-free double-opt-in-style mail through the job queue; confirming records the consent
  * with full proof (`confirmed`, or `reconfirmed` for an older confirmation). A confirmed consent
  * is never downgraded by the request (it stays confirmed while the mail is open).
@@ -43,7 +44,7 @@ export interface RepermissionInput {
   purposes: string[];
   segmentId?: string | undefined;
   contactIds?: string[] | undefined;
-  /** Also ask contacts whose confirmation is older than this many days. */
+  /** Also ask contacts whose confirmation is older than this many days (default: the workspace's). */
   freshnessDays?: number | undefined;
   /** Only count (the confirmation the UI shows before sending). */
   dryRun?: boolean | undefined;
@@ -130,13 +131,14 @@ export async function requestRepermission(
     throw invalid('freshnessDays', 'a whole number of days, at least 1');
   const ids = await selectContacts(deps, wiring, input);
   const now = deps.clock.now();
-  const staleBefore =
-    input.freshnessDays !== undefined ? new Date(now.getTime() - input.freshnessDays * DAY) : null;
   const workspace = await deps.db
     .selectFrom('workspaces')
-    .select(['name', 'default_locale'])
+    .select(['name', 'default_locale', 'stale_after_days'])
     .where('id', '=', input.workspaceId)
     .executeTakeFirstOrThrow();
+  // Without a period in the request, the workspace's freshness period decides (default 365 days).
+  const freshnessDays = input.freshnessDays ?? workspace.stale_after_days;
+  const staleBefore = new Date(now.getTime() - freshnessDays * DAY);
   const report: RepermissionReport = {
     selected: ids.length,
     eligible: 0,
@@ -194,7 +196,7 @@ export async function requestRepermission(
           const c = consents.get(p);
           if (c?.status === 'withdrawn') return false;
           if (c?.status !== 'confirmed') return true;
-          return staleBefore !== null && (c.confirmed_at === null || c.confirmed_at < staleBefore);
+          return c.confirmed_at === null || c.confirmed_at < staleBefore;
         });
         if (ask.length === 0) {
           report.skipped[withdrawn.length > 0 ? 'withdrawn' : 'confirmed']++;
@@ -274,7 +276,13 @@ export async function requestRepermission(
       action: 'consent.repermission-requested',
       targetType: input.segmentId ? 'segment' : 'contacts',
       targetId: input.segmentId ?? batchId,
-      details: { batchId, purposes, freshnessDays: input.freshnessDays ?? null, ...report },
+      details: {
+        batchId,
+        purposes,
+        freshnessDays,
+        freshnessFrom: input.freshnessDays === undefined ? 'workspace' : 'request',
+        ...report,
+      },
     });
   return report;
 }

@@ -7,6 +7,7 @@ import { AppError } from '../../shared/errors.js';
 import { actorOf, workspaceOf } from '../../shared/http/auth.js';
 import type { AppDeps } from '../../shared/module.js';
 import { recordAudit } from '../audit/index.js';
+import { findStaleAfterDays } from '../workspaces/index.js';
 import { listTimeline } from './activities.repository.js';
 import { findCompanyById } from './companies.repository.js';
 import { findContactById } from './contacts.repository.js';
@@ -415,6 +416,7 @@ export function registerContactRoutes(app: FastifyInstance, deps: AppDeps): void
         fieldMeta: contact.field_meta,
         domainStatus: domainStatus ?? undefined,
         now: deps.clock.now(),
+        staleDays: (await findStaleAfterDays(deps.db, [ws])).get(ws),
       });
       return {
         contact: toContactBody(contact),

@@ -7,6 +7,7 @@ import { normalizeEmail } from '../../shared/email.js';
 import { AppError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { recordAudit } from '../audit/index.js';
+import { findStaleAfterDays } from '../workspaces/index.js';
 import { recordActivity } from './activities.repository.js';
 import { findOrCreateCompanyForDomain } from './companies.repository.js';
 import { findContactById } from './contacts.repository.js';
@@ -120,6 +121,7 @@ export async function refreshQuality(trx: Executor, contact: Contact, now: Date)
     fieldMeta: contact.field_meta,
     domainStatus: status,
     now,
+    staleDays: (await findStaleAfterDays(trx, [contact.workspace_id])).get(contact.workspace_id),
   });
   return trx
     .updateTable('contacts')

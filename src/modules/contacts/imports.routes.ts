@@ -1,16 +1,11 @@
 import { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { sql } from 'kysely';
+import type { FastifyInstance } from 'fastify';
 import type { Import } from '../../shared/db/schema.js';
 import { AppError } from '../../shared/errors.js';
 import { actorOf, workspaceOf } from '../../shared/http/auth.js';
 import type { AppDeps } from '../../shared/module.js';
-import { recordAudit } from '../audit/index.js';
-import { SelectionBody, selectionOf } from './contacts.routes.js';
-import { type ContactSelection, selectionWhere } from './contacts-query.js';
-import { csvLine } from './csv.js';
 import { listCustomFields } from './custom-fields.js';
 import {
   cancelImport,
@@ -97,25 +92,6 @@ const toImportBody = (i: Import) => ({
   finishedAt: i.finished_at ? i.finished_at.toISOString() : null,
   review: (i.review as unknown as ImportReview | null) ?? null,
 });
-
-/** Columns an export may contain, with their SQL. */
-const EXPORT_COLUMNS: Record<string, ReturnType<typeof sql>> = {
-  email: sql`c.email`,
-  first_name: sql`c.first_name`,
-  last_name: sql`c.last_name`,
-  company_name: sql`c.company_name`,
-  job_title: sql`c.job_title`,
-  phone: sql`c.phone`,
-  city: sql`c.city`,
-  country: sql`c.country`,
-  locale: sql`c.locale`,
-  lifecycle_stage: sql`c.lifecycle_stage`,
-  source_channel: sql`c.source_channel`,
-  tags: sql`array_to_string(c.tags, ';')`,
-  quality_score: sql`c.quality_score`,
-  created_at: sql`c.created_at`,
-  updated_at: sql`c.updated_at`,
-};
 
 export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: ImportJobs): void {
   const tags = ['imports'];
@@ -352,118 +328,4 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
       return reply.send(Readable.from(importReport(deps.db, imp.id)));
     },
   );
-
-  r.get(
-    '/api/v1/contacts/export.csv',
-    {
-      config: { permission: 'contacts:read' },
-      schema: {
-        tags: ['contacts'],
-        summary: 'Export a list or segment as CSV with chosen columns (spreadsheet formulas escaped)',
-        querystring: Type.Object({
-          columns: Type.Optional(Type.String({ maxLength: 2000 })),
-          q: Type.Optional(Type.String({ maxLength: 200 })),
-          filter: Type.Optional(Type.String({ maxLength: 20000 })),
-          segmentId: Type.Optional(Type.String({ format: 'uuid' })),
-        }),
-      },
-    },
-    async (request, reply) => {
-      let filter: unknown;
-      if (request.query.filter) {
-        try {
-          filter = JSON.parse(request.query.filter);
-        } catch {
-          throw new AppError('VALIDATION_FAILED', { fields: [{ field: 'filter', message: 'not JSON' }] });
-        }
-      }
-      return exportContacts(deps, request, reply, request.query.columns, {
-        q: request.query.q,
-        filter,
-        segmentId: request.query.segmentId,
-      });
-    },
-  );
-
-  r.post(
-    '/api/v1/contacts/bulk/export',
-    {
-      config: { permission: 'contacts:read' },
-      schema: {
-        tags: ['contacts'],
-        summary: 'Export a selection (hand-picked ids, filter, search or segment) as CSV with chosen columns',
-        body: Type.Object(
-          {
-            selection: SelectionBody,
-            columns: Type.Optional(Type.String({ maxLength: 2000 })),
-          },
-          { additionalProperties: false },
-        ),
-      },
-    },
-    async (request, reply) =>
-      exportContacts(deps, request, reply, request.body.columns, selectionOf(request.body.selection)),
-  );
-}
-
-/** Streams the selected contacts as CSV (formulas escaped), keyset-paged by id; audited. */
-async function exportContacts(
-  deps: AppDeps,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  columns: string | undefined,
-  selection: ContactSelection,
-) {
-  const ws = workspaceOf(request);
-  const defs = await listCustomFields(deps.db, ws, 'contact');
-  const wanted = (columns ?? 'email,first_name,last_name,company_name,job_title,lifecycle_stage')
-    .split(',')
-    .map((c) => c.trim())
-    .filter(Boolean);
-  const exprs = wanted.map((c) => {
-    if (EXPORT_COLUMNS[c]) return EXPORT_COLUMNS[c]!;
-    const def = c.startsWith('custom:') ? defs.find((d) => d.key === c.slice(7)) : undefined;
-    if (!def)
-      throw new AppError('VALIDATION_FAILED', {
-        fields: [{ field: 'columns', message: `unknown column ${c}` }],
-      });
-    return def.type === 'multi_choice'
-      ? sql`(SELECT string_agg(v, ';') FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(c.custom_fields -> ${def.key}) = 'array' THEN c.custom_fields -> ${def.key} END) v)`
-      : sql`c.custom_fields ->> ${def.key}`;
-  });
-  const where = await selectionWhere(deps.db, ws, deps.clock.now(), selection);
-  await recordAudit(deps.db, actorOf(request), {
-    workspaceId: ws,
-    action: 'contacts.exported',
-    details: {
-      columns: wanted,
-      q: selection.q ?? null,
-      segmentId: selection.segmentId ?? null,
-      filter: selection.filter ?? null,
-      ids: selection.ids ? selection.ids.length : null,
-    },
-  });
-  const db = deps.db;
-  async function* lines() {
-    yield '\uFEFF';
-    yield csvLine(wanted);
-    let after: string | null = null;
-    for (;;) {
-      const page = await sql<
-        Record<string, unknown>
-      >`SELECT c.id AS "__id", ${sql.join(exprs.map((e, i) => sql`${e} AS ${sql.ref(`col${i}`)}`))}
-        FROM contacts c WHERE ${where} ${after ? sql`AND c.id > ${after}` : sql``} ORDER BY c.id LIMIT 2000`.execute(
-        db,
-      );
-      if (page.rows.length === 0) return;
-      let chunk = '';
-      for (const row of page.rows) chunk += csvLine(wanted.map((_, i) => row[`col${i}`]));
-      yield chunk;
-      after = String(page.rows[page.rows.length - 1]!.__id);
-    }
-  }
-  reply
-    .header('content-type', 'text/csv; charset=utf-8')
-    .header('content-disposition', 'attachment; filename="contacts.csv"');
-  return reply.send(Readable.from(lines()));
 }

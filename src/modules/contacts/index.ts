@@ -2,6 +2,8 @@ import type { AppDeps, LeadwerkModule } from '../../shared/module.js';
 import { registerCompanyRoutes } from './companies.routes.js';
 import { registerContactRoutes } from './contacts.routes.js';
 import { seedContactsDemo } from './demo.js';
+import { registerExportRoutes } from './export.routes.js';
+import { purgeExportTokensJob } from './export.service.js';
 import { registerImportRoutes } from './imports.routes.js';
 import { type ImportJobs, importJobs } from './imports.service.js';
 import { registerMergeRoutes } from './merges.routes.js';
@@ -51,11 +53,12 @@ export const contactsModule: LeadwerkModule = {
     registerCompanyRoutes(app, deps);
     registerSegmentRoutes(app, deps);
     registerImportRoutes(app, deps, jobsFor(deps));
+    registerExportRoutes(app, deps);
   },
   jobs: (deps) => {
     const jobs = jobsFor(deps);
     return [jobs.stage, jobs.apply];
   },
-  recurring: (deps) => qualityJobs(deps),
+  recurring: (deps) => [...qualityJobs(deps), { job: purgeExportTokensJob(), everyMs: 3_600_000 }],
   seedDemo: seedContactsDemo,
 };

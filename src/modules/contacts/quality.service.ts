@@ -5,6 +5,7 @@ import type { Executor } from '../../shared/db/index.js';
 import type { Contact } from '../../shared/db/schema.js';
 import { defineJob, type JobDefinition } from '../../shared/jobs/index.js';
 import type { AppDeps } from '../../shared/module.js';
+import { findStaleAfterDays } from '../workspaces/index.js';
 import { listCustomFields } from './custom-fields.js';
 import {
   checkDomain,
@@ -58,7 +59,9 @@ export async function rescoreContacts(db: Executor, contacts: Contact[], now: Da
     now,
   );
   const keysByWorkspace = new Map<string, string[]>();
-  for (const ws of new Set(contacts.map((c) => c.workspace_id))) {
+  const workspaceIds = [...new Set(contacts.map((c) => c.workspace_id))];
+  const staleDays = await findStaleAfterDays(db, workspaceIds);
+  for (const ws of workspaceIds) {
     const defs = await listCustomFields(db, ws, 'contact');
     keysByWorkspace.set(
       ws,
@@ -74,6 +77,7 @@ export async function rescoreContacts(db: Executor, contacts: Contact[], now: Da
       fieldMeta: c.field_meta ?? {},
       domainStatus: statuses.get(domainOf(c.email_normalized)),
       now,
+      staleDays: staleDays.get(c.workspace_id),
     });
     return { id: c.id, ws: c.workspace_id, score: q.score, reasons: q.reasons };
   });

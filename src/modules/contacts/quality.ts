@@ -23,7 +23,11 @@ export const QUALIFICATION_FIELDS = [
   'country',
 ] as const;
 
-/** A field not confirmed for this long is stale and offered for re-confirmation. */
+/**
+ * A field not confirmed for this long is stale and offered for re-confirmation. The default of
+ * the workspace setting `stale_after_days`; callers pass the workspace's value as `staleDays`
+ * (new rows scored at sign-up or import need not: every field is confirmed at that moment).
+ */
 export const DEFAULT_STALE_DAYS = 365;
 
 export interface QualityInput {

@@ -19,7 +19,7 @@ export async function findWorkspaceBySlug(db: Executor, slug: string): Promise<W
 export async function updateWorkspaceRow(
   db: Executor,
   id: string,
-  patch: { name?: string; default_locale?: 'de' | 'en'; updated_at: Date },
+  patch: { name?: string; default_locale?: 'de' | 'en'; stale_after_days?: number; updated_at: Date },
 ): Promise<Workspace | undefined> {
   return db.updateTable('workspaces').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
 }
@@ -30,4 +30,15 @@ export async function countWorkspaces(db: Executor): Promise<number> {
     .select((eb) => eb.fn.countAll<string>().as('n'))
     .executeTakeFirst();
   return Number(row?.n ?? 0);
+}
+
+/** The freshness period (days) of each given workspace; unknown ids are missing from the map. */
+export async function findStaleAfterDays(db: Executor, ids: readonly string[]): Promise<Map<string, number>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('workspaces')
+    .select(['id', 'stale_after_days'])
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
+  return new Map(rows.map((r) => [r.id, r.stale_after_days]));
 }

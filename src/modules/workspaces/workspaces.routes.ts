@@ -15,6 +15,10 @@ export const WorkspaceBody = Type.Object(
     name: Type.String(),
     slug: Type.String(),
     defaultLocale: Locale,
+    staleAfterDays: Type.Integer({
+      description:
+        'Days after which a field or consent confirmation counts as stale (data quality, re-permission)',
+    }),
     createdAt: Type.String({ format: 'date-time' }),
   },
   { $id: 'Workspace' },
@@ -46,11 +50,14 @@ export function registerWorkspaceRoutes(app: FastifyInstance, deps: AppDeps): vo
       config: { permission: 'workspace:manage' },
       schema: {
         tags: ['workspaces'],
-        summary: 'Rename the current workspace or change its default language',
+        summary:
+          'Rename the current workspace, change its default language or its freshness period (staleAfterDays, 30–3650; else STALE_DAYS_OUT_OF_RANGE)',
         body: Type.Object(
           {
             name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
             defaultLocale: Type.Optional(Locale),
+            // Checked in the service (STALE_DAYS_OUT_OF_RANGE), not here, so the code is specific.
+            staleAfterDays: Type.Optional(Type.Number()),
           },
           { additionalProperties: false },
         ),

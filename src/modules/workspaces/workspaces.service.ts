@@ -59,20 +59,38 @@ export async function createWorkspaceIn(
   return workspace;
 }
 
-/** Renames a workspace or changes its default language. */
+/** Bounds of the freshness period (days after which data or a consent confirmation is stale). */
+export const STALE_DAYS_MIN = 30;
+export const STALE_DAYS_MAX = 3650;
+
+/** Renames a workspace, changes its default language or its freshness period. */
 export async function updateWorkspace(
   db: Db,
   clock: Clock,
   actor: Actor,
   id: string,
-  patch: { name?: string | undefined; defaultLocale?: 'de' | 'en' | undefined },
+  patch: {
+    name?: string | undefined;
+    defaultLocale?: 'de' | 'en' | undefined;
+    staleAfterDays?: number | undefined;
+  },
 ): Promise<Workspace> {
+  const days = patch.staleAfterDays;
+  if (days !== undefined && (!Number.isInteger(days) || days < STALE_DAYS_MIN || days > STALE_DAYS_MAX))
+    throw new AppError('STALE_DAYS_OUT_OF_RANGE', {
+      min: STALE_DAYS_MIN,
+      max: STALE_DAYS_MAX,
+      fields: [
+        { field: 'staleAfterDays', message: `a whole number from ${STALE_DAYS_MIN} to ${STALE_DAYS_MAX}` },
+      ],
+    });
   return db.transaction().execute(async (trx) => {
     const before = await findWorkspaceById(trx, id);
     if (!before) throw new AppError('NOT_FOUND');
     const updated = await updateWorkspaceRow(trx, id, {
       ...(patch.name !== undefined ? { name: patch.name.trim() } : {}),
       ...(patch.defaultLocale !== undefined ? { default_locale: patch.defaultLocale } : {}),
+      ...(days !== undefined ? { stale_after_days: days } : {}),
       updated_at: clock.now(),
     });
     await recordAudit(trx, actor, {
@@ -80,7 +98,14 @@ export async function updateWorkspace(
       action: 'workspaces.updated',
       targetType: 'workspace',
       targetId: id,
-      details: { before: { name: before.name, defaultLocale: before.default_locale }, patch },
+      details: {
+        before: {
+          name: before.name,
+          defaultLocale: before.default_locale,
+          staleAfterDays: before.stale_after_days,
+        },
+        patch,
+      },
     });
     return updated!;
   });
@@ -92,6 +117,7 @@ export function toWorkspaceBody(w: Workspace) {
     name: w.name,
     slug: w.slug,
     defaultLocale: w.default_locale,
+    staleAfterDays: w.stale_after_days,
     createdAt: w.created_at.toISOString(),
   };
 }

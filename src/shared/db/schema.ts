@@ -13,11 +13,25 @@ type JsonDefault<T = unknown> = ColumnType<T, string | T | undefined, string | T
 
 export type Role = 'admin' | 'marketing' | 'sales' | 'dpo' | 'viewer';
 
+/** A single-use export download: the SHA-256 of the token, the selection and columns it exports. */
+export interface ContactExportTokensTable {
+  token_hash: string;
+  workspace_id: string;
+  user_id: string;
+  selection: Json;
+  columns: string | null;
+  created_at: TimestampDefault;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
 export interface WorkspacesTable {
   id: string;
   name: string;
   slug: string;
   default_locale: 'de' | 'en';
+  /** Days after which a field or consent confirmation counts as stale (30–3650, default 365). */
+  stale_after_days: Generated<number>;
   created_at: TimestampDefault;
   updated_at: TimestampDefault;
 }
@@ -1082,6 +1096,7 @@ export interface Database {
   contact_merges: ContactMergesTable;
   duplicate_dismissals: DuplicateDismissalsTable;
   email_domains: EmailDomainsTable;
+  contact_export_tokens: ContactExportTokensTable;
   segments: SegmentsTable;
   segment_members: SegmentMembersTable;
   imports: ImportsTable;

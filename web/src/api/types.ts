@@ -33,6 +33,8 @@ export interface Workspace {
   slug: string;
   defaultLocale: Locale;
   createdAt?: string;
+  /** Days after which a field or consent confirmation counts as stale (quality, re-permission). */
+  staleAfterDays?: number;
 }
 
 export interface Member {

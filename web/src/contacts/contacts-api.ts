@@ -333,24 +333,27 @@ export async function downloadCsv(api: ApiClient, path: string, fallbackName: st
   saveBlob(await response.blob(), fileName);
 }
 
-/** Posts a JSON body and saves the CSV answer (export of a hand-picked selection). */
-export async function downloadCsvPost(
+/**
+ * Exports contacts without holding the file in the tab: the server checks the selection and
+ * columns and answers with a single-use download URL (valid for two minutes, for this user);
+ * following it lets the browser's download manager stream the CSV to disk, at any size.
+ */
+export async function downloadContactsCsv(
   api: ApiClient,
-  path: string,
-  body: unknown,
-  fallbackName: string,
+  selection: Selection,
+  columns: string[],
 ): Promise<void> {
-  const headers = rawHeaders(api, { 'content-type': 'application/json' });
-  if (api.state.csrfToken) headers['x-csrf-token'] = api.state.csrfToken;
-  const response = await fetch(path, {
-    method: 'POST',
-    headers,
-    credentials: 'same-origin',
-    body: JSON.stringify(body),
+  const { url } = await api.post<{ url: string; expiresAt: string }>('/api/v1/contacts/export-tokens', {
+    selection,
+    columns: columns.join(','),
   });
-  if (!response.ok) throw await rawError(response);
-  const disposition = response.headers.get('content-disposition') ?? '';
-  saveBlob(await response.blob(), /filename="([^"]+)"/.exec(disposition)?.[1] ?? fallbackName);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = 'contacts.csv';
+  a.rel = 'noopener';
+  document.body.append(a);
+  a.click();
+  a.remove();
 }
 
 /** Reads a CSV as text (the import wizard shows the first rows of the error report). */
@@ -378,15 +381,6 @@ export function saveBlob(blob: Blob, fileName: string): void {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-export function exportPath(selection: Selection, columns: string[]): string {
-  const params = new URLSearchParams();
-  params.set('columns', columns.join(','));
-  if (selection.q) params.set('q', selection.q);
-  if (selection.filter) params.set('filter', JSON.stringify(selection.filter));
-  if (selection.segmentId) params.set('segmentId', selection.segmentId);
-  return `/api/v1/contacts/export.csv?${params.toString()}`;
 }
 
 /** The name to show for a contact: "First Last", else the address. */

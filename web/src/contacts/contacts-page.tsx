@@ -60,9 +60,7 @@ import {
   type Contact,
   type CustomFieldDef,
   displayName,
-  downloadCsv,
-  downloadCsvPost,
-  exportPath,
+  downloadContactsCsv,
   type Selection,
   type SortField,
   selectionOf,
@@ -460,7 +458,7 @@ function ExportButton({ selection, columns }: { selection: Selection; columns: s
       onClick={async () => {
         setBusy(true);
         try {
-          await downloadCsv(api, exportPath(selection, columns), 'contacts.csv');
+          await downloadContactsCsv(api, selection, columns);
         } catch (error) {
           notifications.show({ color: 'red', message: messageOf(error, t) });
         } finally {
@@ -710,12 +708,7 @@ function BulkBar({
           onClick={async () => {
             setExporting(true);
             try {
-              await downloadCsvPost(
-                api,
-                '/api/v1/contacts/bulk/export',
-                { selection, columns: columns.join(',') },
-                'contacts.csv',
-              );
+              await downloadContactsCsv(api, selection, columns);
             } catch (error) {
               failed(error);
             } finally {

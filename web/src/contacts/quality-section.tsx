@@ -16,10 +16,11 @@ import { useMutation } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { useApi } from '../api/context.js';
+import { ContactRepermissionButton, useCanSendMail } from '../consent/repermission-dialog.js';
 import { messageOf } from '../ui/errors.js';
 import { useFormatters } from '../ui/format.js';
 import type { ContactSectionProps } from './contact-section.js';
-import { useInvalidateContacts } from './contacts-api.js';
+import { displayName, useInvalidateContacts } from './contacts-api.js';
 
 /** A quality finding in words: "Role address (email)". Unknown codes show as they are. */
 export function useReasonLabel() {
@@ -37,6 +38,7 @@ export function QualitySection({ detail, canWrite }: ContactSectionProps) {
   const api = useApi();
   const invalidate = useInvalidateContacts();
   const reasonLabel = useReasonLabel();
+  const canSendMail = useCanSendMail();
   const c = detail.contact;
   const reconfirm = useMutation({
     mutationFn: () =>
@@ -112,22 +114,27 @@ export function QualitySection({ detail, canWrite }: ContactSectionProps) {
           <Title order={2} size="h4">
             {t('contacts.quality.freshness')}
           </Title>
-          {canWrite ? (
-            <Button
-              size="xs"
-              variant="default"
-              loading={reconfirm.isPending}
-              onClick={() =>
-                reconfirm.mutate(undefined, {
-                  onSuccess: () =>
-                    notifications.show({ color: 'brand', message: t('contacts.quality.reconfirmDone') }),
-                  onError: (e) => notifications.show({ color: 'red', message: messageOf(e, t) }),
-                })
-              }
-            >
-              {t('contacts.quality.reconfirm')}
-            </Button>
-          ) : null}
+          <Group gap="xs">
+            {canSendMail && detail.quality.stale.length > 0 ? (
+              <ContactRepermissionButton contactId={c.id} contactName={displayName(c)} onDone={invalidate} />
+            ) : null}
+            {canWrite ? (
+              <Button
+                size="xs"
+                variant="default"
+                loading={reconfirm.isPending}
+                onClick={() =>
+                  reconfirm.mutate(undefined, {
+                    onSuccess: () =>
+                      notifications.show({ color: 'brand', message: t('contacts.quality.reconfirmDone') }),
+                    onError: (e) => notifications.show({ color: 'red', message: messageOf(e, t) }),
+                  })
+                }
+              >
+                {t('contacts.quality.reconfirm')}
+              </Button>
+            ) : null}
+          </Group>
         </Group>
         {fields.length === 0 ? (
           <Text c="dimmed">{t('contacts.quality.noFreshness')}</Text>
@@ -174,15 +181,26 @@ export function QualitySection({ detail, canWrite }: ContactSectionProps) {
 export function ConsentsSection({ detail }: ContactSectionProps) {
   const { t } = useTranslation();
   const fmt = useFormatters();
+  const canSendMail = useCanSendMail();
+  const invalidate = useInvalidateContacts();
   return (
     <Paper p="md">
       <Group justify="space-between" mb="sm">
         <Title order={2} size="h4">
           {t('contacts.consents.title')}
         </Title>
-        <Anchor component={Link} to={`/privacy?contact=${detail.contact.id}`} size="sm">
-          {t('contacts.consents.ledger')}
-        </Anchor>
+        <Group gap="sm">
+          {canSendMail ? (
+            <ContactRepermissionButton
+              contactId={detail.contact.id}
+              contactName={displayName(detail.contact)}
+              onDone={invalidate}
+            />
+          ) : null}
+          <Anchor component={Link} to={`/privacy?contact=${detail.contact.id}`} size="sm">
+            {t('contacts.consents.ledger')}
+          </Anchor>
+        </Group>
       </Group>
       {detail.consents.length === 0 ? (
         <Text c="dimmed">{t('contacts.consents.none')}</Text>

@@ -1,4 +1,4 @@
-import { Alert, Button, Group, Paper, Select, Stack, TextInput } from '@mantine/core';
+import { Alert, Button, Group, NumberInput, Paper, Select, Stack, TextInput } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { IconInfoCircle, IconPlus } from '@tabler/icons-react';
@@ -13,6 +13,9 @@ import { Loading } from '../ui/loading.js';
 import { Page } from '../ui/page.js';
 import { useCurrentWorkspace, useWorkspaceKey, WORKSPACES_KEY } from './current-workspace.js';
 import { NewWorkspaceModal } from './new-workspace-modal.js';
+
+/** The freshness period's bounds and default (server: src/modules/workspaces/workspaces.service.ts). */
+const STALE_DAYS = { min: 30, max: 3650, default: 365 };
 
 function useWorkspaceDetails() {
   const api = useApi();
@@ -60,15 +63,20 @@ function WorkspaceForm({ workspace }: { workspace: Workspace }) {
   const detailsKey = useWorkspaceKey('workspace');
   const [name, setName] = useState(workspace.name);
   const [defaultLocale, setDefaultLocale] = useState<Locale>(workspace.defaultLocale);
-  const [errors, setErrors] = useState<{ name?: string; defaultLocale?: string }>({});
+  const savedStaleDays = workspace.staleAfterDays ?? STALE_DAYS.default;
+  const [staleDays, setStaleDays] = useState<number | string>(savedStaleDays);
+  const [errors, setErrors] = useState<{ name?: string; defaultLocale?: string; staleAfterDays?: string }>(
+    {},
+  );
 
   useEffect(() => {
     setName(workspace.name);
     setDefaultLocale(workspace.defaultLocale);
+    setStaleDays(workspace.staleAfterDays ?? STALE_DAYS.default);
   }, [workspace]);
 
   const save = useMutation({
-    mutationFn: (body: { name: string; defaultLocale: Locale }) =>
+    mutationFn: (body: { name: string; defaultLocale: Locale; staleAfterDays: number }) =>
       api.patch<{ workspace: Workspace }>('/api/v1/workspace', body),
     onSuccess: ({ workspace: saved }) => {
       queryClient.setQueryData(detailsKey, saved);
@@ -78,13 +86,23 @@ function WorkspaceForm({ workspace }: { workspace: Workspace }) {
     onError: (error) => setErrors(fieldErrorsOf(error, t)),
   });
 
-  const dirty = name.trim() !== workspace.name || defaultLocale !== workspace.defaultLocale;
+  const dirty =
+    name.trim() !== workspace.name ||
+    defaultLocale !== workspace.defaultLocale ||
+    staleDays !== savedStaleDays;
 
   function submit(event: FormEvent) {
     event.preventDefault();
     if (!name.trim()) return setErrors({ name: t('errors.required') });
+    if (
+      typeof staleDays !== 'number' ||
+      !Number.isInteger(staleDays) ||
+      staleDays < STALE_DAYS.min ||
+      staleDays > STALE_DAYS.max
+    )
+      return setErrors({ staleAfterDays: t('workspace.staleAfterDaysRange', STALE_DAYS) });
     setErrors({});
-    save.mutate({ name: name.trim(), defaultLocale });
+    save.mutate({ name: name.trim(), defaultLocale, staleAfterDays: staleDays });
   }
 
   return (
@@ -117,6 +135,19 @@ function WorkspaceForm({ workspace }: { workspace: Workspace }) {
             readOnly={!canManage}
             error={errors.defaultLocale}
             onChange={(value) => value && setDefaultLocale(value as Locale)}
+          />
+          <NumberInput
+            label={t('workspace.staleAfterDays')}
+            description={t('workspace.staleAfterDaysHint', STALE_DAYS)}
+            min={STALE_DAYS.min}
+            max={STALE_DAYS.max}
+            allowDecimal={false}
+            // Say what is wrong instead of silently changing the number.
+            clampBehavior="none"
+            value={staleDays}
+            readOnly={!canManage}
+            error={errors.staleAfterDays}
+            onChange={setStaleDays}
           />
           {save.isError ? (
             <Alert color="red" variant="light" role="alert">
