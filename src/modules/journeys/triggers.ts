@@ -34,6 +34,11 @@ export const CHECK_ENTRY_JOB = defineJob({
   schema: Type.Object({
     journeyId: Type.String(),
     contactIds: Type.Array(Type.String(), { minItems: 1, maxItems: 500 }),
+    /**
+     * Score triggers: per contact, when the batch that caused the check happened (ISO). Scores
+     * recorded before it are the contact's "before"; only a crossing from below counts.
+     */
+    since: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 40 }))),
   }),
   async handler() {
     throw new PermanentJobError('journeys.check-entry runs in the journeys module');
@@ -53,6 +58,12 @@ export const DATE_TRIGGERS_JOB = defineJob({
 /** Delay before a membership or score check (the scoring handler applies the same entries first). */
 export const CHECK_DELAY_MS = 5_000;
 
+/**
+ * How far back a score check looks for the "before" of a batch at most: a timeline entry stamped
+ * long ago (an import of old activities) must not compare today's score with last year's.
+ */
+const SINCE_LOOKBACK_MS = 3_600_000;
+
 /** The condition a contact must meet to enter by a segment or score trigger, as a contacts selection. */
 function selectionOf(trigger: Trigger): { segmentId?: string; filter?: unknown } | undefined {
   if (trigger.type === 'segment-entered') return { segmentId: trigger.segmentId };
@@ -70,40 +81,90 @@ function selectionOf(trigger: Trigger): { segmentId?: string; filter?: unknown }
 /** Called by the activity handler: schedules the membership/score check of the batch's contacts. */
 export async function scheduleEntryChecks(
   trx: Executor,
-  deps: Pick<AppDeps, 'queue'>,
+  deps: Pick<AppDeps, 'queue' | 'clock'>,
   workspaceId: string,
   activities: ActivityRow[],
 ): Promise<void> {
   const journeys = await trx
     .selectFrom('journeys')
-    .select(['id'])
+    .select(['id', 'trigger_type'])
     .where('workspace_id', '=', workspaceId)
     .where('status', '=', 'active')
     .where('trigger_type', 'in', ['segment-entered', 'score-crossed'])
     .execute();
   if (journeys.length === 0) return;
   // A contact's own journey entries and exits do not change what it is.
-  const contactIds = [
-    ...new Set(activities.filter((a) => !a.type.startsWith('journeys.')).map((a) => a.contact_id)),
-  ];
+  const own = activities.filter((a) => !a.type.startsWith('journeys.'));
+  const contactIds = [...new Set(own.map((a) => a.contact_id))];
   if (contactIds.length === 0) return;
   const newest = activities.reduce((a, b) => (BigInt(a.id) > BigInt(b.id) ? a : b));
+  const since = batchStarts(own, deps.clock.now());
   for (const j of journeys) {
     for (let i = 0; i < contactIds.length; i += 500) {
+      const ids = contactIds.slice(i, i + 500);
       await deps.queue.enqueue(
         trx,
         CHECK_ENTRY_JOB,
-        { journeyId: j.id, contactIds: contactIds.slice(i, i + 500) },
+        {
+          journeyId: j.id,
+          contactIds: ids,
+          ...(j.trigger_type === 'score-crossed'
+            ? { since: Object.fromEntries(ids.map((id) => [id, since.get(id)!.toISOString()])) }
+            : {}),
+        },
         { workspaceId, delayMs: CHECK_DELAY_MS, idempotencyKey: `${j.id}:a${newest.id}:${i}` },
       );
     }
   }
 }
 
+/** Per contact, the earliest entry of the batch (not earlier than an hour before `now`). */
+function batchStarts(activities: ActivityRow[], now: Date): Map<string, Date> {
+  const floor = now.getTime() - SINCE_LOOKBACK_MS;
+  const starts = new Map<string, Date>();
+  for (const a of activities) {
+    const at = Math.max(new Date(a.occurred_at).getTime(), floor);
+    const known = starts.get(a.contact_id);
+    if (!known || at < known.getTime()) starts.set(a.contact_id, new Date(at));
+  }
+  return starts;
+}
+
+/**
+ * Of the contacts that meet a score trigger now, those whose score was below the threshold before
+ * their batch: the newest `score_history` row older than the batch (scoring writes one whenever a
+ * score changes; none means the contact's scores were still 0). The recorded engagement is taken as
+ * it was written, not decayed to the batch: a contact above the threshold never re-enters on its
+ * next activity, while an engagement that only decayed below it (no rescore in between) and rises
+ * again does not count as a new crossing.
+ */
+async function crossedFromBelow(
+  db: Executor,
+  workspaceId: string,
+  trigger: Extract<Trigger, { type: 'score-crossed' }>,
+  since: Map<string, Date>,
+): Promise<Set<string>> {
+  if (since.size === 0) return new Set();
+  const pairs = JSON.stringify([...since].map(([c, s]) => ({ c, s: s.toISOString() })));
+  const rows = await sql<{ contact_id: string; fit: number | null; engagement: number | null }>`
+    SELECT x.c AS contact_id, h.fit, h.engagement
+      FROM jsonb_to_recordset(${pairs}::jsonb) AS x(c uuid, s timestamptz)
+      LEFT JOIN LATERAL (
+        SELECT fit, engagement FROM score_history
+         WHERE workspace_id = ${workspaceId} AND contact_id = x.c AND at < x.s
+         ORDER BY at DESC, id DESC LIMIT 1) h ON true`.execute(db);
+  const below = new Set<string>();
+  for (const r of rows.rows) {
+    const before = trigger.score === 'fit' ? (r.fit ?? 0) : Math.round(Number(r.engagement ?? 0));
+    if (before < trigger.threshold) below.add(r.contact_id);
+  }
+  return below;
+}
+
 /** `journeys.check-entry`: lets in those of the contacts that now meet the trigger. */
 export async function checkEntry(
   deps: RunnerDeps & Pick<AppDeps, 'db'>,
-  payload: { journeyId: string; contactIds: string[] },
+  payload: { journeyId: string; contactIds: string[]; since?: Record<string, string> },
   ctx: JobContext,
 ): Promise<void> {
   const workspaceId = ctx.job.workspaceId;
@@ -125,11 +186,23 @@ export async function checkEntry(
         .execute()
     ).map((r) => r.contact_id),
   );
-  const matching: string[] = [];
+  let matching: string[] = [];
   for (const id of payload.contactIds) {
     if (inside.has(id)) continue;
     if ((await countSelection(ctx.db, deps.clock, workspaceId, { ...selection, ids: [id] })) > 0)
       matching.push(id);
+  }
+  if (def.trigger.type === 'score-crossed' && matching.length > 0) {
+    // A check enqueued without `since` (before it existed) was scheduled CHECK_DELAY_MS ago.
+    const fallback = new Date(deps.clock.now().getTime() - CHECK_DELAY_MS);
+    const since = new Map(
+      matching.map((id) => {
+        const at = payload.since?.[id];
+        return [id, at ? new Date(at) : fallback] as const;
+      }),
+    );
+    const below = await crossedFromBelow(ctx.db, workspaceId, def.trigger, since);
+    matching = matching.filter((id) => below.has(id));
   }
   await ctx.completeWith(async (trx) => {
     if (matching.length === 0) return;
