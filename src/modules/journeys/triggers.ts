@@ -22,7 +22,8 @@ import { findJourney, findVersion, OPEN_STATUSES } from './journeys.repository.j
  * - `date-field` ("7 days before custom.event_date, at 09:00"): a date is not an event, so an
  *   hourly job asks, per active journey with this trigger, for the contacts whose date is due
  *   today and whose local entry time has come — one query per journey and hour that returns only
- *   today's matches; the re-entry policy keeps a contact from entering twice.
+ *   today's matches; the occurrence in the enrollment's source keeps a contact from entering twice
+ *   for the same date, whatever the re-entry policy.
  * - A contact merge: the merged-away contact's open enrollments follow the surviving contact;
  *   where the survivor is already inside the same journey, the merged-away one ends (`merged`).
  */
@@ -247,30 +248,47 @@ export async function runDateTriggers(deps: RunnerDeps, ctx: JobContext): Promis
     if (def?.trigger.type !== 'date-field') continue;
     const day = dueFieldDate(def.trigger, def.timeZone, now);
     if (!day) continue;
-    const key = def.trigger.field.slice('custom.'.length);
-    let after = '';
+    const field = def.trigger.field;
+    const key = field.slice('custom.'.length);
+    // The occurrence (field and date) is part of the source: whatever the re-entry policy, a
+    // contact enters once per occurrence — a retried job, the next hourly run, a 25-hour DST day.
+    const source = `trigger:date-field:${field}:${day}`;
+    let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
-      // A date-only value or an ISO timestamp starting with the day; the earlier ones are not
-      // re-entered (re-entry policy), so a missed hour is caught up later the same day.
-      const rows = await sql<{ id: string }>`
-        SELECT c.id FROM contacts c
-         WHERE c.workspace_id = ${j.workspace_id} AND c.merged_into_contact_id IS NULL
-           AND left(c.custom_fields ->> ${key}, 10) = ${day} AND c.id > ${after || '00000000-0000-0000-0000-000000000000'}
-           AND NOT EXISTS (SELECT 1 FROM journey_enrollments e
-                            WHERE e.workspace_id = c.workspace_id AND e.journey_id = ${j.id} AND e.contact_id = c.id
-                              AND (e.status IN ('active', 'waiting') OR e.entered_at >= ${new Date(now.getTime() - 86_400_000)}))
-         ORDER BY c.id LIMIT 1000`.execute(ctx.db);
-      if (rows.rows.length === 0) break;
-      await ctx.db.transaction().execute((trx) =>
-        enrollContacts(trx, deps, {
-          workspaceId: j.workspace_id,
-          journeyId: j.id,
-          contactIds: rows.rows.map((r) => r.id),
-          source: `trigger:date-field:${def.trigger.type === 'date-field' ? def.trigger.field : ''}`,
-        }),
-      );
-      after = rows.rows[rows.rows.length - 1]!.id;
-      if (rows.rows.length < 1000) break;
+      const page = await ctx.db.transaction().execute(async (trx) => {
+        // Two runs at once (a retry beside the next hourly run) take turns per journey, so the
+        // second one sees the first one's entries.
+        await trx
+          .selectFrom('journeys')
+          .select('id')
+          .where('workspace_id', '=', j.workspace_id)
+          .where('id', '=', j.id)
+          .forNoKeyUpdate()
+          .execute();
+        // A date-only value or an ISO timestamp starting with the day; a missed hour is caught up
+        // later the same day. Entries of the last 24 hours (before the occurrence was part of the
+        // source) keep a contact out as well.
+        const rows = await sql<{ id: string }>`
+          SELECT c.id FROM contacts c
+           WHERE c.workspace_id = ${j.workspace_id} AND c.merged_into_contact_id IS NULL
+             AND left(c.custom_fields ->> ${key}, 10) = ${day} AND c.id > ${after}
+             AND NOT EXISTS (SELECT 1 FROM journey_enrollments e
+                              WHERE e.workspace_id = c.workspace_id AND e.journey_id = ${j.id} AND e.contact_id = c.id
+                                AND (e.status IN ('active', 'waiting') OR e.source = ${source}
+                                     OR e.entered_at >= ${new Date(now.getTime() - 86_400_000)}))
+           ORDER BY c.id LIMIT 1000`.execute(trx);
+        if (rows.rows.length > 0)
+          await enrollContacts(trx, deps, {
+            workspaceId: j.workspace_id,
+            journeyId: j.id,
+            contactIds: rows.rows.map((r) => r.id),
+            source,
+          });
+        return rows.rows;
+      });
+      if (page.length === 0) break;
+      after = page[page.length - 1]!.id;
+      if (page.length < 1000) break;
     }
   }
 }

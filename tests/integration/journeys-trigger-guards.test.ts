@@ -1,5 +1,7 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordActivity } from '../../src/modules/contacts/index.js';
+import { DATE_TRIGGERS_JOB } from '../../src/modules/journeys/triggers.js';
 import { collectJobs } from '../../src/server.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { JobWorker } from '../../src/shared/jobs/index.js';
@@ -8,14 +10,18 @@ import { availableDbKinds } from '../support/deps.js';
 import { createConsentedContact, until } from '../support/mail.js';
 
 /*
- * The score-crossed trigger is strict: a contact enters when its score goes from below the
- * threshold to at or above it — not whenever something happens to a contact that is above it.
- * Real scoring (fit rules on the job title, rescored by the contacts.updated entry of a PATCH),
- * the real queue and worker; the journey lets contacts out again at once (re-entry after exit), so
- * only the trigger keeps a contact above the threshold from entering again.
+ * Triggers that must not let a contact in again although the re-entry policy would allow it. The
+ * journeys let contacts out at once (an exit step, re-entry after exit), so only the trigger keeps
+ * a contact from entering again:
+ * - score-crossed is strict: a contact enters when its score goes from below the threshold to at
+ *   or above it — not whenever something happens to a contact that is above it. Real scoring (fit
+ *   rules on the job title, rescored by the contacts.updated entry of a PATCH).
+ * - date-field: once per date occurrence, whatever the runs of the hourly job (a retry, the next
+ *   hour, the 25-hour day when the clocks go back).
+ * The real queue and worker throughout.
  */
 
-describe.each(await availableDbKinds())('score-crossed trigger on %s', (kind) => {
+describe.each(await availableDbKinds())('journey trigger guards on %s', (kind) => {
   const clock = new ManualClock('2026-03-02T08:00:00Z');
   let t: TestApp;
   let admin: Caller;
@@ -45,6 +51,8 @@ describe.each(await availableDbKinds())('score-crossed trigger on %s', (kind) =>
           .selectFrom('jobs')
           .select('name')
           .where('state', '<>', 'dead')
+          // The hourly date job plans its next run itself.
+          .where((eb) => eb.or([eb('name', '<>', DATE_TRIGGERS_JOB.name), eb('run_at', '<=', clock.now())]))
           .execute();
         return pending.length === 0;
       },
@@ -67,14 +75,42 @@ describe.each(await availableDbKinds())('score-crossed trigger on %s', (kind) =>
     return row?.fit ?? 0;
   }
 
-  async function entries(contactId: string): Promise<number> {
+  async function entries(contactId: string, journey = journeyId): Promise<number> {
     const rows = await t.deps.db
       .selectFrom('journey_enrollments')
       .select('id')
-      .where('journey_id', '=', journeyId)
+      .where('journey_id', '=', journey)
       .where('contact_id', '=', contactId)
       .execute();
     return rows.length;
+  }
+
+  /** An active journey whose only step lets the contact out again (re-entry after exit). */
+  async function exitingJourney(name: string, trigger: unknown): Promise<string> {
+    const created = await api('POST', '/api/v1/journeys', {
+      name,
+      definition: {
+        trigger,
+        timeZone: 'Europe/Berlin',
+        startStepId: 'done',
+        steps: [{ id: 'done', type: 'exit' }],
+        goals: [],
+        exitRules: [],
+        reentry: { policy: 'after-exit' },
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.journey.id as string;
+    expect((await api('POST', `/api/v1/journeys/${id}/activate`)).status).toBe(200);
+    return id;
+  }
+
+  let dateRuns = 0;
+  /** One run of the hourly date job at `at`, and whatever it caused. */
+  async function runDateJob(at: string) {
+    clock.set(at);
+    await t.deps.queue.enqueue(t.deps.db, DATE_TRIGGERS_JOB, {}, { idempotencyKey: `run-${++dateRuns}` });
+    await settle();
   }
 
   beforeAll(async () => {
@@ -117,21 +153,11 @@ describe.each(await availableDbKinds())('score-crossed trigger on %s', (kind) =>
     await setJobTitle(early, 'Leiter Einkauf');
     expect(await fitOf(early)).toBe(70);
 
-    const created = await api('POST', '/api/v1/journeys', {
-      name: 'Heiße Kontakte',
-      definition: {
-        trigger: { type: 'score-crossed', score: 'fit', threshold: 60 },
-        timeZone: 'Europe/Berlin',
-        startStepId: 'done',
-        steps: [{ id: 'done', type: 'exit' }],
-        goals: [],
-        exitRules: [],
-        reentry: { policy: 'after-exit' },
-      },
+    journeyId = await exitingJourney('Heiße Kontakte', {
+      type: 'score-crossed',
+      score: 'fit',
+      threshold: 60,
     });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    journeyId = created.body.journey.id as string;
-    expect((await api('POST', `/api/v1/journeys/${journeyId}/activate`)).status).toBe(200);
 
     await setJobTitle(early, 'Leiter Einkauf Nord');
     expect(await fitOf(early)).toBe(80);
@@ -174,5 +200,45 @@ describe.each(await availableDbKinds())('score-crossed trigger on %s', (kind) =>
       .execute();
     expect(rows.every((r) => r.status !== 'active' && r.status !== 'waiting')).toBe(true);
     expect(rows.every((r) => r.source === 'trigger:score-crossed')).toBe(true);
+  });
+
+  it('lets a contact in once per date occurrence, whatever the runs of the hourly job', async () => {
+    const id = await exitingJourney('Verlängerung', {
+      type: 'date-field',
+      field: 'custom.renewal_date',
+      offsetDays: 0,
+      time: '00:00',
+    });
+    const d = await createConsentedContact(t.deps.db, ws, 'verlaengert@kunde.example', ['newsletter']);
+    const next = await createConsentedContact(t.deps.db, ws, 'morgen@kunde.example', ['newsletter']);
+    for (const [contact, date] of [
+      [d, '2026-10-25'],
+      [next, '2026-10-26'],
+    ] as const)
+      await sql`UPDATE contacts SET custom_fields = jsonb_build_object('renewal_date', ${date}::text)
+                 WHERE id = ${contact}`.execute(t.deps.db);
+    // 00:00 on 25 October in Berlin (summer time, UTC+2): due, it enters and leaves at once.
+    await runDateJob('2026-10-24T22:00:00Z');
+    expect(await entries(d, id)).toBe(1);
+    // The same run again (a retry), a later hour, and 23:30 the same day — which, the clocks
+    // having gone back at 03:00, is 24.5 hours after it entered.
+    await runDateJob('2026-10-24T22:00:00Z');
+    await runDateJob('2026-10-25T10:00:00Z');
+    await runDateJob('2026-10-25T22:30:00Z');
+    expect(await entries(d, id)).toBe(1);
+    expect(await entries(next, id)).toBe(0);
+    // Midnight: the next day's date is due, not this one again.
+    await runDateJob('2026-10-25T23:00:00Z');
+    expect(await entries(d, id)).toBe(1);
+    expect(await entries(next, id)).toBe(1);
+    const rows = await t.deps.db
+      .selectFrom('journey_enrollments')
+      .select(['contact_id', 'status', 'source'])
+      .where('journey_id', '=', id)
+      .execute();
+    expect(rows.find((r) => r.contact_id === d)).toMatchObject({
+      status: 'completed',
+      source: 'trigger:date-field:custom.renewal_date:2026-10-25',
+    });
   });
 });
