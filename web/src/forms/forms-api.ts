@@ -1,4 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { TFunction } from 'i18next';
 import { useApi } from '../api/context.js';
 import { useWorkspaceKey } from '../workspace/current-workspace.js';
 
@@ -173,6 +174,12 @@ export interface Asset {
   url: string | null;
   fileName: string | null;
 }
+/** How pickers name an asset: its title and its kind ("Wartungsleitfaden · Checkliste"). */
+export function assetLabel(t: TFunction, asset: { title: string; kind?: string | null }): string {
+  const kind = ASSET_KINDS.find((k) => k === asset.kind) ?? 'other';
+  return `${asset.title} · ${t(`forms.assets.kinds.${kind}`)}`;
+}
+
 export interface ShortLink {
   id: string;
   code: string;
