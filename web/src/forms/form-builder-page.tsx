@@ -541,7 +541,7 @@ function Builder({ detail }: { detail: FormDetail }) {
                 ]}
               />
             </Group>
-            <FormPreview def={def} locale={previewLocale} />
+            <FormPreview def={def} locale={previewLocale} bantChoices={detail.bantChoices} />
           </Stack>
         </Grid.Col>
       </Grid>

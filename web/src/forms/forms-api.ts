@@ -133,6 +133,8 @@ export interface FormDetail {
   published: FormDefinition | null;
   versions: { version: number; publishedAt: string }[];
   snippets: { hosted: string; embed: string; html: string };
+  /** The fixed choices of the BANT field types (the server's list), to preview them before a save. */
+  bantChoices?: Partial<Record<FieldType, { value: string; label: Localized }[]>>;
 }
 export interface Submission {
   id: string;
