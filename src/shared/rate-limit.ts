@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { sql } from 'kysely';
 import type { Clock } from './clock.js';
 import type { Executor } from './db/index.js';
@@ -37,4 +38,24 @@ export async function hitRateLimit(
 export async function purgeRateLimits(db: Executor, clock: Clock): Promise<number> {
   const result = await db.deleteFrom('rate_limits').where('expires_at', '<', clock.now()).executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/**
+ * The client key for per-IP limits: an IPv4 address as it is, an IPv6 address cut to its /64
+ * (one customer line gets a whole /64, so counting single addresses would let it rotate freely).
+ */
+export function clientKey(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (isIP(ip) !== 6) return ip;
+  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (Number.parseInt(g || '0', 16) || 0).toString(16))
+    .join(':')}::/64`;
 }

@@ -10,7 +10,8 @@ import { ensureUiBuilt } from './build-ui.js';
  * per-step numbers, activating it, a test run on a simulated clock, and the events list — axe-clean.
  * The visual editor: steps dragged from the palette (and added with the keyboard), configured in the
  * side panel, connected by dragging an edge, saved (a server validation error shown at its step),
- * simulated, activated; axe-clean in English and German.
+ * simulated, activated; axe-clean in English and German. A deleted step comes back by undo (toolbar)
+ * and goes again by redo (keyboard); the minimap is part of the axe checks.
  */
 
 async function expectAccessible(page: Page, where: string): Promise<void> {
@@ -121,6 +122,13 @@ describe.skipIf(!chromiumAvailable())('Journey pages', () => {
     );
     expect(template.status, JSON.stringify(template.body)).toBe(201);
     templateId = template.body.template.id;
+    const asset = await api.request(
+      'POST',
+      '/api/v1/assets',
+      { title: 'Wartungs-Checkliste', kind: 'checklist', url: 'https://example.org/checkliste.pdf' },
+      ws,
+    );
+    expect(asset.status, JSON.stringify(asset.body)).toBe(201);
     browser = await launchChromium();
     context = await browser.newContext(DESKTOP);
     page = await context.newPage();
@@ -170,6 +178,20 @@ describe.skipIf(!chromiumAvailable())('Journey pages', () => {
     await page.getByRole('combobox', { name: 'Edit' }).click();
     await page.getByRole('option', { name: 'Wait 3 days (Wait)' }).click();
     await page.getByRole('button', { name: 'Delete step Wait 3 days' }).click();
+    // Undo brings the step back with its paths; redo (the keyboard) deletes it again.
+    const canvas = page.getByTestId('journey-canvas');
+    const waitNode = canvas.locator('.react-flow__node[data-id="wait"]');
+    await waitNode.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Undo', exact: true }).click();
+    await waitNode.waitFor();
+    await canvas.getByTestId('rf__edge-tag:next').waitFor();
+    await canvas.getByTestId('rf__edge-wait:next').waitFor();
+    await poll(() => page.getByRole('button', { name: 'Redo', exact: true }).isEnabled()).toBe(true);
+    await canvas.getByRole('img', { name: 'Overview of the whole journey' }).waitFor();
+    await expectAccessible(page, 'the journey editor after an undo (with its minimap)');
+    await page.keyboard.press('Control+Shift+Z');
+    await waitNode.waitFor({ state: 'detached' });
+    await poll(() => page.getByRole('button', { name: 'Redo', exact: true }).isEnabled()).toBe(false);
     await page.getByRole('button', { name: 'Save and publish' }).click();
     await page.getByText('Contacts are waiting in removed steps').waitFor();
     await page.getByRole('combobox', { name: 'Contacts in wait move to' }).click();
@@ -333,6 +355,12 @@ describe.skipIf(!chromiumAvailable())('Journey pages', () => {
     for (const type of types) {
       await palette.getByRole('button', { name: `Add step: ${type}` }).press('Enter');
       await page.getByRole('heading', { level: 3, name: new RegExp(`\\(${type}\\)$`) }).waitFor();
+      if (type === 'Offer content') {
+        // The content picker names each asset with its kind.
+        await page.getByRole('combobox', { name: 'Content (asset)' }).click();
+        await page.getByRole('option', { name: 'Wartungs-Checkliste · Checklist' }).waitFor();
+        await page.keyboard.press('Escape');
+      }
       if (type === 'Wait') {
         for (const kind of ['Until a weekday and time', 'Until something happens (with timeout)']) {
           await page.getByRole('combobox', { name: 'Wait', exact: true }).click();

@@ -384,4 +384,28 @@ describe.each(await availableDbKinds())('journey question step on %s', (kind) =>
     }
     expect(last).toBe(429);
   });
+
+  it('limits an IPv6 client by its /64: rotating addresses inside it does not help', async () => {
+    // 60 requests, each from another address of 2001:db8:aa:bb::/64, however they are written.
+    for (let i = 0; i < 60; i++) {
+      const address =
+        i % 2 === 0 ? `2001:db8:aa:bb::${(i + 1).toString(16)}` : `2001:0db8:00aa:00bb:${i}:0:0:1`;
+      const res = await t.app.inject({ method: 'GET', url: '/q?t=nonsense', remoteAddress: address });
+      expect(res.statusCode, address).toBe(404);
+    }
+    const rotated = await t.app.inject({
+      method: 'GET',
+      url: '/q?t=nonsense',
+      remoteAddress: '2001:db8:aa:bb:ffff:ffff:ffff:fffe',
+    });
+    expect(rotated.statusCode).toBe(429);
+    expect(rotated.headers['retry-after']).toBeDefined();
+    // The neighbouring /64 is another client.
+    const neighbour = await t.app.inject({
+      method: 'GET',
+      url: '/q?t=nonsense',
+      remoteAddress: '2001:db8:aa:bc::1',
+    });
+    expect(neighbour.statusCode).toBe(404);
+  });
 });

@@ -317,7 +317,7 @@ describe.each(await availableDbKinds())('journey triggers on %s', (kind) => {
     }
     const rows = await enrollments(id);
     expect(rows.map((r) => r.contact_id)).toEqual([due]);
-    expect(rows[0]!.source).toBe('trigger:date-field:custom.event_date');
+    expect(rows[0]!.source).toBe('trigger:date-field:custom.event_date:2026-03-09');
   });
 
   it('moves enrollments of a merged-away contact to the survivor, or ends them where it is already inside', async () => {

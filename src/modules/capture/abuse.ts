@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../../shared/db/index.js';
 
@@ -33,25 +32,8 @@ export const DEFAULT_LIMITS: CaptureLimits = {
   breakerMinutes: 60,
 };
 
-/**
- * The client key for per-IP limits: an IPv4 address as it is, an IPv6 address cut to its /64
- * (one customer line gets a whole /64, so counting single addresses would let it rotate freely).
- */
-export function clientKey(ip: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped) return mapped[1]!;
-  if (isIP(ip) !== 6) return ip;
-  const [head = '', tail = ''] = ip.toLowerCase().split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = ip.includes('::')
-    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
-    : left;
-  return `${groups
-    .slice(0, 4)
-    .map((g) => (Number.parseInt(g || '0', 16) || 0).toString(16))
-    .join(':')}::/64`;
-}
+// The client key for per-IP limits (an IPv6 address counts by its /64) is shared with other public pages.
+export { clientKey } from '../../shared/rate-limit.js';
 
 export interface Bucket {
   key: string;

@@ -195,16 +195,28 @@ export function checkNewsletterRule(kind: FormKindName, def: FormDefinition): vo
 }
 
 /** Structure rules that hold for drafts as well as published versions. */
+/** The fixed choices of each BANT field type (`bant_need` …), for the builder's preview of an unsaved draft. */
+export function bantChoicesByFieldType(): Record<
+  string,
+  { value: string; label: { de: string; en: string } }[]
+> {
+  return Object.fromEntries(
+    Object.entries(BANT_FIELD_OF).map(([type, bant]) => [
+      type,
+      BANT_CHOICES[bant].map((c) => ({ value: c.value, label: { ...c.label } })),
+    ]),
+  );
+}
+
 /** A definition with the fixed choices of its BANT questions (whatever the client sent for them). */
 export function withFixedChoices(def: FormDefinition): FormDefinition {
   if (!def.fields.some((f) => BANT_FIELD_OF[f.type])) return def;
+  const choices = bantChoicesByFieldType();
   return {
     ...def,
     fields: def.fields.map((f) => {
-      const bant = BANT_FIELD_OF[f.type];
-      return bant
-        ? { ...f, options: BANT_CHOICES[bant].map((c) => ({ value: c.value, label: { ...c.label } })) }
-        : f;
+      const options = BANT_FIELD_OF[f.type] ? choices[f.type] : undefined;
+      return options ? { ...f, options } : f;
     }),
   };
 }

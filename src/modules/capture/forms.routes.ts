@@ -7,7 +7,13 @@ import { ASSET_KINDS, listAssets } from './assets.repository.js';
 import { createAsset, toAssetBody, updateAsset } from './assets.service.js';
 import type { CaptureContext } from './capture-context.js';
 import { getCaptureStatus, resumeConfirmationMails } from './circuit.service.js';
-import { CHANNELS, defaultDefinition, FORM_KINDS, type FormDefinition } from './form-definition.js';
+import {
+  bantChoicesByFieldType,
+  CHANNELS,
+  defaultDefinition,
+  FORM_KINDS,
+  type FormDefinition,
+} from './form-definition.js';
 import {
   type FormRow,
   findFormVersion,
@@ -184,6 +190,13 @@ export function registerFormRoutes(app: FastifyInstance, ctx: CaptureContext): v
     published: Type.Union([Type.Unknown(), Type.Null()]),
     versions: Type.Array(Type.Object({ version: Type.Integer(), publishedAt: Type.String() })),
     snippets: Type.Object({ hosted: Type.String(), embed: Type.String(), html: Type.String() }),
+    /** The fixed choices of the BANT field types, so the builder previews them before a save. */
+    bantChoices: Type.Record(
+      Type.String(),
+      Type.Array(
+        Type.Object({ value: Type.String(), label: Type.Object({ de: Type.String(), en: Type.String() }) }),
+      ),
+    ),
   });
 
   async function detail(ws: string, form: FormRow) {
@@ -201,6 +214,7 @@ export function registerFormRoutes(app: FastifyInstance, ctx: CaptureContext): v
         embed: `<script src="${publicUrl}/embed.js" data-form="${form.slug}" async></script>`,
         html: `<form method="post" action="${publicUrl}/f/${form.slug}/submit">…</form>`,
       },
+      bantChoices: bantChoicesByFieldType(),
     };
   }
 

@@ -4,7 +4,7 @@ import { hmac, safeEqual } from '../../shared/crypto.js';
 import { AppError, type Locale } from '../../shared/errors.js';
 import { html, pickLocale, type SafeHtml, sendPublicPage, withLang } from '../../shared/http/public-page.js';
 import type { AppDeps } from '../../shared/module.js';
-import { hitRateLimit } from '../../shared/rate-limit.js';
+import { clientKey, hitRateLimit } from '../../shared/rate-limit.js';
 import { recordActivity } from '../contacts/index.js';
 import { BANT_CHOICES, type BantField, bantAnswerOf, recordBantAnswers } from '../scoring/index.js';
 import type { Step } from './definition.js';
@@ -16,7 +16,7 @@ import { findVersion } from './journeys.repository.js';
  * (HMAC with SECRET_KEY under its own label), names workspace, contact, journey, version, step and
  * enrollment, and expires; it carries no address. The page is server-rendered (no script, strict
  * CSP, every value escaped), German or English by the contact's language, and rate-limited per
- * client like the other public pages. A BANT answer goes through scoring's `recordBantAnswers`
+ * client (an IPv6 address by its /64) like the other public pages. A BANT answer goes through scoring's `recordBantAnswers`
  * (source `journey`, with its date); a field answer updates the contact. Either way the timeline
  * gets `journeys.question-answered` (ref `question:<journey>:<step>`), which branches, event waits
  * and scoring use.
@@ -269,7 +269,7 @@ export function registerQuestionRoutes(app: FastifyInstance, deps: AppDeps): voi
     const limit = await hitRateLimit(
       deps.db,
       deps.clock,
-      `journeys:question:${request.ip ?? '-'}`,
+      `journeys:question:${clientKey(request.ip ?? '-')}`,
       LIMIT.max,
       LIMIT.windowSeconds,
     );

@@ -22,7 +22,8 @@ import { findJourney, findVersion, OPEN_STATUSES } from './journeys.repository.j
  * - `date-field` ("7 days before custom.event_date, at 09:00"): a date is not an event, so an
  *   hourly job asks, per active journey with this trigger, for the contacts whose date is due
  *   today and whose local entry time has come — one query per journey and hour that returns only
- *   today's matches; the re-entry policy keeps a contact from entering twice.
+ *   today's matches; the occurrence in the enrollment's source keeps a contact from entering twice
+ *   for the same date, whatever the re-entry policy.
  * - A contact merge: the merged-away contact's open enrollments follow the surviving contact;
  *   where the survivor is already inside the same journey, the merged-away one ends (`merged`).
  */
@@ -34,6 +35,11 @@ export const CHECK_ENTRY_JOB = defineJob({
   schema: Type.Object({
     journeyId: Type.String(),
     contactIds: Type.Array(Type.String(), { minItems: 1, maxItems: 500 }),
+    /**
+     * Score triggers: per contact, when the batch that caused the check happened (ISO). Scores
+     * recorded before it are the contact's "before"; only a crossing from below counts.
+     */
+    since: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 40 }))),
   }),
   async handler() {
     throw new PermanentJobError('journeys.check-entry runs in the journeys module');
@@ -53,6 +59,12 @@ export const DATE_TRIGGERS_JOB = defineJob({
 /** Delay before a membership or score check (the scoring handler applies the same entries first). */
 export const CHECK_DELAY_MS = 5_000;
 
+/**
+ * How far back a score check looks for the "before" of a batch at most: a timeline entry stamped
+ * long ago (an import of old activities) must not compare today's score with last year's.
+ */
+const SINCE_LOOKBACK_MS = 3_600_000;
+
 /** The condition a contact must meet to enter by a segment or score trigger, as a contacts selection. */
 function selectionOf(trigger: Trigger): { segmentId?: string; filter?: unknown } | undefined {
   if (trigger.type === 'segment-entered') return { segmentId: trigger.segmentId };
@@ -70,40 +82,90 @@ function selectionOf(trigger: Trigger): { segmentId?: string; filter?: unknown }
 /** Called by the activity handler: schedules the membership/score check of the batch's contacts. */
 export async function scheduleEntryChecks(
   trx: Executor,
-  deps: Pick<AppDeps, 'queue'>,
+  deps: Pick<AppDeps, 'queue' | 'clock'>,
   workspaceId: string,
   activities: ActivityRow[],
 ): Promise<void> {
   const journeys = await trx
     .selectFrom('journeys')
-    .select(['id'])
+    .select(['id', 'trigger_type'])
     .where('workspace_id', '=', workspaceId)
     .where('status', '=', 'active')
     .where('trigger_type', 'in', ['segment-entered', 'score-crossed'])
     .execute();
   if (journeys.length === 0) return;
   // A contact's own journey entries and exits do not change what it is.
-  const contactIds = [
-    ...new Set(activities.filter((a) => !a.type.startsWith('journeys.')).map((a) => a.contact_id)),
-  ];
+  const own = activities.filter((a) => !a.type.startsWith('journeys.'));
+  const contactIds = [...new Set(own.map((a) => a.contact_id))];
   if (contactIds.length === 0) return;
   const newest = activities.reduce((a, b) => (BigInt(a.id) > BigInt(b.id) ? a : b));
+  const since = batchStarts(own, deps.clock.now());
   for (const j of journeys) {
     for (let i = 0; i < contactIds.length; i += 500) {
+      const ids = contactIds.slice(i, i + 500);
       await deps.queue.enqueue(
         trx,
         CHECK_ENTRY_JOB,
-        { journeyId: j.id, contactIds: contactIds.slice(i, i + 500) },
+        {
+          journeyId: j.id,
+          contactIds: ids,
+          ...(j.trigger_type === 'score-crossed'
+            ? { since: Object.fromEntries(ids.map((id) => [id, since.get(id)!.toISOString()])) }
+            : {}),
+        },
         { workspaceId, delayMs: CHECK_DELAY_MS, idempotencyKey: `${j.id}:a${newest.id}:${i}` },
       );
     }
   }
 }
 
+/** Per contact, the earliest entry of the batch (not earlier than an hour before `now`). */
+function batchStarts(activities: ActivityRow[], now: Date): Map<string, Date> {
+  const floor = now.getTime() - SINCE_LOOKBACK_MS;
+  const starts = new Map<string, Date>();
+  for (const a of activities) {
+    const at = Math.max(new Date(a.occurred_at).getTime(), floor);
+    const known = starts.get(a.contact_id);
+    if (!known || at < known.getTime()) starts.set(a.contact_id, new Date(at));
+  }
+  return starts;
+}
+
+/**
+ * Of the contacts that meet a score trigger now, those whose score was below the threshold before
+ * their batch: the newest `score_history` row older than the batch (scoring writes one whenever a
+ * score changes; none means the contact's scores were still 0). The recorded engagement is taken as
+ * it was written, not decayed to the batch: a contact above the threshold never re-enters on its
+ * next activity, while an engagement that only decayed below it (no rescore in between) and rises
+ * again does not count as a new crossing.
+ */
+async function crossedFromBelow(
+  db: Executor,
+  workspaceId: string,
+  trigger: Extract<Trigger, { type: 'score-crossed' }>,
+  since: Map<string, Date>,
+): Promise<Set<string>> {
+  if (since.size === 0) return new Set();
+  const pairs = JSON.stringify([...since].map(([c, s]) => ({ c, s: s.toISOString() })));
+  const rows = await sql<{ contact_id: string; fit: number | null; engagement: number | null }>`
+    SELECT x.c AS contact_id, h.fit, h.engagement
+      FROM jsonb_to_recordset(${pairs}::jsonb) AS x(c uuid, s timestamptz)
+      LEFT JOIN LATERAL (
+        SELECT fit, engagement FROM score_history
+         WHERE workspace_id = ${workspaceId} AND contact_id = x.c AND at < x.s
+         ORDER BY at DESC, id DESC LIMIT 1) h ON true`.execute(db);
+  const below = new Set<string>();
+  for (const r of rows.rows) {
+    const before = trigger.score === 'fit' ? (r.fit ?? 0) : Math.round(Number(r.engagement ?? 0));
+    if (before < trigger.threshold) below.add(r.contact_id);
+  }
+  return below;
+}
+
 /** `journeys.check-entry`: lets in those of the contacts that now meet the trigger. */
 export async function checkEntry(
   deps: RunnerDeps & Pick<AppDeps, 'db'>,
-  payload: { journeyId: string; contactIds: string[] },
+  payload: { journeyId: string; contactIds: string[]; since?: Record<string, string> },
   ctx: JobContext,
 ): Promise<void> {
   const workspaceId = ctx.job.workspaceId;
@@ -125,11 +187,23 @@ export async function checkEntry(
         .execute()
     ).map((r) => r.contact_id),
   );
-  const matching: string[] = [];
+  let matching: string[] = [];
   for (const id of payload.contactIds) {
     if (inside.has(id)) continue;
     if ((await countSelection(ctx.db, deps.clock, workspaceId, { ...selection, ids: [id] })) > 0)
       matching.push(id);
+  }
+  if (def.trigger.type === 'score-crossed' && matching.length > 0) {
+    // A check enqueued without `since` (before it existed) was scheduled CHECK_DELAY_MS ago.
+    const fallback = new Date(deps.clock.now().getTime() - CHECK_DELAY_MS);
+    const since = new Map(
+      matching.map((id) => {
+        const at = payload.since?.[id];
+        return [id, at ? new Date(at) : fallback] as const;
+      }),
+    );
+    const below = await crossedFromBelow(ctx.db, workspaceId, def.trigger, since);
+    matching = matching.filter((id) => below.has(id));
   }
   await ctx.completeWith(async (trx) => {
     if (matching.length === 0) return;
@@ -174,30 +248,47 @@ export async function runDateTriggers(deps: RunnerDeps, ctx: JobContext): Promis
     if (def?.trigger.type !== 'date-field') continue;
     const day = dueFieldDate(def.trigger, def.timeZone, now);
     if (!day) continue;
-    const key = def.trigger.field.slice('custom.'.length);
-    let after = '';
+    const field = def.trigger.field;
+    const key = field.slice('custom.'.length);
+    // The occurrence (field and date) is part of the source: whatever the re-entry policy, a
+    // contact enters once per occurrence — a retried job, the next hourly run, a 25-hour DST day.
+    const source = `trigger:date-field:${field}:${day}`;
+    let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
-      // A date-only value or an ISO timestamp starting with the day; the earlier ones are not
-      // re-entered (re-entry policy), so a missed hour is caught up later the same day.
-      const rows = await sql<{ id: string }>`
-        SELECT c.id FROM contacts c
-         WHERE c.workspace_id = ${j.workspace_id} AND c.merged_into_contact_id IS NULL
-           AND left(c.custom_fields ->> ${key}, 10) = ${day} AND c.id > ${after || '00000000-0000-0000-0000-000000000000'}
-           AND NOT EXISTS (SELECT 1 FROM journey_enrollments e
-                            WHERE e.workspace_id = c.workspace_id AND e.journey_id = ${j.id} AND e.contact_id = c.id
-                              AND (e.status IN ('active', 'waiting') OR e.entered_at >= ${new Date(now.getTime() - 86_400_000)}))
-         ORDER BY c.id LIMIT 1000`.execute(ctx.db);
-      if (rows.rows.length === 0) break;
-      await ctx.db.transaction().execute((trx) =>
-        enrollContacts(trx, deps, {
-          workspaceId: j.workspace_id,
-          journeyId: j.id,
-          contactIds: rows.rows.map((r) => r.id),
-          source: `trigger:date-field:${def.trigger.type === 'date-field' ? def.trigger.field : ''}`,
-        }),
-      );
-      after = rows.rows[rows.rows.length - 1]!.id;
-      if (rows.rows.length < 1000) break;
+      const page = await ctx.db.transaction().execute(async (trx) => {
+        // Two runs at once (a retry beside the next hourly run) take turns per journey, so the
+        // second one sees the first one's entries.
+        await trx
+          .selectFrom('journeys')
+          .select('id')
+          .where('workspace_id', '=', j.workspace_id)
+          .where('id', '=', j.id)
+          .forNoKeyUpdate()
+          .execute();
+        // A date-only value or an ISO timestamp starting with the day; a missed hour is caught up
+        // later the same day. Entries of the last 24 hours (before the occurrence was part of the
+        // source) keep a contact out as well.
+        const rows = await sql<{ id: string }>`
+          SELECT c.id FROM contacts c
+           WHERE c.workspace_id = ${j.workspace_id} AND c.merged_into_contact_id IS NULL
+             AND left(c.custom_fields ->> ${key}, 10) = ${day} AND c.id > ${after}
+             AND NOT EXISTS (SELECT 1 FROM journey_enrollments e
+                              WHERE e.workspace_id = c.workspace_id AND e.journey_id = ${j.id} AND e.contact_id = c.id
+                                AND (e.status IN ('active', 'waiting') OR e.source = ${source}
+                                     OR e.entered_at >= ${new Date(now.getTime() - 86_400_000)}))
+           ORDER BY c.id LIMIT 1000`.execute(trx);
+        if (rows.rows.length > 0)
+          await enrollContacts(trx, deps, {
+            workspaceId: j.workspace_id,
+            journeyId: j.id,
+            contactIds: rows.rows.map((r) => r.id),
+            source,
+          });
+        return rows.rows;
+      });
+      if (page.length === 0) break;
+      after = page[page.length - 1]!.id;
+      if (page.length < 1000) break;
     }
   }
 }

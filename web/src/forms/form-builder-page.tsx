@@ -33,6 +33,7 @@ import { Page, Section } from '../ui/page.js';
 import { AddAssetButton } from './add-asset.js';
 import { FormPreview } from './form-preview.js';
 import {
+  assetLabel,
   CHANNELS,
   type ConsentBoxDef,
   FIELD_TYPES,
@@ -540,7 +541,7 @@ function Builder({ detail }: { detail: FormDetail }) {
                 ]}
               />
             </Group>
-            <FormPreview def={def} locale={previewLocale} />
+            <FormPreview def={def} locale={previewLocale} bantChoices={detail.bantChoices} />
           </Stack>
         </Grid.Col>
       </Grid>
@@ -587,7 +588,7 @@ function SettingsPanel({
         disabled={disabled}
         data={(assets.data ?? []).map((a) => ({
           value: a.id,
-          label: `${a.title} · ${t(`forms.assets.kinds.${a.kind}`)}`,
+          label: assetLabel(t, a),
         }))}
         value={def.assetId}
         onChange={(v) => set({ assetId: v })}

@@ -3,8 +3,8 @@ import {
   Box,
   Button,
   Checkbox,
+  NativeSelect,
   Paper,
-  Select,
   Stack,
   Text,
   Textarea,
@@ -12,13 +12,23 @@ import {
   Title,
 } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
-import { type FormDefinition, isBantField } from './forms-api.js';
+import { type FormDefinition, type FormDetail, isBantField } from './forms-api.js';
 
 /**
  * What the form will look like, in one of its languages: the same fields, texts, unticked consent
  * boxes and Art. 13 block as the hosted page and the embed. Inputs are inert (a preview collects nothing).
+ * A BANT question shows the server's fixed choices (`bantChoices`), which the draft only carries
+ * once it has been saved.
  */
-export function FormPreview({ def, locale }: { def: FormDefinition; locale: 'de' | 'en' }) {
+export function FormPreview({
+  def,
+  locale,
+  bantChoices,
+}: {
+  def: FormDefinition;
+  locale: 'de' | 'en';
+  bantChoices?: FormDetail['bantChoices'];
+}) {
   const { t } = useTranslation();
   const pt = (key: 'required' | 'optional' | 'consents' | 'purpose' | 'controller' | 'privacy') =>
     t(`forms.preview.${key}`, { lng: locale });
@@ -39,14 +49,22 @@ export function FormPreview({ def, locale }: { def: FormDefinition; locale: 'de'
             isBantField(f.type) ||
             (f.type === 'product_interest' && f.options?.length)
           )
+            // A native select like the hosted page's: its choices can be looked at, nothing is sent.
             return (
-              <Select
+              <NativeSelect
                 key={f.key}
                 id={id}
                 label={label}
                 description={description}
-                data={(f.options ?? []).map((o) => ({ value: o.value, label: o.label[locale] || o.value }))}
-                readOnly
+                data={[
+                  { value: '', label: '' },
+                  ...((isBantField(f.type) ? bantChoices?.[f.type] : undefined) ?? f.options ?? []).map(
+                    (o) => ({
+                      value: o.value,
+                      label: o.label[locale] || o.value,
+                    }),
+                  ),
+                ]}
               />
             );
           return <TextInput key={f.key} id={id} label={label} description={description} readOnly />;

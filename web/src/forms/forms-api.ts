@@ -1,4 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { TFunction } from 'i18next';
 import { useApi } from '../api/context.js';
 import { useWorkspaceKey } from '../workspace/current-workspace.js';
 
@@ -132,6 +133,8 @@ export interface FormDetail {
   published: FormDefinition | null;
   versions: { version: number; publishedAt: string }[];
   snippets: { hosted: string; embed: string; html: string };
+  /** The fixed choices of the BANT field types (the server's list), to preview them before a save. */
+  bantChoices?: Partial<Record<FieldType, { value: string; label: Localized }[]>>;
 }
 export interface Submission {
   id: string;
@@ -173,6 +176,12 @@ export interface Asset {
   url: string | null;
   fileName: string | null;
 }
+/** How pickers name an asset: its title and its kind ("Wartungsleitfaden · Checkliste"). */
+export function assetLabel(t: TFunction, asset: { title: string; kind?: string | null }): string {
+  const kind = ASSET_KINDS.find((k) => k === asset.kind) ?? 'other';
+  return `${asset.title} · ${t(`forms.assets.kinds.${kind}`)}`;
+}
+
 export interface ShortLink {
   id: string;
   code: string;

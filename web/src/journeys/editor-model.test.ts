@@ -6,7 +6,11 @@ import {
   type EditorDefinition,
   errorsByStep,
   outputsOf,
+  record,
+  redo,
+  startHistory,
   TRIGGER_NODE,
+  undo,
   withPositions,
 } from './editor-model.js';
 
@@ -75,5 +79,43 @@ describe('journey editor model', () => {
     ]);
     expect(errors.get('b')).toEqual(['condition invalid']);
     expect(errors.get('')).toEqual(['definition.timeZone: not a known time zone']);
+  });
+
+  it('undoes and redoes edits; a new edit drops what was undone', () => {
+    const start = base();
+    const deleted = deleteStep(start, 'c');
+    const connected = connect(deleted, 'b', 'no', 'a');
+    let h = record(record(startHistory(start), deleted), connected);
+    h = undo(h);
+    expect(h.present).toBe(deleted);
+    h = undo(h);
+    expect(h.present).toBe(start);
+    expect(h.present.steps.map((s) => s.id)).toEqual(['a', 'b', 'c']);
+    expect(undo(h)).toBe(h); // nothing earlier
+    h = redo(h);
+    expect(h.present).toBe(deleted);
+    const other = connect(deleted, 'a', 'next', null);
+    h = record(h, other);
+    expect(h.future).toEqual([]);
+    expect(redo(h)).toBe(h);
+    expect(undo(h).present).toBe(deleted);
+  });
+
+  it('keeps a bounded history and merges a burst of the same edit into one step', () => {
+    let h = startHistory(0);
+    for (let i = 1; i <= 150; i++) h = record(h, i, { limit: 100 });
+    expect(h.past).toHaveLength(100);
+    expect(h.past[0]).toBe(50);
+    while (h.past.length > 0) h = undo(h);
+    expect(h.present).toBe(50);
+
+    // Typing a label: three changes within a second are one step; a pause starts another.
+    let t = record(startHistory('W'), 'Wa', { key: 'edit:a', at: 1000 });
+    t = record(t, 'Wai', { key: 'edit:a', at: 1400 });
+    t = record(t, 'Wait', { key: 'edit:a', at: 1800 });
+    t = record(t, 'Wait!', { key: 'edit:a', at: 5000 });
+    t = record(t, 'Wait!?', { key: 'edit:b', at: 5100 });
+    expect(t.past).toEqual(['W', 'Wait', 'Wait!']);
+    expect(undo(undo(t)).present).toBe('Wait');
   });
 });

@@ -226,3 +226,56 @@ export function forSave(def: EditorDefinition): EditorDefinition {
     ),
   };
 }
+
+/**
+ * The editor's undo/redo history: earlier and undone states of the definition around the present
+ * one. Bounded (`limit` earlier states); edits with the same `key` within `mergeMs` of each other
+ * (typing a label, dragging a node) are one step to undo.
+ */
+export interface History<T> {
+  past: T[];
+  present: T;
+  future: T[];
+  /** What the last recorded edit was, and when, to merge a burst of the same edit. */
+  last?: { key: string; at: number };
+}
+
+export const HISTORY_LIMIT = 100;
+const MERGE_MS = 1000;
+
+export function startHistory<T>(present: T): History<T> {
+  return { past: [], present, future: [] };
+}
+
+/** The history after an edit: the present becomes undoable, nothing is left to redo. */
+export function record<T>(
+  h: History<T>,
+  next: T,
+  edit: { key?: string; at?: number; limit?: number } = {},
+): History<T> {
+  if (next === h.present) return h;
+  const at = edit.at ?? 0;
+  const last = edit.key ? { key: edit.key, at } : undefined;
+  if (last && h.last?.key === last.key && at - h.last.at <= MERGE_MS && h.future.length === 0)
+    return { ...h, present: next, last };
+  const limit = edit.limit ?? HISTORY_LIMIT;
+  const past = [...h.past, h.present];
+  return {
+    past: past.length > limit ? past.slice(past.length - limit) : past,
+    present: next,
+    future: [],
+    ...(last ? { last } : {}),
+  };
+}
+
+export function undo<T>(h: History<T>): History<T> {
+  const previous = h.past[h.past.length - 1];
+  if (previous === undefined) return h;
+  return { past: h.past.slice(0, -1), present: previous, future: [h.present, ...h.future] };
+}
+
+export function redo<T>(h: History<T>): History<T> {
+  const [next, ...rest] = h.future;
+  if (next === undefined) return h;
+  return { past: [...h.past, h.present], present: next, future: rest };
+}

@@ -1,4 +1,5 @@
-import { Alert, Badge, Button, Group, Paper, Select, Stack, Text, Title } from '@mantine/core';
+import { ActionIcon, Alert, Badge, Button, Group, Paper, Select, Stack, Text, Title } from '@mantine/core';
+import { IconArrowBackUp, IconArrowForwardUp } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import {
   Background,
@@ -8,6 +9,7 @@ import {
   type EdgeChange,
   Handle,
   MarkerType,
+  MiniMap,
   type Node,
   type NodeChange,
   type NodeProps,
@@ -17,7 +19,7 @@ import {
   useReactFlow,
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
-import { type DragEvent, useMemo, useState } from 'react';
+import { type DragEvent, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../api/client.js';
 import { useApi } from '../api/context.js';
@@ -31,8 +33,12 @@ import {
   errorsByStep,
   forSave,
   outputsOf,
+  record,
+  redo,
   STEP_TYPES,
+  startHistory,
   TRIGGER_NODE,
+  undo,
   withPositions,
 } from './editor-model.js';
 import type { StepCounter } from './journeys-api.js';
@@ -46,6 +52,9 @@ import { ReentryForm, RulesForm, StepForm, TriggerForm } from './step-settings.j
  * dragging edges, or in the side panel. The side panel edits the selected step, the trigger, or the
  * journey's goals, exit rules and re-entry. "Save draft" PATCHes the definition; the server's
  * validation errors are shown on the steps they concern; "Publish" makes the draft the live version.
+ * Every edit can be undone and redone (toolbar buttons, Ctrl+Z / Ctrl+Shift+Z or Ctrl+Y outside text
+ * fields; a bounded history, a burst of typing or one drag is one step), and a minimap shows the
+ * whole journey.
  */
 
 const DRAG_TYPE = 'application/x-leadwerk-journey-step';
@@ -148,7 +157,8 @@ function Editor({ journeyId, draft, counters, readOnly, onSaved }: JourneyEditor
   const api = useApi();
   const qc = useQueryClient();
   const flow = useReactFlow();
-  const [def, setDef] = useState<EditorDefinition>(() => withPositions(draft));
+  const [history, setHistory] = useState(() => startHistory<EditorDefinition>(withPositions(draft)));
+  const def = history.present;
   const [dirty, setDirty] = useState(false);
   const [selected, setSelected] = useState<string | null>(null);
   const [selectedEdge, setSelectedEdge] = useState<string | null>(null);
@@ -159,11 +169,48 @@ function Editor({ journeyId, draft, counters, readOnly, onSaved }: JourneyEditor
   const [unmapped, setUnmapped] = useState<string[]>([]);
   const [moves, setMoves] = useState<Record<string, string>>({});
 
-  const update = (next: EditorDefinition) => {
-    setDef(next);
+  /** Records an edit; edits with the same `key` in quick succession (typing, dragging) undo together. */
+  const update = (next: EditorDefinition, key?: string) => {
+    setHistory((h) => record(h, next, key ? { key, at: Date.now() } : {}));
     setDirty(true);
     setNotice(null);
   };
+  const travel = (to: typeof undo) => {
+    setHistory(to);
+    setDirty(true);
+    setNotice(null);
+  };
+
+  useEffect(() => {
+    if (readOnly) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey || e.metaKey) || e.altKey) return;
+      // Text fields keep their own undo.
+      const el = e.target as HTMLElement | null;
+      if (el?.closest('input, textarea, select, [contenteditable="true"]')) return;
+      const key = e.key.toLowerCase();
+      if (key === 'z' && !e.shiftKey) {
+        e.preventDefault();
+        travel(undo);
+      } else if ((key === 'z' && e.shiftKey) || key === 'y') {
+        e.preventDefault();
+        travel(redo);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  });
+
+  // A step that an undo or redo took away is no longer selected.
+  useEffect(() => {
+    if (
+      selected &&
+      selected !== TRIGGER_NODE &&
+      selected !== 'settings' &&
+      !def.steps.some((s) => s.id === selected)
+    )
+      setSelected(null);
+  }, [def, selected]);
 
   const save = useMutation({
     mutationFn: async (publish: boolean) => {
@@ -285,6 +332,7 @@ function Editor({ journeyId, draft, counters, readOnly, onSaved }: JourneyEditor
   const onNodesChange = (changes: NodeChange[]) => {
     let next = def;
     let moved = false;
+    let removed = false;
     const dims: Record<string, { width: number; height: number }> = {};
     for (const c of changes) {
       if (c.type === 'position' && c.position && c.id !== TRIGGER_NODE) {
@@ -301,11 +349,12 @@ function Editor({ journeyId, draft, counters, readOnly, onSaved }: JourneyEditor
       } else if (c.type === 'remove' && c.id !== TRIGGER_NODE && !readOnly) {
         next = deleteStep(next, c.id);
         moved = true;
+        removed = true;
         if (selected === c.id) setSelected(null);
       }
     }
     if (Object.keys(dims).length > 0) setMeasured((m) => ({ ...m, ...dims }));
-    if (moved) update(next);
+    if (moved) update(next, removed ? undefined : 'move');
   };
 
   const onEdgesChange = (changes: EdgeChange[]) => {
@@ -373,6 +422,30 @@ function Editor({ journeyId, draft, counters, readOnly, onSaved }: JourneyEditor
             >
               {t('journeys.editor.publish')}
             </Button>
+            <ActionIcon.Group>
+              <ActionIcon
+                variant="default"
+                size="lg"
+                aria-label={t('journeys.editor.undo')}
+                title={`${t('journeys.editor.undo')} (${t('journeys.editor.undoKeys')})`}
+                aria-keyshortcuts="Control+Z Meta+Z"
+                disabled={history.past.length === 0}
+                onClick={() => travel(undo)}
+              >
+                <IconArrowBackUp size={18} aria-hidden />
+              </ActionIcon>
+              <ActionIcon
+                variant="default"
+                size="lg"
+                aria-label={t('journeys.editor.redo')}
+                title={`${t('journeys.editor.redo')} (${t('journeys.editor.redoKeys')})`}
+                aria-keyshortcuts="Control+Shift+Z Meta+Shift+Z Control+Y"
+                disabled={history.future.length === 0}
+                onClick={() => travel(redo)}
+              >
+                <IconArrowForwardUp size={18} aria-hidden />
+              </ActionIcon>
+            </ActionIcon.Group>
             {dirty ? <Badge color="dark">{t('journeys.editor.unsaved')}</Badge> : null}
           </Group>
           <Button variant="subtle" onClick={() => setSelected('settings')}>
@@ -492,6 +565,7 @@ function Editor({ journeyId, draft, counters, readOnly, onSaved }: JourneyEditor
           >
             <Background />
             <Controls showInteractive={false} />
+            <MiniMap pannable zoomable ariaLabel={t('journeys.editor.minimap')} nodeStrokeWidth={3} />
           </ReactFlow>
         </section>
         {!readOnly ? (
@@ -515,7 +589,10 @@ function Editor({ journeyId, draft, counters, readOnly, onSaved }: JourneyEditor
                   <Title order={3} size="h5">
                     {t('journeys.editor.trigger')}
                   </Title>
-                  <TriggerForm value={def.trigger} onChange={(tr) => update({ ...def, trigger: tr })} />
+                  <TriggerForm
+                    value={def.trigger}
+                    onChange={(tr) => update({ ...def, trigger: tr }, 'edit:trigger')}
+                  />
                 </>
               ) : null}
               {selected === 'settings' ? (
@@ -524,7 +601,11 @@ function Editor({ journeyId, draft, counters, readOnly, onSaved }: JourneyEditor
                     {t('journeys.editor.goals')}
                   </Title>
                   <Text size="xs">{t('journeys.editor.goalsHelp')}</Text>
-                  <RulesForm kind="goals" rules={def.goals} onChange={(g) => update({ ...def, goals: g })} />
+                  <RulesForm
+                    kind="goals"
+                    rules={def.goals}
+                    onChange={(g) => update({ ...def, goals: g }, 'edit:goals')}
+                  />
                   <Title order={3} size="h5">
                     {t('journeys.editor.exitRules')}
                   </Title>
@@ -532,9 +613,12 @@ function Editor({ journeyId, draft, counters, readOnly, onSaved }: JourneyEditor
                   <RulesForm
                     kind="exitRules"
                     rules={def.exitRules}
-                    onChange={(g) => update({ ...def, exitRules: g })}
+                    onChange={(g) => update({ ...def, exitRules: g }, 'edit:exitRules')}
                   />
-                  <ReentryForm value={def.reentry} onChange={(r) => update({ ...def, reentry: r })} />
+                  <ReentryForm
+                    value={def.reentry}
+                    onChange={(r) => update({ ...def, reentry: r }, 'edit:reentry')}
+                  />
                 </>
               ) : null}
               {step ? (
@@ -550,7 +634,9 @@ function Editor({ journeyId, draft, counters, readOnly, onSaved }: JourneyEditor
                   <StepForm
                     key={step.id}
                     step={step}
-                    onChange={(s) => update({ ...def, steps: def.steps.map((x) => (x.id === s.id ? s : x)) })}
+                    onChange={(s) =>
+                      update({ ...def, steps: def.steps.map((x) => (x.id === s.id ? s : x)) }, `edit:${s.id}`)
+                    }
                   />
                   {outputsOf(step).map((k) => (
                     <Select

@@ -13,6 +13,7 @@ import {
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { useApi } from '../api/context.js';
+import { assetLabel } from '../forms/forms-api.js';
 import { useWorkspaceKey } from '../workspace/current-workspace.js';
 import { type EditorStep, type Json, LIFECYCLE_STAGES, TRIGGER_TYPES } from './editor-model.js';
 
@@ -24,19 +25,19 @@ import { type EditorStep, type Json, LIFECYCLE_STAGES, TRIGGER_TYPES } from './e
 
 type Option = { value: string; label: string };
 
-/** Items of a list endpoint as select options (name, title or subject as the label). */
-export function useOptions(path: string): Option[] {
+/** Items of a list endpoint as select options (name, title or subject as the label, unless `describe`). */
+export function useOptions(path: string, describe?: (item: Json) => string): Option[] {
   const api = useApi();
   const q = useQuery({
     queryKey: useWorkspaceKey('journey-editor-options', path),
-    queryFn: async () =>
-      (await api.get<{ items: Json[] }>(path)).items.map((x) => ({
-        value: String(x.id),
-        label: String(x.name ?? x.title ?? x.subject ?? x.id),
-      })),
+    queryFn: async () => (await api.get<{ items: Json[] }>(path)).items,
     staleTime: 60_000,
   });
-  return q.data ?? [];
+  // Labels are made here, not cached: they may follow the language.
+  return (q.data ?? []).map((x) => ({
+    value: String(x.id),
+    label: describe ? describe(x) : String(x.name ?? x.title ?? x.subject ?? x.id),
+  }));
 }
 
 function IdSelect({
@@ -44,13 +45,15 @@ function IdSelect({
   path,
   value,
   onChange,
+  describe,
 }: {
   label: string;
   path: string;
   value: unknown;
   onChange: (v: string) => void;
+  describe?: (item: Json) => string;
 }) {
-  const options = useOptions(path);
+  const options = useOptions(path, describe);
   const v = typeof value === 'string' && value ? value : null;
   const data = v && !options.some((o) => o.value === v) ? [...options, { value: v, label: v }] : options;
   return (
@@ -414,6 +417,8 @@ export function StepForm({ step, onChange }: { step: EditorStep; onChange: (s: E
         <IdSelect
           label={t('journeys.editor.asset')}
           path="/api/v1/assets"
+          // The kind (white paper, checklist, …) as the form builder's asset picker shows it.
+          describe={(a) => assetLabel(t, { title: String(a.title), kind: String(a.kind) })}
           value={step.assetId}
           onChange={(v) => onChange({ ...step, assetId: v })}
         />

@@ -1,0 +1,244 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordActivity } from '../../src/modules/contacts/index.js';
+import { DATE_TRIGGERS_JOB } from '../../src/modules/journeys/triggers.js';
+import { collectJobs } from '../../src/server.js';
+import { ManualClock } from '../../src/shared/clock.js';
+import { JobWorker } from '../../src/shared/jobs/index.js';
+import { type Caller, createTestApp, type TestApp } from '../support/app.js';
+import { availableDbKinds } from '../support/deps.js';
+import { createConsentedContact, until } from '../support/mail.js';
+
+/*
+ * Triggers that must not let a contact in again although the re-entry policy would allow it. The
+ * journeys let contacts out at once (an exit step, re-entry after exit), so only the trigger keeps
+ * a contact from entering again:
+ * - score-crossed is strict: a contact enters when its score goes from below the threshold to at
+ *   or above it — not whenever something happens to a contact that is above it. Real scoring (fit
+ *   rules on the job title, rescored by the contacts.updated entry of a PATCH).
+ * - date-field: once per date occurrence, whatever the runs of the hourly job (a retry, the next
+ *   hour, the 25-hour day when the clocks go back).
+ * The real queue and worker throughout.
+ */
+
+describe.each(await availableDbKinds())('journey trigger guards on %s', (kind) => {
+  const clock = new ManualClock('2026-03-02T08:00:00Z');
+  let t: TestApp;
+  let admin: Caller;
+  let ws: string;
+  let worker: JobWorker;
+  let journeyId: string;
+
+  async function api(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) {
+    const res = await t.app.inject({
+      method,
+      url,
+      headers: admin.headers(),
+      ...(payload ? { payload } : {}),
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: the tests read many response shapes
+    return { status: res.statusCode, body: res.json() as Record<string, any> };
+  }
+
+  /** Runs everything the last change caused: delivery, scoring, the delayed entry check, the steps. */
+  async function settle() {
+    await until(
+      'the queue is idle',
+      async () => {
+        clock.advance(6_000);
+        worker.wake();
+        const pending = await t.deps.db
+          .selectFrom('jobs')
+          .select('name')
+          .where('state', '<>', 'dead')
+          // The hourly date job plans its next run itself.
+          .where((eb) => eb.or([eb('name', '<>', DATE_TRIGGERS_JOB.name), eb('run_at', '<=', clock.now())]))
+          .execute();
+        return pending.length === 0;
+      },
+      30_000,
+    );
+  }
+
+  async function setJobTitle(contactId: string, jobTitle: string) {
+    const res = await api('PATCH', `/api/v1/contacts/${contactId}`, { jobTitle });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    await settle();
+  }
+
+  async function fitOf(contactId: string): Promise<number> {
+    const row = await t.deps.db
+      .selectFrom('contact_scores')
+      .select('fit')
+      .where('contact_id', '=', contactId)
+      .executeTakeFirst();
+    return row?.fit ?? 0;
+  }
+
+  async function entries(contactId: string, journey = journeyId): Promise<number> {
+    const rows = await t.deps.db
+      .selectFrom('journey_enrollments')
+      .select('id')
+      .where('journey_id', '=', journey)
+      .where('contact_id', '=', contactId)
+      .execute();
+    return rows.length;
+  }
+
+  /** An active journey whose only step lets the contact out again (re-entry after exit). */
+  async function exitingJourney(name: string, trigger: unknown): Promise<string> {
+    const created = await api('POST', '/api/v1/journeys', {
+      name,
+      definition: {
+        trigger,
+        timeZone: 'Europe/Berlin',
+        startStepId: 'done',
+        steps: [{ id: 'done', type: 'exit' }],
+        goals: [],
+        exitRules: [],
+        reentry: { policy: 'after-exit' },
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.journey.id as string;
+    expect((await api('POST', `/api/v1/journeys/${id}/activate`)).status).toBe(200);
+    return id;
+  }
+
+  let dateRuns = 0;
+  /** One run of the hourly date job at `at`, and whatever it caused. */
+  async function runDateJob(at: string) {
+    clock.set(at);
+    await t.deps.queue.enqueue(t.deps.db, DATE_TRIGGERS_JOB, {}, { idempotencyKey: `run-${++dateRuns}` });
+    await settle();
+  }
+
+  beforeAll(async () => {
+    t = await createTestApp(kind, { clock });
+    admin = await t.login();
+    ws = admin.workspaceId;
+    worker = new JobWorker({
+      handle: t.deps.handle,
+      definitions: collectJobs(t.deps),
+      clock,
+      log: t.deps.log,
+      concurrency: { critical: 1, default: 2, bulk: 1 },
+      pollMs: 50,
+    });
+    await worker.start();
+    for (const [name, points, value] of [
+      ['Leitung', 40, 'leiter'],
+      ['Einkauf', 30, 'einkauf'],
+      ['Nord', 10, 'nord'],
+    ] as const) {
+      const rule = await api('POST', '/api/v1/scoring/rules', {
+        kind: 'fit',
+        name,
+        points,
+        definition: { field: 'job_title', op: 'contains', value },
+      });
+      expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+    }
+    await settle();
+  });
+
+  afterAll(async () => {
+    await worker?.stop(1000);
+    await t?.close();
+  });
+
+  it('lets a contact in only when its score goes from below the threshold to at or above it', async () => {
+    // Above the threshold before the journey exists: its next activity does not let it in.
+    const early = await createConsentedContact(t.deps.db, ws, 'frueh@kunde.example', ['newsletter']);
+    await setJobTitle(early, 'Leiter Einkauf');
+    expect(await fitOf(early)).toBe(70);
+
+    journeyId = await exitingJourney('Heiße Kontakte', {
+      type: 'score-crossed',
+      score: 'fit',
+      threshold: 60,
+    });
+
+    await setJobTitle(early, 'Leiter Einkauf Nord');
+    expect(await fitOf(early)).toBe(80);
+    expect(await entries(early)).toBe(0);
+
+    const c = await createConsentedContact(t.deps.db, ws, 'steigt@kunde.example', ['newsletter']);
+    await setJobTitle(c, 'Leiter');
+    expect(await fitOf(c)).toBe(40);
+    expect(await entries(c)).toBe(0);
+
+    // Below → above: enters (and leaves again at once).
+    await setJobTitle(c, 'Leiter Einkauf');
+    expect(await fitOf(c)).toBe(70);
+    expect(await entries(c)).toBe(1);
+
+    // Above → higher, and an activity that changes no score: it stays out.
+    await setJobTitle(c, 'Leiter Einkauf Nord');
+    expect(await fitOf(c)).toBe(80);
+    await recordActivity(t.deps.db, {
+      workspaceId: ws,
+      contactId: c,
+      type: 'sales.note-added',
+      occurredAt: clock.now(),
+      data: {},
+    });
+    await settle();
+    expect(await entries(c)).toBe(1);
+
+    // Drops below, then rises again: a new crossing, it enters again (re-entry after exit).
+    await setJobTitle(c, 'Nord');
+    expect(await fitOf(c)).toBe(10);
+    expect(await entries(c)).toBe(1);
+    await setJobTitle(c, 'Leiter Einkauf');
+    expect(await fitOf(c)).toBe(70);
+    expect(await entries(c)).toBe(2);
+    const rows = await t.deps.db
+      .selectFrom('journey_enrollments')
+      .select(['status', 'source'])
+      .where('journey_id', '=', journeyId)
+      .execute();
+    expect(rows.every((r) => r.status !== 'active' && r.status !== 'waiting')).toBe(true);
+    expect(rows.every((r) => r.source === 'trigger:score-crossed')).toBe(true);
+  });
+
+  it('lets a contact in once per date occurrence, whatever the runs of the hourly job', async () => {
+    const id = await exitingJourney('Verlängerung', {
+      type: 'date-field',
+      field: 'custom.renewal_date',
+      offsetDays: 0,
+      time: '00:00',
+    });
+    const d = await createConsentedContact(t.deps.db, ws, 'verlaengert@kunde.example', ['newsletter']);
+    const next = await createConsentedContact(t.deps.db, ws, 'morgen@kunde.example', ['newsletter']);
+    for (const [contact, date] of [
+      [d, '2026-10-25'],
+      [next, '2026-10-26'],
+    ] as const)
+      await sql`UPDATE contacts SET custom_fields = jsonb_build_object('renewal_date', ${date}::text)
+                 WHERE id = ${contact}`.execute(t.deps.db);
+    // 00:00 on 25 October in Berlin (summer time, UTC+2): due, it enters and leaves at once.
+    await runDateJob('2026-10-24T22:00:00Z');
+    expect(await entries(d, id)).toBe(1);
+    // The same run again (a retry), a later hour, and 23:30 the same day — which, the clocks
+    // having gone back at 03:00, is 24.5 hours after it entered.
+    await runDateJob('2026-10-24T22:00:00Z');
+    await runDateJob('2026-10-25T10:00:00Z');
+    await runDateJob('2026-10-25T22:30:00Z');
+    expect(await entries(d, id)).toBe(1);
+    expect(await entries(next, id)).toBe(0);
+    // Midnight: the next day's date is due, not this one again.
+    await runDateJob('2026-10-25T23:00:00Z');
+    expect(await entries(d, id)).toBe(1);
+    expect(await entries(next, id)).toBe(1);
+    const rows = await t.deps.db
+      .selectFrom('journey_enrollments')
+      .select(['contact_id', 'status', 'source'])
+      .where('journey_id', '=', id)
+      .execute();
+    expect(rows.find((r) => r.contact_id === d)).toMatchObject({
+      status: 'completed',
+      source: 'trigger:date-field:custom.renewal_date:2026-10-25',
+    });
+  });
+});
