@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type Locale } from '../../shared/errors.js';
 import { pickLocale, sendPublicPage } from '../../shared/http/public-page.js';
 import type { AppDeps } from '../../shared/module.js';
-import { hitRateLimit } from '../../shared/rate-limit.js';
+import { clientKey, hitRateLimit } from '../../shared/rate-limit.js';
 import { confirmOptIn, describeOptInLink, resendOptIn } from './confirm.service.js';
 import { changePreferences, loadPreferences, type PreferenceAction } from './preferences.service.js';
 import {
@@ -37,20 +37,7 @@ export const ONE_CLICK_LIMIT = { max: 2000, windowSeconds: 60 } as const;
 
 /** The rate-limit key of a client: the IPv4 address, or the /64 network of an IPv6 address. */
 export function clientBucket(ip: string | undefined): string {
-  if (!ip) return '-';
-  if (!ip.includes(':')) return ip;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped) return mapped[1]!;
-  const [head = '', tail = ''] = ip.toLowerCase().split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = ip.includes('::')
-    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
-    : left;
-  return `${groups
-    .slice(0, 4)
-    .map((g) => g.replace(/^0+(?=.)/, ''))
-    .join(':')}::/64`;
+  return ip ? clientKey(ip) : '-';
 }
 
 const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) });
