@@ -2,14 +2,13 @@ import { Anchor, Button, Paper, Table, Text } from '@mantine/core';
 import { IconPlus } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
-import { RepermissionButton } from '../consent/repermission-dialog.js';
+import { RepermissionButton, useCanSendMail } from '../consent/repermission-dialog.js';
 import { useCanWriteContacts } from '../contacts/contacts-page.js';
 import { ContactsTabs } from '../contacts/contacts-tabs.js';
 import { ErrorState } from '../ui/error-state.js';
 import { useFormatters } from '../ui/format.js';
 import { Loading } from '../ui/loading.js';
 import { Page } from '../ui/page.js';
-import { useCurrentWorkspace } from '../workspace/current-workspace.js';
 import { useSegments } from './segments-api.js';
 
 /** Saved segments; each opens in the builder. */
@@ -18,9 +17,8 @@ export function SegmentsPage() {
   const fmt = useFormatters();
   const segments = useSegments();
   const canWrite = useCanWriteContacts();
-  const { role, canManage } = useCurrentWorkspace();
   // Re-permission sends mail: the mail:write roles.
-  const canSendMail = canManage || role === 'marketing';
+  const canSendMail = useCanSendMail();
   return (
     <Page
       title={t('segments.title')}
