@@ -219,6 +219,107 @@ describe.each(await availableDbKinds())('journey triggers on %s', (kind) => {
     },
   );
 
+  it('branches on segment membership for a whole batch, on entry pages and in run-steps jobs alike', async () => {
+    const segment = async (name: string, field: string, value: string) => {
+      const r = await api('POST', '/api/v1/segments', {
+        name,
+        definition: { kind: 'group', op: 'and', children: [{ kind: 'field', field, operator: 'eq', value }] },
+      });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      return (r.body.segment?.id ?? r.body.id) as string;
+    };
+    const town = await segment('Lübeck', 'city', 'Lübeck');
+    const ceos = await segment('CEOs', 'job_title', 'CEO');
+    // 30 contacts in Lübeck, the first 10 of them CEOs.
+    await sql`INSERT INTO contacts (id, workspace_id, email, email_normalized, city, job_title)
+      SELECT gen_random_uuid(), ${ws}, 'hl' || i || '@kunde.example', 'hl' || i || '@kunde.example', 'Lübeck',
+             CASE WHEN i <= 10 THEN 'CEO' ELSE 'Einkauf' END
+        FROM generate_series(1, 30) AS i`.execute(t.deps.db);
+    const hold = (id: string) => ({
+      id,
+      type: 'wait',
+      wait: { kind: 'duration', duration: { days: 30 } },
+      next: null,
+    });
+    const create = async (name: string, trigger: unknown) => {
+      const r = await api('POST', '/api/v1/journeys', {
+        name,
+        definition: {
+          trigger,
+          timeZone: 'Europe/Berlin',
+          startStepId: 'who',
+          steps: [
+            {
+              id: 'who',
+              type: 'branch',
+              condition: { type: 'segment', segmentId: ceos },
+              yes: 'ceo',
+              no: 'other',
+            },
+            hold('ceo'),
+            hold('other'),
+          ],
+          goals: [],
+          exitRules: [],
+          reentry: { policy: 'never' },
+        },
+      });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      const id = r.body.journey.id as string;
+      expect((await api('POST', `/api/v1/journeys/${id}/activate`)).status).toBe(200);
+      return id;
+    };
+    const steps = async (journeyId: string) => {
+      const rows = await t.deps.db
+        .selectFrom('journey_enrollments')
+        .select(['step_id'])
+        .where('journey_id', '=', journeyId)
+        .where('status', '=', 'waiting')
+        .execute();
+      return {
+        ceo: rows.filter((r) => r.step_id === 'ceo').length,
+        other: rows.filter((r) => r.step_id === 'other').length,
+      };
+    };
+    // The entry pages decide the branch for the page's contacts together.
+    const bySegment = await create('Lübeck by segment', { type: 'segment-entered', segmentId: town });
+    await until(
+      'the segment entered and branched',
+      async () => {
+        worker.wake();
+        const s = await steps(bySegment);
+        return s.ceo + s.other === 30;
+      },
+      30_000,
+    );
+    expect(await steps(bySegment)).toEqual({ ceo: 10, other: 20 });
+    // Added by hand: the run-steps jobs decide it for their batch together.
+    const byHand = await create('Lübeck by hand', { type: 'manual' });
+    const ids = (
+      await t.deps.db
+        .selectFrom('contacts')
+        .select('id')
+        .where('workspace_id', '=', ws)
+        .where('city', '=', 'Lübeck')
+        .execute()
+    ).map((c) => c.id);
+    await t.deps.db
+      .transaction()
+      .execute((trx) =>
+        enrollContacts(trx, t.deps, { workspaceId: ws, journeyId: byHand, contactIds: ids, source: 'api' }),
+      );
+    await until(
+      'the added contacts branched',
+      async () => {
+        worker.wake();
+        const s = await steps(byHand);
+        return s.ceo + s.other === 30;
+      },
+      30_000,
+    );
+    expect(await steps(byHand)).toEqual({ ceo: 10, other: 20 });
+  });
+
   it('lets in contacts that enter the trigger segment after activation, checking only them', async () => {
     const seg = await api('POST', '/api/v1/segments', {
       name: 'Hamburg',

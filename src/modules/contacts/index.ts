@@ -32,7 +32,12 @@ export {
 } from './contacts.repository.js';
 export { isDisposableDomain, isFreemailDomain, isRoleAddress } from './email-rules.js';
 export { registerScoreSource, type ScoreSource } from './segment-sources.js';
-export { countSelection, isContactInSegment, listSegmentMemberIds } from './segments.service.js';
+export {
+  countSelection,
+  isContactInSegment,
+  listSegmentMemberIds,
+  segmentMembersAmong,
+} from './segments.service.js';
 
 // One set of job definitions per set of dependencies: routes enqueue the same ones the worker runs.
 const jobsByDeps = new WeakMap<AppDeps, ImportJobs>();

@@ -9,7 +9,6 @@ import { recordAudit } from '../audit/index.js';
 import {
   buildCompileContext,
   type ContactSelection,
-  countContacts,
   countMatching,
   selectionWhere,
 } from './contacts-query.js';
@@ -231,8 +230,21 @@ export async function isContactInSegment(
   segmentId: string,
   contactId: string,
 ): Promise<boolean> {
-  const where = await selectionWhere(db, workspaceId, clock.now(), { segmentId, ids: [contactId] });
-  return (await countContacts(db, where)) > 0;
+  return (await segmentMembersAmong(db, clock, workspaceId, segmentId, [contactId])).has(contactId);
+}
+
+/** Which of `contactIds` are members of the segment now: one query for a whole batch of contacts. */
+export async function segmentMembersAmong(
+  db: Executor,
+  clock: Clock,
+  workspaceId: string,
+  segmentId: string,
+  contactIds: readonly string[],
+): Promise<Set<string>> {
+  if (contactIds.length === 0) return new Set();
+  const where = await selectionWhere(db, workspaceId, clock.now(), { segmentId, ids: [...contactIds] });
+  const r = await sql<{ id: string }>`SELECT c.id FROM contacts c WHERE ${where}`.execute(db);
+  return new Set(r.rows.map((x) => x.id));
 }
 
 /** A page of a segment's member ids in id order (for journeys and reports walking a segment). */
