@@ -77,6 +77,28 @@ describe('fit', () => {
   });
 });
 
+describe('fit on a multiple-choice field', () => {
+  const rule = (op: FitRule['op'], value: FitRule['value']): FitRule => ({
+    id: 'r',
+    name: 'Interest',
+    points: 10,
+    field: 'custom:interests',
+    op,
+    value,
+  });
+  const profile = { custom: { interests: ['retail', 'Logistics'] } } as Parameters<typeof evaluateFit>[1];
+
+  it('"contains" asks for a whole option, not a piece of one', () => {
+    expect(evaluateFit([rule('contains', 'logistics')], profile).score).toBe(10);
+    expect(evaluateFit([rule('contains', 'ai')], profile).score).toBe(0);
+  });
+
+  it('"is one of" matches when any chosen option is in the list', () => {
+    expect(evaluateFit([rule('in', ['crm', 'retail'])], profile).score).toBe(10);
+    expect(evaluateFit([rule('in', 'crm, erp')], profile).score).toBe(0);
+  });
+});
+
 describe('engagement', () => {
   const click: EngagementRule = {
     id: 'click',

@@ -82,14 +82,22 @@ export function matchesFitRule(rule: FitRule, profile: FitProfile): boolean {
   if (rule.op === 'exists') return present;
   if (!present) return false;
   const text = String(Array.isArray(actual) ? actual.join(',') : actual).toLowerCase();
+  // A multiple-choice field holds options, not text: "contains" and "is one of" ask about whole
+  // options (as substrings, option "ai" would have matched a contact who chose "retail").
+  const options = Array.isArray(actual) ? actual.map((v) => String(v).toLowerCase()) : null;
   switch (rule.op) {
     case 'equals':
       return text === String(rule.value ?? '').toLowerCase();
     case 'contains':
-      return String(rule.value ?? '') !== '' && text.includes(String(rule.value).toLowerCase());
+      if (String(rule.value ?? '') === '') return false;
+      return options
+        ? options.includes(String(rule.value).toLowerCase())
+        : text.includes(String(rule.value).toLowerCase());
     case 'in': {
-      const list = Array.isArray(rule.value) ? rule.value : String(rule.value ?? '').split(',');
-      return list.map((v) => v.trim().toLowerCase()).includes(text);
+      const list = (Array.isArray(rule.value) ? rule.value : String(rule.value ?? '').split(',')).map((v) =>
+        v.trim().toLowerCase(),
+      );
+      return options ? options.some((o) => list.includes(o)) : list.includes(text);
     }
     case 'gte':
     case 'lte': {
