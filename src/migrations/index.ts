@@ -22,6 +22,7 @@ import * as contactsTombstonesIndex from './2026-11-25-0401-contacts-tombstones-
 import * as captureAssetKind from './2026-11-25-0601-capture-asset-kind.js';
 import * as workspaceStaleDays from './2026-11-26-0301-workspace-stale-days.js';
 import * as contactExportTokens from './2026-11-26-0302-contact-export-tokens.js';
+import * as downloadTokenKind from './2026-11-26-0401-download-token-kind.js';
 
 /**
  * Every migration, in order. A landed migration is frozen (tests/unit/migrations-frozen.test.ts
@@ -51,4 +52,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-25-0601-capture-asset-kind': captureAssetKind,
   '2026-11-26-0301-workspace-stale-days': workspaceStaleDays,
   '2026-11-26-0302-contact-export-tokens': contactExportTokens,
+  '2026-11-26-0401-download-token-kind': downloadTokenKind,
 };

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -114,6 +115,24 @@ describe.skipIf(!chromiumAvailable())('Import wizard', () => {
     await page.getByRole('progressbar', { name: 'Import progress' }).waitFor();
     await page.getByRole('table', { name: 'Rows with errors or skipped' }).getByText('kaputt').waitFor();
     await expectAccessible(page, 'the import result (English)');
+    // The whole report: the browser follows a single-use download URL and streams the file itself.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download row report' }).click(),
+    ]);
+    expect(download.url()).toMatch(/\/api\/v1\/imports\/report\?token=/);
+    expect(download.suggestedFilename()).toMatch(/report\.csv$/);
+    const report = readFileSync((await download.path()) ?? '', 'utf8')
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split(/\r?\n/);
+    expect(report[0]).toBe('row,email,outcome,error');
+    expect(report.slice(1)).toEqual([
+      expect.stringMatching(/^2,bekannt@beispiel\.de,skipped,/),
+      expect.stringMatching(/^3,kaputt,error,/),
+    ]);
+    // The link was for one download only.
+    expect((await page.request.get(download.url())).status()).toBe(409);
     const after = await api.request<{ items: { email: string; firstName: string | null }[] }>(
       'GET',
       '/api/v1/contacts?q=beispiel.de',

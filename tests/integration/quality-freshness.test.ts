@@ -1,15 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactsModule } from '../../src/modules/contacts/index.js';
+import { rescoreWorkspaceJob } from '../../src/modules/contacts/quality.service.js';
+import { collectJobs } from '../../src/server.js';
 import { ManualClock } from '../../src/shared/clock.js';
-import type { JobContext } from '../../src/shared/jobs/index.js';
+import { type JobContext, JobWorker } from '../../src/shared/jobs/index.js';
 import { createLogger } from '../../src/shared/log.js';
 import { type Caller, createTestApp, type TestApp } from '../support/app.js';
 import { availableDbKinds } from '../support/deps.js';
+import { until } from '../support/mail.js';
 
 /*
  * The workspace's freshness period (PATCH /api/v1/workspace staleAfterDays): the data-quality
  * score and the default of re-permission follow it; bad values are refused with a stable code and
- * the change is audited.
+ * the change is audited. The change enqueues the re-scoring of the workspace's stored scores
+ * (contacts.rescore-workspace, one pending per workspace), run here by the real worker.
  */
 
 const kinds = await availableDbKinds();
@@ -20,6 +24,7 @@ describe.each(kinds)('workspace freshness period on %s', (kind) => {
   let admin: Caller;
   const clock = new ManualClock('2026-02-01T09:00:00Z');
   let contactId = '';
+  let secondId = '';
 
   const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) =>
     t.app.inject({
@@ -41,6 +46,20 @@ describe.each(kinds)('workspace freshness period on %s', (kind) => {
     expect(res.statusCode, res.body).toBe(200);
     return res.json() as { eligible: number; wouldQueue: number; skipped: Record<string, number> };
   };
+  const storedCodes = async (id: string) =>
+    (
+      await t.deps.db
+        .selectFrom('contacts')
+        .select('quality_reasons')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow()
+    ).quality_reasons as { code: string; field?: string | null }[];
+  const rescoreJobs = () =>
+    t.deps.db
+      .selectFrom('jobs')
+      .select(['idempotency_key', 'payload', 'state'])
+      .where('name', '=', 'contacts.rescore-workspace')
+      .execute();
   async function refreshScores() {
     const job = contactsModule.recurring!(t.deps).find((r) => r.job.name === 'contacts.refresh-quality')!.job;
     await job.handler({}, {
@@ -60,6 +79,13 @@ describe.each(kinds)('workspace freshness period on %s', (kind) => {
     });
     expect(created.statusCode, created.body).toBe(201);
     contactId = created.json().contact.id;
+    const second = await call('POST', '/api/v1/contacts', {
+      email: 'fritz.fresh@example.com',
+      firstName: 'Fritz',
+      lastName: 'Fresh',
+    });
+    expect(second.statusCode, second.body).toBe(201);
+    secondId = second.json().contact.id;
     const consent = await call('POST', `/api/v1/consent/contacts/${contactId}/changes`, {
       purpose: 'newsletter',
       status: 'confirmed',
@@ -90,10 +116,43 @@ describe.each(kinds)('workspace freshness period on %s', (kind) => {
 
     const d = await detail();
     expect(d.quality.stale).toEqual(expect.arrayContaining(['first_name', 'last_name']));
-    // The stored score follows with the daily refresh of the oldest scores.
-    clock.advance(2 * DAY);
-    admin = await t.login();
-    await refreshScores();
+    // The stored scores are not touched in the request: one re-scoring of the workspace is queued.
+    expect((await storedCodes(contactId)).map((r) => r.code)).not.toContain('stale_field');
+    expect(await rescoreJobs()).toEqual([
+      expect.objectContaining({ idempotency_key: t.workspaceId, payload: { workspaceId: t.workspaceId } }),
+    ]);
+    // Idempotent per workspace: more changes while it is pending add no second run; a save
+    // without a change of the period adds none either.
+    expect((await call('PATCH', '/api/v1/workspace', { staleAfterDays: 31 })).statusCode).toBe(200);
+    expect((await call('PATCH', '/api/v1/workspace', { staleAfterDays: 30 })).statusCode).toBe(200);
+    expect((await call('PATCH', '/api/v1/workspace', { staleAfterDays: 30, name: 'Acme' })).statusCode).toBe(
+      200,
+    );
+    expect(await rescoreJobs()).toHaveLength(1);
+
+    // The real worker runs it, a page of one contact per run here (so the run continues itself),
+    // without the daily refresh: the clock has not moved since the scores were stored.
+    const worker = new JobWorker({
+      handle: t.deps.handle,
+      definitions: collectJobs(t.deps).map((def) =>
+        def.name === 'contacts.rescore-workspace' ? rescoreWorkspaceJob(t.deps, 1) : def,
+      ),
+      clock,
+      log: t.deps.log,
+      concurrency: { critical: 1, default: 1, bulk: 1 },
+      pollMs: 20,
+    });
+    await worker.start();
+    try {
+      worker.wake();
+      await until('workspace re-scored', async () => (await rescoreJobs()).length === 0);
+    } finally {
+      await worker.stop(1000);
+    }
+    for (const id of [contactId, secondId])
+      expect(await storedCodes(id)).toEqual(
+        expect.arrayContaining([expect.objectContaining({ code: 'stale_field', field: 'first_name' })]),
+      );
     const reasons = (await detail()).contact.qualityReasons;
     expect(reasons).toEqual(
       expect.arrayContaining([expect.objectContaining({ code: 'stale_field', field: 'first_name' })]),

@@ -25,6 +25,9 @@ import { listCustomFields } from './custom-fields.js';
  * disk. The token is random (256 bits), stored only as its SHA-256, single-use, valid for
  * EXPORT_TOKEN_TTL_MS, bound to the workspace and the user who asked for it; at redemption the
  * user must still hold contacts:read in that workspace.
+ *
+ * The same tokens (column `kind`) serve the import error report: POST /imports/:id/report-tokens,
+ * then GET /imports/report?token=… (imports.routes.ts). A token is redeemed only by its kind.
  */
 
 /** An export token is good for this long after it was issued (the browser navigates at once). */
@@ -138,6 +141,46 @@ function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** What a one-time download link downloads (contact_export_tokens.kind). */
+export type DownloadKind = 'contacts' | 'import_report';
+
+/**
+ * Issues a single-use download token of a kind for a user (the same mechanism for every download
+ * of the admin UI that must stream to disk). The caller has checked what it downloads.
+ */
+export async function createDownloadToken(
+  db: Executor,
+  now: Date,
+  input: {
+    workspaceId: string;
+    userId: string | null;
+    kind: DownloadKind;
+    targetId?: string | undefined;
+    columns?: string | undefined;
+    selection?: ContactSelection | undefined;
+  },
+): Promise<{ token: string; expiresAt: Date }> {
+  // A token stands in for the session's workspace header; API keys call the direct routes.
+  if (!input.userId) throw new AppError('FORBIDDEN', { reason: 'download tokens are for user sessions' });
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(now.getTime() + EXPORT_TOKEN_TTL_MS);
+  await db
+    .insertInto('contact_export_tokens')
+    .values({
+      token_hash: hashToken(token),
+      workspace_id: input.workspaceId,
+      user_id: input.userId,
+      kind: input.kind,
+      target_id: input.targetId ?? null,
+      selection: JSON.stringify(input.selection ?? {}),
+      columns: input.columns ?? null,
+      created_at: now,
+      expires_at: expiresAt,
+    })
+    .execute();
+  return { token, expiresAt };
+}
+
 /**
  * Issues a single-use export token for a user's selection and columns, after checking both (so
  * a bad column or an unknown segment is answered now, not in the download).
@@ -152,45 +195,43 @@ export async function createExportToken(
     selection: ContactSelection;
   },
 ): Promise<{ token: string; expiresAt: Date }> {
-  // A token stands in for the session's workspace header; API keys call the export routes directly.
   if (!input.userId) throw new AppError('FORBIDDEN', { reason: 'export tokens are for user sessions' });
   const now = clock.now();
   await prepareExport(db, now, input.workspaceId, input.columns, input.selection);
-  const token = randomBytes(32).toString('base64url');
-  const expiresAt = new Date(now.getTime() + EXPORT_TOKEN_TTL_MS);
-  await db
-    .insertInto('contact_export_tokens')
-    .values({
-      token_hash: hashToken(token),
-      workspace_id: input.workspaceId,
-      user_id: input.userId,
-      selection: JSON.stringify(input.selection),
-      columns: input.columns ?? null,
-      created_at: now,
-      expires_at: expiresAt,
-    })
-    .execute();
-  return { token, expiresAt };
+  return createDownloadToken(db, now, { ...input, kind: 'contacts' });
+}
+
+/** A redeemed token: the workspace and what it downloads. */
+export interface RedeemedDownload {
+  workspaceId: string;
+  targetId: string | null;
+  selection: ContactSelection;
+  columns: string | null;
 }
 
 /**
- * Redeems an export token for the calling user: marks it used (atomically, so a second request
- * with it fails), checks that the user still may read the workspace's contacts, and returns
- * the stream. Unknown tokens and tokens of another user or workspace are EXPORT_TOKEN_INVALID.
+ * Redeems a download token of a kind for the calling user: marks it used (atomically, so a second
+ * request with it fails) and checks that the user still may read the workspace's contacts.
+ * Unknown tokens, tokens of another kind, user or workspace are EXPORT_TOKEN_INVALID.
  */
-export async function redeemExportToken(
+export async function redeemDownloadToken(
   db: Executor,
-  clock: Clock,
-  actor: Actor,
-  input: { token: string; userId: string; isSuperadmin: boolean; workspaceId?: string | undefined },
-): Promise<Readable> {
-  const now = clock.now();
+  now: Date,
+  input: {
+    token: string;
+    kind: DownloadKind;
+    userId: string;
+    isSuperadmin: boolean;
+    workspaceId?: string | undefined;
+  },
+): Promise<RedeemedDownload> {
   const hash = hashToken(input.token);
   const row = await db
     .updateTable('contact_export_tokens')
     .set({ used_at: now })
     .where('token_hash', '=', hash)
     .where('user_id', '=', input.userId)
+    .where('kind', '=', input.kind)
     .where('used_at', 'is', null)
     .where('expires_at', '>', now)
     .returningAll()
@@ -201,6 +242,7 @@ export async function redeemExportToken(
       .select(['used_at', 'expires_at'])
       .where('token_hash', '=', hash)
       .where('user_id', '=', input.userId)
+      .where('kind', '=', input.kind)
       .executeTakeFirst();
     if (!known) throw new AppError('EXPORT_TOKEN_INVALID');
     throw new AppError(known.used_at ? 'EXPORT_TOKEN_USED' : 'EXPORT_TOKEN_EXPIRED');
@@ -217,9 +259,25 @@ export async function redeemExportToken(
     .executeTakeFirst();
   const allowed = membership ? ROLE_PERMISSIONS[membership.role].has('contacts:read') : input.isSuperadmin;
   if (!allowed) throw new AppError('FORBIDDEN', { permission: 'contacts:read' });
-  const selection = row.selection as ContactSelection;
-  const prepared = await prepareExport(db, now, row.workspace_id, row.columns, selection);
-  return streamExport(db, actor, row.workspace_id, prepared, selection, 'token');
+  return {
+    workspaceId: row.workspace_id,
+    targetId: row.target_id,
+    selection: row.selection as ContactSelection,
+    columns: row.columns,
+  };
+}
+
+/** Redeems a contact export token (see redeemDownloadToken) and returns the CSV stream. */
+export async function redeemExportToken(
+  db: Executor,
+  clock: Clock,
+  actor: Actor,
+  input: { token: string; userId: string; isSuperadmin: boolean; workspaceId?: string | undefined },
+): Promise<Readable> {
+  const now = clock.now();
+  const got = await redeemDownloadToken(db, now, { ...input, kind: 'contacts' });
+  const prepared = await prepareExport(db, now, got.workspaceId, got.columns, got.selection);
+  return streamExport(db, actor, got.workspaceId, prepared, got.selection, 'token');
 }
 
 /** Deletes export tokens that expired more than a day ago (used or not). */

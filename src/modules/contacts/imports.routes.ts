@@ -1,12 +1,13 @@
 import { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Import } from '../../shared/db/schema.js';
 import { AppError } from '../../shared/errors.js';
-import { actorOf, workspaceOf } from '../../shared/http/auth.js';
+import { actorOf, authOf, workspaceOf } from '../../shared/http/auth.js';
 import type { AppDeps } from '../../shared/module.js';
 import { listCustomFields } from './custom-fields.js';
+import { createDownloadToken, redeemDownloadToken } from './export.service.js';
 import {
   cancelImport,
   confirmImport,
@@ -313,19 +314,90 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
     }),
   );
 
+  const sendReport = (reply: FastifyReply, imp: Import, limit?: number) =>
+    reply
+      .header('content-type', 'text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="import-${imp.id}-report.csv"`)
+      .header('cache-control', 'no-store')
+      .send(Readable.from(importReport(deps.db, imp.id, limit)));
+
   r.get(
     '/api/v1/imports/:id/report.csv',
     {
       config: { permission: 'contacts:read' },
-      schema: { tags, summary: 'Per-row error report (CSV)', params: idParams },
+      schema: {
+        tags,
+        summary: 'Per-row error report (CSV); `limit` keeps only the first rows (the admin UI shows 20)',
+        params: idParams,
+        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }),
+      },
     },
     async (request, reply) => {
       const imp = await findImport(deps.db, workspaceOf(request), request.params.id);
       if (!imp) throw new AppError('NOT_FOUND');
-      reply
-        .header('content-type', 'text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="import-${imp.id}-report.csv"`);
-      return reply.send(Readable.from(importReport(deps.db, imp.id)));
+      return sendReport(reply, imp, request.query.limit);
+    },
+  );
+
+  // The admin UI downloads the whole report through a one-time link (the export tokens of
+  // export.service.ts, kind `import_report`), so the browser's download manager streams it to disk.
+  r.post(
+    '/api/v1/imports/:id/report-tokens',
+    {
+      config: { permission: 'contacts:read' },
+      schema: {
+        tags,
+        summary:
+          'Prepare the download of the error report: a single-use URL (valid 2 minutes, for the same user) that streams the CSV as a file',
+        params: idParams,
+        response: {
+          201: Type.Object({ url: Type.String(), expiresAt: Type.String({ format: 'date-time' }) }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const ws = workspaceOf(request);
+      const imp = await findImport(deps.db, ws, request.params.id);
+      if (!imp) throw new AppError('NOT_FOUND');
+      const { token, expiresAt } = await createDownloadToken(deps.db, deps.clock.now(), {
+        workspaceId: ws,
+        userId: authOf(request).userId,
+        kind: 'import_report',
+        targetId: imp.id,
+      });
+      return reply.code(201).send({
+        url: `/api/v1/imports/report?token=${encodeURIComponent(token)}`,
+        expiresAt: expiresAt.toISOString(),
+      });
+    },
+  );
+
+  r.get(
+    '/api/v1/imports/report',
+    {
+      // A browser navigation carries the session cookie but not the workspace header: the token
+      // names the workspace and the import, and the service checks the user's role there.
+      config: { auth: 'user' },
+      schema: {
+        tags,
+        summary:
+          'Download the error report prepared by POST /imports/:id/report-tokens (once, by the same user)',
+        querystring: Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) }),
+      },
+    },
+    async (request, reply) => {
+      const auth = authOf(request);
+      const header = request.headers['x-workspace-id'];
+      const got = await redeemDownloadToken(deps.db, deps.clock.now(), {
+        token: request.query.token,
+        kind: 'import_report',
+        userId: auth.userId!,
+        isSuperadmin: auth.isSuperadmin,
+        workspaceId: typeof header === 'string' && header !== '' ? header : undefined,
+      });
+      const imp = got.targetId ? await findImport(deps.db, got.workspaceId, got.targetId) : undefined;
+      if (!imp) throw new AppError('NOT_FOUND');
+      return sendReport(reply, imp);
     },
   );
 }

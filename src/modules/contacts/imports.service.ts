@@ -1390,10 +1390,11 @@ export async function resumeImport(
 }
 
 /** The per-row report: every row with an error or not imported, as CSV lines (spreadsheet-safe). */
-export async function* importReport(db: Db, importId: string): AsyncGenerator<string> {
+export async function* importReport(db: Db, importId: string, limit?: number): AsyncGenerator<string> {
   yield csvLine(['row', 'email', 'outcome', 'error']);
   let after = 0;
-  for (;;) {
+  let left = limit ?? Number.POSITIVE_INFINITY;
+  while (left > 0) {
     const rows = await db
       .selectFrom('import_rows')
       .select(['row_no', 'email', 'outcome', 'error'])
@@ -1401,7 +1402,7 @@ export async function* importReport(db: Db, importId: string): AsyncGenerator<st
       .where((eb) => eb.or([eb('error', 'is not', null), eb('outcome', 'in', ['skipped', 'suppressed'])]))
       .where('row_no', '>', after)
       .orderBy('row_no')
-      .limit(2000)
+      .limit(Math.min(2000, left))
       .execute();
     if (rows.length === 0) return;
     for (const r of rows)
@@ -1413,5 +1414,6 @@ export async function* importReport(db: Db, importId: string): AsyncGenerator<st
           (r.outcome === 'suppressed' ? 'address is on the suppression list' : 'contact exists (mode: skip)'),
       ]);
     after = rows[rows.length - 1]!.row_no;
+    left -= rows.length;
   }
 }

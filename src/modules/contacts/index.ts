@@ -7,7 +7,7 @@ import { purgeExportTokensJob } from './export.service.js';
 import { registerImportRoutes } from './imports.routes.js';
 import { type ImportJobs, importJobs } from './imports.service.js';
 import { registerMergeRoutes } from './merges.routes.js';
-import { qualityJobs } from './quality.service.js';
+import { qualityJobs, rescoreWorkspaceJob } from './quality.service.js';
 import { registerSegmentRoutes } from './segments.routes.js';
 
 export {
@@ -62,7 +62,7 @@ export const contactsModule: LeadwerkModule = {
   },
   jobs: (deps) => {
     const jobs = jobsFor(deps);
-    return [jobs.stage, jobs.apply];
+    return [jobs.stage, jobs.apply, rescoreWorkspaceJob(deps)];
   },
   recurring: (deps) => [...qualityJobs(deps), { job: purgeExportTokensJob(), everyMs: 3_600_000 }],
   seedDemo: seedContactsDemo,

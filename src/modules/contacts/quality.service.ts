@@ -5,7 +5,7 @@ import type { Executor } from '../../shared/db/index.js';
 import type { Contact } from '../../shared/db/schema.js';
 import { defineJob, type JobDefinition } from '../../shared/jobs/index.js';
 import type { AppDeps } from '../../shared/module.js';
-import { findStaleAfterDays } from '../workspaces/index.js';
+import { findStaleAfterDays, RESCORE_WORKSPACE_JOB } from '../workspaces/index.js';
 import { listCustomFields } from './custom-fields.js';
 import {
   checkDomain,
@@ -22,6 +22,8 @@ import { computeQuality } from './quality.js';
  * for those domains (through the MX cache, so each domain once per TTL for the whole
  * installation) and re-scores their contacts. `contacts.refresh-quality` re-scores the contacts
  * whose score is oldest, so that freshness (stale fields) and expired cache entries are seen.
+ * `contacts.rescore-workspace` re-scores one whole workspace in pages after its freshness period
+ * changed (enqueued with the change, see the workspaces module).
  */
 
 /** A resolver for the domain checks: the given DNS servers (`ip` or `ip:port`), else the system's. */
@@ -136,6 +138,70 @@ export async function refreshOldestScores(db: Executor, now: Date, limit = REFRE
     if (batch.length < BATCH) break;
   }
   return done;
+}
+
+/**
+ * One run of a workspace's re-scoring: up to `limit` contacts after `afterId` (by id), in
+ * statements of BATCH. Returns the last id when more may follow, else null.
+ */
+export async function rescoreWorkspacePage(
+  db: Executor,
+  workspaceId: string,
+  afterId: string | undefined,
+  now: Date,
+  limit = REFRESH_PER_RUN,
+): Promise<{ contacts: number; nextAfterId: string | null }> {
+  let done = 0;
+  let after = afterId ?? null;
+  while (done < limit) {
+    const size = Math.min(BATCH, limit - done);
+    const batch = await db
+      .selectFrom('contacts')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .where('merged_into_contact_id', 'is', null)
+      .$if(after !== null, (q) => q.where('id', '>', after!))
+      .orderBy('id')
+      .limit(size)
+      .execute();
+    if (batch.length === 0) return { contacts: done, nextAfterId: null };
+    await rescoreContacts(db, batch, now);
+    done += batch.length;
+    after = batch[batch.length - 1]!.id;
+    if (batch.length < size) return { contacts: done, nextAfterId: null };
+  }
+  return { contacts: done, nextAfterId: after };
+}
+
+/** The runner of RESCORE_WORKSPACE_JOB: one page per run, the next page enqueued as it completes. */
+export function rescoreWorkspaceJob(deps: Pick<AppDeps, 'queue'>, limit = REFRESH_PER_RUN): JobDefinition {
+  return defineJob({
+    ...RESCORE_WORKSPACE_JOB,
+    async handler(payload, ctx) {
+      const r = await rescoreWorkspacePage(
+        ctx.db,
+        payload.workspaceId,
+        payload.afterId,
+        ctx.clock.now(),
+        limit,
+      );
+      await ctx.completeWith(async (trx) => {
+        // Keyed by its page, so a rerun of this job does not enqueue the next page twice.
+        if (r.nextAfterId)
+          await deps.queue.enqueue(
+            trx,
+            RESCORE_WORKSPACE_JOB,
+            { workspaceId: payload.workspaceId, afterId: r.nextAfterId },
+            { workspaceId: payload.workspaceId, idempotencyKey: `${payload.workspaceId}:${r.nextAfterId}` },
+          );
+      });
+      if (r.contacts > 0)
+        ctx.log.info(
+          { event: 'contacts.workspace-rescored', workspaceId: payload.workspaceId, contacts: r.contacts },
+          'quality scores of a workspace re-scored',
+        );
+    },
+  }) as JobDefinition;
 }
 
 export function qualityJobs(deps: AppDeps): { job: JobDefinition; everyMs: number }[] {

@@ -6,6 +6,7 @@ export { Locale, WorkspaceBody } from './workspaces.routes.js';
 export {
   createWorkspaceIn,
   type NewWorkspaceInput,
+  RESCORE_WORKSPACE_JOB,
   STALE_DAYS_MAX,
   STALE_DAYS_MIN,
   slugify,

@@ -68,6 +68,7 @@ export function registerWorkspaceRoutes(app: FastifyInstance, deps: AppDeps): vo
       const workspace = await updateWorkspace(
         deps.db,
         deps.clock,
+        deps.queue,
         actorOf(request),
         workspaceOf(request),
         request.body,

@@ -1,9 +1,11 @@
+import { Type } from '@sinclair/typebox';
 import type { Actor } from '../../shared/actor.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Db, Executor } from '../../shared/db/index.js';
 import type { Workspace } from '../../shared/db/schema.js';
 import { AppError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
+import { defineJob, type JobQueue, PermanentJobError } from '../../shared/jobs/index.js';
 import { recordAudit } from '../audit/index.js';
 import {
   findWorkspaceById,
@@ -63,10 +65,31 @@ export async function createWorkspaceIn(
 export const STALE_DAYS_MIN = 30;
 export const STALE_DAYS_MAX = 3650;
 
+/**
+ * Re-scores the stored data quality of a workspace's contacts after its freshness period changed.
+ * The contacts module runs it (it owns the scores, and it depends on this module, not the other
+ * way round); it is declared here so that the change enqueues it in its own transaction. Pages of
+ * contacts by id; `afterId` continues a run. One pending run per workspace (idempotency key).
+ */
+export const RESCORE_WORKSPACE_JOB = defineJob({
+  name: 'contacts.rescore-workspace',
+  lane: 'bulk',
+  maxAttempts: 5,
+  schema: Type.Object({
+    workspaceId: Type.String(),
+    /** Continue after this contact id (none: from the start). */
+    afterId: Type.Optional(Type.String()),
+  }),
+  async handler() {
+    throw new PermanentJobError('contacts.rescore-workspace runs in the contacts module');
+  },
+});
+
 /** Renames a workspace, changes its default language or its freshness period. */
 export async function updateWorkspace(
   db: Db,
   clock: Clock,
+  queue: JobQueue,
   actor: Actor,
   id: string,
   patch: {
@@ -107,6 +130,14 @@ export async function updateWorkspace(
         patch,
       },
     });
+    // Stored scores (segments, lists) follow in the background, not in this request.
+    if (days !== undefined && days !== before.stale_after_days)
+      await queue.enqueue(
+        trx,
+        RESCORE_WORKSPACE_JOB,
+        { workspaceId: id },
+        { workspaceId: id, idempotencyKey: id },
+      );
     return updated!;
   });
 }

@@ -23,6 +23,9 @@ export interface ContactExportTokensTable {
   created_at: TimestampDefault;
   expires_at: Timestamp;
   used_at: Timestamp | null;
+  /** What the token downloads: a contact export, or the error report of the import target_id. */
+  kind: Generated<'contacts' | 'import_report'>;
+  target_id: string | null;
 }
 
 export interface WorkspacesTable {

@@ -324,15 +324,6 @@ async function rawError(response: Response): Promise<ApiError> {
   return new ApiError(response.status, `HTTP_${response.status}`, response.statusText);
 }
 
-/** Fetches a CSV (export, error report) with the workspace header and saves it as a file. */
-export async function downloadCsv(api: ApiClient, path: string, fallbackName: string): Promise<void> {
-  const response = await fetch(path, { headers: rawHeaders(api), credentials: 'same-origin' });
-  if (!response.ok) throw await rawError(response);
-  const disposition = response.headers.get('content-disposition') ?? '';
-  const fileName = /filename="([^"]+)"/.exec(disposition)?.[1] ?? fallbackName;
-  saveBlob(await response.blob(), fileName);
-}
-
 /**
  * Exports contacts without holding the file in the tab: the server checks the selection and
  * columns and answers with a single-use download URL (valid for two minutes, for this user);
@@ -347,9 +338,14 @@ export async function downloadContactsCsv(
     selection,
     columns: columns.join(','),
   });
+  followDownload(url, 'contacts.csv');
+}
+
+/** Lets the browser's download manager fetch a one-time download URL (the file never enters the tab). */
+export function followDownload(url: string, fileName: string): void {
   const a = document.createElement('a');
   a.href = url;
-  a.download = 'contacts.csv';
+  a.download = fileName;
   a.rel = 'noopener';
   document.body.append(a);
   a.click();
@@ -370,17 +366,6 @@ export async function uploadRaw<T>(api: ApiClient, path: string, file: Blob): Pr
   const response = await fetch(path, { method: 'POST', headers, credentials: 'same-origin', body: file });
   if (!response.ok) throw await rawError(response);
   return (await response.json()) as T;
-}
-
-export function saveBlob(blob: Blob, fileName: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** The name to show for a contact: "First Last", else the address. */

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { ApiClient } from '../api/client.js';
 import { useApi } from '../api/context.js';
-import { uploadRaw } from '../contacts/contacts-api.js';
+import { followDownload, uploadRaw } from '../contacts/contacts-api.js';
 import { useWorkspaceKey } from '../workspace/current-workspace.js';
 
 export type ImportStatus = 'uploaded' | 'staging' | 'staged' | 'applying' | 'done' | 'failed' | 'cancelled';
@@ -137,6 +138,21 @@ export function useImportAction() {
     onSuccess: invalidate,
   });
 }
+
+/**
+ * Downloads an import's whole error report: asks for a one-time link, then lets the browser's
+ * download manager stream it to disk (a large report never enters the tab).
+ */
+export async function downloadImportReport(api: ApiClient, importId: string): Promise<void> {
+  const { url } = await api.post<{ url: string; expiresAt: string }>(
+    `/api/v1/imports/${encodeURIComponent(importId)}/report-tokens`,
+    {},
+  );
+  followDownload(url, 'import-report.csv');
+}
+
+/** Rows of the error report the page shows (the download has them all). */
+export const REPORT_PREVIEW_ROWS = 20;
 
 /** A small CSV reader for the error report shown on screen (RFC 4180 quotes; the file is ours). */
 export function parseCsv(text: string, maxRows: number): string[][] {

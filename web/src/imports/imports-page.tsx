@@ -26,7 +26,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { useApi } from '../api/context.js';
-import { downloadCsv, fetchText, useCustomFields } from '../contacts/contacts-api.js';
+import { fetchText, useCustomFields } from '../contacts/contacts-api.js';
 import { useCanWriteContacts } from '../contacts/contacts-page.js';
 import { ContactsTabs } from '../contacts/contacts-tabs.js';
 import { ErrorState } from '../ui/error-state.js';
@@ -36,11 +36,13 @@ import { Loading } from '../ui/loading.js';
 import { Page } from '../ui/page.js';
 import { useWorkspaceKey } from '../workspace/current-workspace.js';
 import {
+  downloadImportReport,
   type ImportJob,
   type ImportReview,
   type ImportSettings,
   PROFILE_TARGETS,
   parseCsv,
+  REPORT_PREVIEW_ROWS,
   RUNNING,
   useImport,
   useImportAction,
@@ -395,7 +397,12 @@ function ImportProgress({ imp }: { imp: ImportJob }) {
   const hasReport = imp.errorRows > 0 || imp.skipped > 0 || imp.suppressed > 0;
   const report = useQuery({
     queryKey: useWorkspaceKey('imports', imp.id, 'report', imp.status),
-    queryFn: async () => parseCsv(await fetchText(api, `/api/v1/imports/${imp.id}/report.csv`), 21),
+    // Only the rows shown are fetched (the header and REPORT_PREVIEW_ROWS); the download has them all.
+    queryFn: async () =>
+      parseCsv(
+        await fetchText(api, `/api/v1/imports/${imp.id}/report.csv?limit=${REPORT_PREVIEW_ROWS}`),
+        REPORT_PREVIEW_ROWS + 1,
+      ),
     enabled: !running && hasReport,
   });
   const percent =
@@ -476,9 +483,7 @@ function ImportProgress({ imp }: { imp: ImportJob }) {
             <Button
               variant="default"
               leftSection={<IconDownload size={18} aria-hidden />}
-              onClick={() =>
-                downloadCsv(api, `/api/v1/imports/${imp.id}/report.csv`, 'import-report.csv').catch(fail)
-              }
+              onClick={() => downloadImportReport(api, imp.id).catch(fail)}
             >
               {t('imports.downloadReport')}
             </Button>
@@ -510,7 +515,7 @@ function ImportProgress({ imp }: { imp: ImportJob }) {
               ))}
             </Table.Tbody>
           </Table>
-          {report.data.length > 20 ? (
+          {report.data.length > REPORT_PREVIEW_ROWS ? (
             <Text size="sm" c="dimmed" mt="xs">
               {t('imports.reportMore')}
             </Text>
