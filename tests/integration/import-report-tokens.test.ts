@@ -119,12 +119,29 @@ describe.each(kinds)('import report download links on %s', (kind) => {
       .execute();
     expect(rows).toEqual([expect.objectContaining({ kind: 'import_report', target_id: importId })]);
     expect(rows[0]!.token_hash).not.toBe(new URL(url, 'http://x').searchParams.get('token'));
+    // The download is in the audit log (the report names rows of the file), once.
+    const audited = await t.deps.db
+      .selectFrom('audit_log')
+      .select(['details'])
+      .where('action', '=', 'contacts.import-report-downloaded')
+      .execute();
+    expect(audited).toHaveLength(1);
+    expect(audited[0]!.details).toMatchObject({ importId });
   });
 
   it('keeps the direct route for API clients, and its limit for the preview', async () => {
     const key = await call(admin, 'POST', '/api/v1/api-keys', { name: 'Reader', scopes: ['contacts:read'] });
     expect(key.statusCode, key.body).toBe(201);
     const bearer = { authorization: `Bearer ${key.json().key}` };
+    const downloads = async () =>
+      (
+        await t.deps.db
+          .selectFrom('audit_log')
+          .select(['actor_api_key_id'])
+          .where('action', '=', 'contacts.import-report-downloaded')
+          .execute()
+      ).length;
+    const before = await downloads();
     const direct = await t.app.inject({
       method: 'GET',
       url: `/api/v1/imports/${importId}/report.csv`,
@@ -134,6 +151,8 @@ describe.each(kinds)('import report download links on %s', (kind) => {
     expect(csvLines(direct.body)).toHaveLength(3);
     const preview = await call(admin, 'GET', `/api/v1/imports/${importId}/report.csv?limit=1`);
     expect(csvLines(preview.body)).toEqual(['row,email,outcome,error', expect.stringMatching(/^1,/)]);
+    // The whole download is audited; the preview of a few rows on the imports page is not.
+    expect(await downloads()).toBe(before + 1);
     // Tokens are for browser sessions, not API keys.
     const viaKey = await t.app.inject({
       method: 'POST',

@@ -2,10 +2,12 @@ import { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Actor } from '../../shared/actor.js';
 import type { Import } from '../../shared/db/schema.js';
 import { AppError } from '../../shared/errors.js';
 import { actorOf, authOf, workspaceOf } from '../../shared/http/auth.js';
 import type { AppDeps } from '../../shared/module.js';
+import { recordAudit } from '../audit/index.js';
 import { listCustomFields } from './custom-fields.js';
 import { createDownloadToken, redeemDownloadToken } from './export.service.js';
 import {
@@ -314,12 +316,20 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
     }),
   );
 
-  const sendReport = (reply: FastifyReply, imp: Import, limit?: number) =>
-    reply
+  /** The report names rows of the file (addresses): a whole download is audited like an export. */
+  const sendReport = async (reply: FastifyReply, imp: Import, actor: Actor, limit?: number) => {
+    if (limit === undefined)
+      await recordAudit(deps.db, actor, {
+        workspaceId: imp.workspace_id,
+        action: 'contacts.import-report-downloaded',
+        details: { importId: imp.id },
+      });
+    return reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="import-${imp.id}-report.csv"`)
       .header('cache-control', 'no-store')
       .send(Readable.from(importReport(deps.db, imp.id, limit)));
+  };
 
   r.get(
     '/api/v1/imports/:id/report.csv',
@@ -335,7 +345,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
     async (request, reply) => {
       const imp = await findImport(deps.db, workspaceOf(request), request.params.id);
       if (!imp) throw new AppError('NOT_FOUND');
-      return sendReport(reply, imp, request.query.limit);
+      return sendReport(reply, imp, actorOf(request), request.query.limit);
     },
   );
 
@@ -397,7 +407,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
       });
       const imp = got.targetId ? await findImport(deps.db, got.workspaceId, got.targetId) : undefined;
       if (!imp) throw new AppError('NOT_FOUND');
-      return sendReport(reply, imp);
+      return sendReport(reply, imp, actorOf(request));
     },
   );
 }
