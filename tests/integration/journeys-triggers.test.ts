@@ -207,11 +207,15 @@ describe.each(await availableDbKinds())('journey triggers on %s', (kind) => {
             runFirstSteps: { wiring: {} },
           }),
         );
-      const b = page();
+      // The outcome is caught at once: B fails while the test still waits for A to commit.
+      const b = page().then(
+        () => null,
+        (err: unknown) => err,
+      );
       await new Promise((r) => setTimeout(r, 300));
       release();
       await a;
-      await expect(b).rejects.toThrow(/at the same moment/);
+      expect(String(await b)).toMatch(/at the same moment/);
       expect(await enrollments(id)).toEqual([expect.objectContaining({ contact_id: x, source: 'api' })]);
       // Run again (the job's retry): the page sees the contact inside and lets nobody in twice.
       expect(await page()).toEqual([]);
