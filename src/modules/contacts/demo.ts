@@ -1,4 +1,4 @@
-import type { Actor } from '../../shared/actor.js';
+import { demoAdminActor } from '../../shared/demo-actor.js';
 import type { DemoContext } from '../../shared/module.js';
 import { type ActivityInput, recordActivities } from './activities.repository.js';
 import { createContact, type LifecycleStage } from './contacts.service.js';
@@ -352,19 +352,7 @@ export async function seedContactsDemo(ctx: DemoContext): Promise<void> {
   const { deps, workspaceId } = ctx;
   const { db, clock } = deps;
   const now = clock.now();
-  const admin = await db
-    .selectFrom('users')
-    .select(['id', 'email'])
-    .where('id', '=', ctx.adminUserId)
-    .executeTakeFirstOrThrow();
-  const actor: Actor = {
-    userId: admin.id,
-    apiKeyId: null,
-    label: admin.email,
-    ip: null,
-    userAgent: null,
-    requestId: null,
-  };
+  const { actor } = await demoAdminActor(ctx);
   const sales = await db
     .selectFrom('memberships')
     .select('user_id')

@@ -1,4 +1,4 @@
-import type { Actor } from '../../shared/actor.js';
+import { demoAdminActor } from '../../shared/demo-actor.js';
 import type { DemoContext } from '../../shared/module.js';
 import { findWorkspaceById } from '../workspaces/index.js';
 import { processReport } from './bounces/bounce.service.js';
@@ -78,21 +78,9 @@ const WHITEPAPER = {
 export async function seedMailDemo(ctx: DemoContext, wiring: MailWiring): Promise<void> {
   const { deps, workspaceId } = ctx;
   const { db, clock } = deps;
-  const admin = await db
-    .selectFrom('users')
-    .select(['id', 'email'])
-    .where('id', '=', ctx.adminUserId)
-    .executeTakeFirstOrThrow();
+  const { actor, email: adminEmail } = await demoAdminActor(ctx);
   const workspace = await findWorkspaceById(db, workspaceId);
-  const domain = admin.email.slice(admin.email.indexOf('@') + 1);
-  const actor: Actor = {
-    userId: admin.id,
-    apiKeyId: null,
-    label: admin.email,
-    ip: null,
-    userAgent: null,
-    requestId: null,
-  };
+  const domain = adminEmail.slice(adminEmail.indexOf('@') + 1);
 
   await updateMailSettings(db, clock, actor, workspaceId, {
     fromName: workspace?.name ?? 'Nordlicht Maschinenbau',

@@ -1,5 +1,5 @@
-import type { Actor } from '../../shared/actor.js';
 import type { WorkingHours } from '../../shared/db/schema.js';
+import { demoAdminActor } from '../../shared/demo-actor.js';
 import type { DemoContext } from '../../shared/module.js';
 import { handOffToSales } from './hand-off.service.js';
 import { addAbsence, saveTerritory, updateSettings, upsertRep } from './settings.service.js';
@@ -22,19 +22,7 @@ function weekdays(from: string, to: string): WorkingHours {
 export async function seedSalesDemo(ctx: DemoContext, wiring: SalesWiring): Promise<void> {
   const { deps, workspaceId } = ctx;
   const { db, clock } = deps;
-  const admin = await db
-    .selectFrom('users')
-    .select(['id', 'email'])
-    .where('id', '=', ctx.adminUserId)
-    .executeTakeFirstOrThrow();
-  const actor: Actor = {
-    userId: admin.id,
-    apiKeyId: null,
-    label: admin.email,
-    ip: null,
-    userAgent: null,
-    requestId: null,
-  };
+  const { actor } = await demoAdminActor(ctx);
 
   await updateSettings(db, actor, workspaceId, {
     slaMinutes: 240,
@@ -75,7 +63,7 @@ export async function seedSalesDemo(ctx: DemoContext, wiring: SalesWiring): Prom
     });
   }
   // The admin leads the team: a manager who takes leads only when the others cannot.
-  await upsertRep(db, actor, workspaceId, admin.id, {
+  await upsertRep(db, actor, workspaceId, ctx.adminUserId, {
     active: true,
     isManager: true,
     weight: 1,

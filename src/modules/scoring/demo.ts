@@ -1,4 +1,4 @@
-import type { Actor } from '../../shared/actor.js';
+import { demoAdminActor } from '../../shared/demo-actor.js';
 import type { DemoContext } from '../../shared/module.js';
 import type { RecomputeJob } from './recompute.service.js';
 import { type RuleInput, saveRule } from './scoring.service.js';
@@ -60,18 +60,6 @@ const DEMO_RULES: RuleInput[] = [
  */
 export async function seedScoringDemo(ctx: DemoContext, job: RecomputeJob): Promise<void> {
   const { deps, workspaceId } = ctx;
-  const admin = await deps.db
-    .selectFrom('users')
-    .select(['id', 'email'])
-    .where('id', '=', ctx.adminUserId)
-    .executeTakeFirstOrThrow();
-  const actor: Actor = {
-    userId: admin.id,
-    apiKeyId: null,
-    label: admin.email,
-    ip: null,
-    userAgent: null,
-    requestId: null,
-  };
+  const { actor } = await demoAdminActor(ctx);
   for (const rule of DEMO_RULES) await saveRule(deps.db, deps, job, actor, workspaceId, null, rule);
 }

@@ -1,0 +1,25 @@
+import type { Actor } from './actor.js';
+import type { DemoContext } from './module.js';
+
+/**
+ * The demo workspace's admin as the actor of the demo data (what the modules' seedDemo write is
+ * audited as), with the admin's e-mail address (some demos derive a sender domain from it).
+ */
+export async function demoAdminActor(ctx: DemoContext): Promise<{ actor: Actor; email: string }> {
+  const admin = await ctx.deps.db
+    .selectFrom('users')
+    .select(['id', 'email'])
+    .where('id', '=', ctx.adminUserId)
+    .executeTakeFirstOrThrow();
+  return {
+    actor: {
+      userId: admin.id,
+      apiKeyId: null,
+      label: admin.email,
+      ip: null,
+      userAgent: null,
+      requestId: null,
+    },
+    email: admin.email,
+  };
+}
