@@ -398,6 +398,34 @@ describe.each(kinds)('job queue on %s', (kind) => {
       await until('all deleted', async () => (await jobCount()) === 0);
     });
 
+    it('a lingering batch that fills up runs at once; the claimed jobs it had no room for start the next one', async () => {
+      const { def, calls } = batchJob(
+        'test.batch-linger-full',
+        4,
+        async (ids, ctx) => {
+          await ctx.completeWith(async (trx) => {
+            for (const id of ids) await insertEffect(trx, id, 1);
+          });
+        },
+        undefined,
+        300,
+      );
+      await startWorker([def], { concurrency: { critical: 8, default: 1, bulk: 1 } });
+      const a = await q().enqueue(deps.db, def, { id: 'a' });
+      await until('a is gathering', async () => (await jobRow(a!))?.state === 'running');
+      // Six at once: one claim takes them all; three fill the gathering batch, three start another.
+      await q().enqueueMany(
+        deps.db,
+        def,
+        ['b', 'c', 'd', 'e', 'f', 'g'].map((id) => ({ id })),
+      );
+      await until('all ran', async () => (await effects()).length === 7);
+      expect(calls.flat().sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+      expect(Math.max(...calls.map((c) => c.length))).toBeLessThanOrEqual(4);
+      expect(calls[0]).toHaveLength(4);
+      await until('all deleted', async () => (await jobCount()) === 0);
+    });
+
     it('runs the jobs of a failed batch one by one: the bad one retried alone, a bad payload failed alone', async () => {
       let fail = true;
       const { def, calls } = batchJob(

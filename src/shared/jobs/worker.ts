@@ -373,7 +373,11 @@ export class JobWorker {
       if (open) {
         const room = batch.max - open.rows.length;
         open.rows.push(...unit.slice(0, room));
-        if (open.rows.length >= batch.max) open.fire();
+        if (open.rows.length >= batch.max) {
+          // Full: it runs now, and jobs claimed after this start a batch of their own.
+          this.lingering.delete(name);
+          open.fire();
+        }
         if (unit.length > room) this.track(lane, unit.slice(room));
         return;
       }
