@@ -16,7 +16,7 @@ import { createLogger } from '../src/shared/log.js';
 import { Child } from './lib/child.js';
 import { type BenchResult, int, log, parseOptions, round, sleep, tempDir } from './lib/common.js';
 import { createBenchDatabase, PG_ADMIN_URL } from './lib/db.js';
-import { cpuSeconds } from './lib/procstat.js';
+import { cpuSeconds, machineBusySeconds } from './lib/procstat.js';
 import { installQueryCounter, type QueryCounts } from './lib/query-counter.js';
 
 const PRELOAD = fileURLToPath(new URL('./lib/query-count-preload.ts', import.meta.url));
@@ -43,7 +43,7 @@ const PRELOAD = fileURLToPath(new URL('./lib/query-count-preload.ts', import.met
 
 export const description =
   'scoring: events/s applied to scores through the queue vs single-row UPDATEs; full recompute contacts/s';
-export const usage = `--contacts N (100000)  --activities N (2000000)  --events N (2000)  --keep  --reuse leadwerk_bench_…`;
+export const usage = `--contacts N (100000)  --activities N (2000000)  --events N (2000)  --keep  --reuse leadwerk_bench_…  --no-recompute (with --reuse: events only)`;
 
 /** An existing bench database (`--reuse`): generation and the initial full rebuild are skipped. */
 function reuseBenchDatabase(name: string) {
@@ -100,6 +100,8 @@ export async function run(args: string[]): Promise<BenchResult> {
     // put back as they were after the initial rebuild (the "Form" rule dropped, "Click" at 5).
     keep: { type: 'boolean', default: false },
     reuse: { type: 'string', default: '' },
+    // With --reuse: skip (b), the recompute after a rule change (for measuring the events alone).
+    'no-recompute': { type: 'boolean', default: false },
   });
   const N = int(String(opts.contacts), 'contacts');
   const M = int(String(opts.activities), 'activities');
@@ -315,23 +317,39 @@ export async function run(args: string[]): Promise<BenchResult> {
     // (b) full recompute after a rule change, through the rule service as the UI does it: the click
     // rule's points change (5 → 8, no rebuild needed) and a new rule scores form submissions (its
     // contributions are built from the timeline).
-    await db
-      .updateTable('scoring_rules')
-      .set({ points: 8 })
-      .where('workspace_id', '=', ws)
-      .where('name', '=', 'Click')
-      .execute();
-    const changed = await saveRule(db, deps, job, systemActor('bench'), ws, null, {
-      kind: 'engagement',
-      name: 'Form',
-      points: 15,
-      definition: { activityType: 'capture.form-submitted', decays: true, signal: 'warm' },
-    });
-    const recomputeS = await waitFor(changed.recomputeId, 'recompute after a rule change');
+    const skipRecompute = Boolean(opts['no-recompute'] && opts.reuse);
+    let recomputeS = Number.NaN;
+    if (!skipRecompute) {
+      await db
+        .updateTable('scoring_rules')
+        .set({ points: 8 })
+        .where('workspace_id', '=', ws)
+        .where('name', '=', 'Click')
+        .execute();
+      const changed = await saveRule(db, deps, job, systemActor('bench'), ws, null, {
+        kind: 'engagement',
+        name: 'Form',
+        points: 15,
+        definition: { activityType: 'capture.form-submitted', decays: true, signal: 'warm' },
+      });
+      recomputeS = await waitFor(changed.recomputeId, 'recompute after a rule change');
+    }
     const recomputeRate = N / recomputeS;
     const scoreEvents = await sql<{ n: string }>`SELECT count(*)::text AS n FROM score_events`.execute(db);
 
     // (a) events end to end through the queue.
+    // CPU seconds of this database's PostgreSQL backends (producers', workers' and the baseline's
+    // connections), to show where an event's CPU goes beside the node processes.
+    const backendsCpu = async () => {
+      const r = await sql<{ pid: number }>`
+        SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(db);
+      return new Map(r.rows.map((x) => [x.pid, cpuSeconds(x.pid)]));
+    };
+    const cpuSince = (before: Map<number, number>, after: Map<number, number>) => {
+      let s = 0;
+      for (const [pid, c] of after) s += c - (before.get(pid) ?? 0);
+      return s;
+    };
     const pick = (i: number) =>
       `00000000-0000-4000-8000-${(1 + ((i * 104723) % N)).toString(16).padStart(12, '0')}`;
     const counter = installQueryCounter();
@@ -339,6 +357,8 @@ export async function run(args: string[]): Promise<BenchResult> {
     await sleep(300); // the workers' counts of the recompute are written
     const workers0 = workerCounts();
     const workersCpu0 = workersCpu();
+    const backends0 = await backendsCpu();
+    const busy0 = machineBusySeconds();
     const cpu0 = process.cpuUsage();
     const tE = performance.now();
     let next = 0;
@@ -374,6 +394,21 @@ export async function run(args: string[]): Promise<BenchResult> {
     const eventsRate = E / eventsS;
     const cpu = process.cpuUsage(cpu0);
     const workersCpuS = workersCpu() - workersCpu0;
+    const backends1 = await backendsCpu();
+    const backendsCpuS = cpuSince(backends0, backends1);
+    {
+      // Which connections spent it (the producers' last statement is their insert or COMMIT).
+      const r = await sql<{ pid: number; app: string; q: string }>`
+        SELECT pid, application_name AS app, left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 50) AS q
+          FROM pg_stat_activity WHERE datname = current_database()`.execute(db);
+      const lines = r.rows
+        .map((x) => ({ ...x, ms: ((backends1.get(x.pid) ?? 0) - (backends0.get(x.pid) ?? 0)) * 1000 }))
+        .filter((x) => x.ms > 0)
+        .sort((a, b) => b.ms - a.ms)
+        .map((x) => `${(x.ms / E).toFixed(3)} ms/event  pid ${x.pid} ${x.app}: ${x.q}`);
+      log(`backend CPU by connection:\n  ${lines.join('\n  ')}`);
+    }
+    const busyS = machineBusySeconds() - busy0;
     await sleep(300);
     const counts = counter.counts();
     for (const [k, v] of Object.entries(workerCounts())) {
@@ -394,6 +429,10 @@ export async function run(args: string[]): Promise<BenchResult> {
 
     // Baseline: single-row UPDATEs from two connections.
     const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+    await Promise.all([pool.query('SELECT 1'), pool.query('SELECT 1')]);
+    const baselineBackends0 = await backendsCpu();
+    const baselineBusy0 = machineBusySeconds();
+    const baselineCpu0 = process.cpuUsage();
     const tB = performance.now();
     let nb = 0;
     const updater = async () => {
@@ -408,6 +447,9 @@ export async function run(args: string[]): Promise<BenchResult> {
     };
     await Promise.all([updater(), updater()]);
     const baselineRate = E / ((performance.now() - tB) / 1000);
+    const baselineClientCpu = process.cpuUsage(baselineCpu0);
+    const baselineBackendsS = cpuSince(baselineBackends0, await backendsCpu());
+    const baselineBusyS = machineBusySeconds() - baselineBusy0;
     await pool.end();
     log(`baseline: ${baselineRate.toFixed(0)} UPDATEs/s`);
 
@@ -431,6 +473,14 @@ export async function run(args: string[]): Promise<BenchResult> {
       node_cpu_ms_per_event: round((cpu.user + cpu.system) / 1000 / E + (workersCpuS * 1000) / E, 3),
       producer_cpu_ms_per_event: round((cpu.user + cpu.system) / 1000 / E, 3),
       workers_cpu_ms_per_event: round((workersCpuS * 1000) / E, 3),
+      backends_cpu_ms_per_event: round((backendsCpuS * 1000) / E, 3),
+      machine_busy_ms_per_event: round((busyS * 1000) / E, 3),
+      baseline_client_cpu_ms_per_update: round(
+        (baselineClientCpu.user + baselineClientCpu.system) / 1000 / E,
+        3,
+      ),
+      baseline_backends_cpu_ms_per_update: round((baselineBackendsS * 1000) / E, 3),
+      baseline_machine_busy_ms_per_update: round((baselineBusyS * 1000) / E, 3),
       contacts: N,
       activities: M,
       events: E,

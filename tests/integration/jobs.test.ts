@@ -1056,4 +1056,39 @@ describe.each(kinds)('job queue on %s', (kind) => {
       expect(plan).toContain('jobs_due_idx');
     });
   });
+
+  // Last on purpose: VACUUM ANALYZE gives the jobs table statistics, and the plan test above checks
+  // the claim's plan on a table that has none.
+  describe('housekeeping', () => {
+    /** What VACUUM and ANALYZE leave behind: the table's row estimate, -1 until it was first analyzed. */
+    async function jobsTableEstimate() {
+      const r = await sql<{ reltuples: number }>`
+        SELECT reltuples::float8 AS reltuples FROM pg_class WHERE oid = 'jobs'::regclass`.execute(deps.db);
+      return Number(r.rows[0]?.reltuples);
+    }
+
+    it('vacuums and analyzes the jobs table itself after every vacuumAfterJobs finished jobs', async () => {
+      const { def, runs } = recordingJob('test.churn');
+      // A worker that never reaches its threshold leaves the table alone.
+      const idle = await startWorker([def], { vacuumAfterJobs: 1000 });
+      await q().enqueueMany(deps.db, def, [{ id: 'x1' }, { id: 'x2' }]);
+      idle.wake();
+      await until('jobs ran', () => runs.length === 2);
+      await drain(idle);
+      await idle.stop(0);
+      expect(await jobsTableEstimate()).toBe(-1);
+
+      const worker = await startWorker([def], { vacuumAfterJobs: 10 });
+      await q().enqueueMany(
+        deps.db,
+        def,
+        Array.from({ length: 30 }, (_, i) => ({ id: `c${i}` })),
+      );
+      worker.wake();
+      await until('jobs ran', () => runs.length === 32);
+      await drain(worker);
+      await until('jobs table analyzed', async () => (await jobsTableEstimate()) >= 0);
+      expect(await jobCount()).toBe(0);
+    });
+  });
 });

@@ -6,6 +6,7 @@ import { AppError } from '../../shared/errors.js';
 import {
   deliveriesPart,
   insertActivitiesWithDeliveries,
+  insertActivityWithDelivery,
   isActivityTypeSubscribed,
 } from './activity-dispatch.js';
 
@@ -106,10 +107,9 @@ export async function recordActivities(trx: Executor, inputs: ActivityInput[]): 
     return;
   }
   // The rows and their delivery jobs in one statement.
-  await insertActivitiesWithDeliveries(
-    trx,
-    rows.map(({ origin_contact_id: _, ...row }) => row),
-  );
+  const plain = rows.map(({ origin_contact_id: _, ...row }) => row);
+  if (plain.length === 1) await insertActivityWithDelivery(trx, plain[0]!);
+  else await insertActivitiesWithDeliveries(trx, plain);
 }
 
 export interface TimelineCursor {

@@ -11,7 +11,9 @@ export {
   LANES,
   type Lane,
   notifyIfIdle,
+  notifyIfIdleThrottled,
   PermanentJobError,
+  WAKE_THROTTLE_MS,
 } from './queue.js';
 export { asRecurring, type RecurringJob, scheduleRecurring } from './recurring.js';
 export { JobWorker, type WorkerOptions } from './worker.js';

@@ -36,7 +36,15 @@ export interface WorkerOptions {
    * start belonged to a process that died. Release them at once instead of waiting for the lease.
    */
   releaseOrphansOnStart?: boolean;
+  /**
+   * Jobs this worker finishes (completed, failed or dead-lettered) before it vacuums the jobs table;
+   * 0 turns it off. See `vacuumJobs`.
+   */
+  vacuumAfterJobs?: number;
 }
+
+/** Default of `WorkerOptions.vacuumAfterJobs`. */
+export const VACUUM_AFTER_JOBS = 1_000;
 
 export interface ClaimedRow {
   id: string;
@@ -51,7 +59,11 @@ class LeaseLostError extends Error {
   override name = 'LeaseLostError';
 }
 
-/** Poll interval of a lane that claimed or completed jobs within the last ACTIVE_WINDOW_MS. */
+/**
+ * Poll interval of a lane that claimed or completed jobs within the last ACTIVE_WINDOW_MS. This poll
+ * claims the jobs whose wake-up was throttled (queue.ts WAKE_THROTTLE_MS, which must stay well below
+ * ACTIVE_WINDOW_MS: the worker woken by the last wake-up is still polling this often).
+ */
 const ACTIVE_POLL_MS = 20;
 const ACTIVE_WINDOW_MS = 250;
 
@@ -165,6 +177,8 @@ export class JobWorker {
   private unlisten: (() => Promise<void>) | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private reclaimTimer: NodeJS.Timeout | undefined;
+  private finishedSinceVacuum = 0;
+  private vacuuming: Promise<void> | undefined;
 
   constructor(private readonly options: WorkerOptions) {
     this.definitions = new Map(options.definitions.map((d) => [d.name, d]));
@@ -241,6 +255,7 @@ export class JobWorker {
     ]);
     clearTimeout(timer);
     clearInterval(this.heartbeatTimer);
+    await this.vacuuming;
     const released = await this.db
       .updateTable('jobs')
       .set({
@@ -460,6 +475,7 @@ export class JobWorker {
       done: done.map((d) => d.id),
     }).execute(this.db);
     const deleted = new Set(result.rows.filter((r) => r.done).map((r) => String(r.id)));
+    this.noteFinished(deleted.size);
     for (const d of done) {
       if (deleted.has(d.id)) d.resolve();
       else d.reject(new LeaseLostError());
@@ -606,6 +622,7 @@ export class JobWorker {
       .where('locked_by', '=', this.id)
       .executeTakeFirst();
     if (Number(result.numDeletedRows) !== ids.length) throw new LeaseLostError();
+    this.noteFinished(ids.length);
   }
 
   private async complete(executor: Executor, id: string): Promise<void> {
@@ -615,6 +632,7 @@ export class JobWorker {
       .where('locked_by', '=', this.id)
       .executeTakeFirst();
     if (result.numDeletedRows === 0n) throw new LeaseLostError();
+    this.noteFinished(1);
   }
 
   private backoffMs(attempts: number): number {
@@ -653,6 +671,7 @@ export class JobWorker {
       log.error({ event: 'jobs.fail-record-failed', err: updateErr }, 'could not record job failure');
       return;
     }
+    this.noteFinished(1);
     if (dead) {
       this.options.metrics?.jobsDead.inc({ name: row.name });
       log.error({ event: 'jobs.dead-lettered', err }, 'job moved to dead letters');
@@ -672,6 +691,43 @@ export class JobWorker {
       .where('state', '=', 'running')
       .execute()
       .catch((err) => this.options.log.warn({ event: 'jobs.heartbeat-failed', err }, 'heartbeat failed'));
+  }
+
+  /** Counts finished jobs; every `vacuumAfterJobs` of them, vacuums the jobs table in the background. */
+  private noteFinished(n: number): void {
+    const every = this.options.vacuumAfterJobs ?? VACUUM_AFTER_JOBS;
+    if (every <= 0) return;
+    this.finishedSinceVacuum += n;
+    if (this.finishedSinceVacuum < every || this.vacuuming) return;
+    this.finishedSinceVacuum = 0;
+    this.vacuuming = this.vacuumJobs().finally(() => {
+      this.vacuuming = undefined;
+    });
+  }
+
+  /**
+   * The queue keeps its own table small. Every job is inserted, claimed (an update) and deleted or
+   * failed (an update), so a busy queue leaves two dead row versions per job; until a VACUUM
+   * removes them, every claim and every "is a job due?" check reads past them, and ANALYZE keeps
+   * the planner's picture of a table that is nearly empty one moment and holds thousands of jobs
+   * the next. PostgreSQL's autovacuum does this when it is on and keeps up; the embedded database
+   * (PGlite, one process, no background workers) has no autovacuum at all, and servers run with it
+   * off or behind. Measured on PostgreSQL with autovacuum off (bench `scoring`, 1M contacts): after
+   * 10,000 deliveries the due-job check of every recorded activity scanned 921 pages of dead rows
+   * (0.28 ms); after a VACUUM, one page. `SKIP_LOCKED`: when another worker is vacuuming (or an
+   * autovacuum runs), this one skips instead of waiting. Never fails a job: errors are logged.
+   */
+  async vacuumJobs(): Promise<void> {
+    const t = performance.now();
+    try {
+      await sql`VACUUM (ANALYZE, SKIP_LOCKED) jobs`.execute(this.db);
+      this.options.log.debug(
+        { event: 'jobs.vacuumed', ms: Math.round(performance.now() - t) },
+        'vacuumed the jobs table',
+      );
+    } catch (err) {
+      this.options.log.warn({ event: 'jobs.vacuum-failed', err }, 'vacuuming the jobs table failed');
+    }
   }
 
   /** Jobs whose worker died (no heartbeat within the lease) go back to the queue, or to the dead letters. */
