@@ -251,8 +251,12 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
     // Re-confirmation: the flag says plainly that it sends no mail (nothing stale here: no mail button).
     const reconfirm = page.getByRole('region', { name: 'Re-confirmation' });
     await reconfirm.getByRole('button', { name: 'Flag for a data check' }).waitFor();
-    await reconfirm.getByText(/^No mail is sent\. The contact is only marked “Re-confirmation requested”/).waitFor();
-    expect(await reconfirm.getByRole('button', { name: 'Send consent re-confirmation mail' }).count()).toBe(0);
+    await reconfirm
+      .getByText(/^No mail is sent\. The contact is only marked “Re-confirmation requested”/)
+      .waitFor();
+    expect(await reconfirm.getByRole('button', { name: 'Send consent re-confirmation mail' }).count()).toBe(
+      0,
+    );
     await expectAccessible(page, 'the data quality of a contact (English)');
     await page.getByRole('tab', { name: 'Consents' }).click();
     expect(await page.getByRole('link', { name: 'Open the consent ledger' }).getAttribute('href')).toBe(

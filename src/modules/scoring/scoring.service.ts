@@ -277,7 +277,11 @@ async function namesOfCauses(
   const users = idsOf('user');
   if (users.length > 0)
     // Users are not workspace data; the ids come from this workspace's own stage history.
-    for (const u of await db.selectFrom('users').select(['id', 'name', 'email']).where('id', 'in', users).execute())
+    for (const u of await db
+      .selectFrom('users')
+      .select(['id', 'name', 'email'])
+      .where('id', 'in', users)
+      .execute())
       names.set(`user:${u.id}`, u.name || u.email);
   const keys = idsOf('api');
   if (keys.length > 0)
