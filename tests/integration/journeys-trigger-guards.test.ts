@@ -329,6 +329,23 @@ describe.each(await availableDbKinds())('journey trigger guards on %s', (kind) =
     await setJobTitle(c, 'Einkauf');
     expect(await fitOf(c)).toBe(30);
     expect(await entries(c)).toBe(0);
+    // A segment journey whose segment does not look at scores: everybody in it entered at
+    // activation and left again; the recompute is nothing that happened to them, so nobody re-enters.
+    const seg = await api('POST', '/api/v1/segments', {
+      name: 'Einkäufer',
+      definition: {
+        kind: 'group',
+        op: 'and',
+        children: [{ kind: 'field', field: 'job_title', operator: 'contains', value: 'einkauf' }],
+      },
+    });
+    expect(seg.status, JSON.stringify(seg.body)).toBe(201);
+    const buyers = await exitingJourney('Einkauf', {
+      type: 'segment-entered',
+      segmentId: (seg.body.segment?.id ?? seg.body.id) as string,
+    });
+    await settle();
+    expect(await entries(c, buyers)).toBe(1);
     const rules = await api('GET', '/api/v1/scoring/rules');
     const einkauf = (rules.body.items as { id: string; name: string }[]).find((r) => r.name === 'Einkauf')!;
     // No timeline entry for c: only the recompute moves its fit from 30 to 65 (threshold 60).
@@ -351,5 +368,7 @@ describe.each(await availableDbKinds())('journey trigger guards on %s', (kind) =
       .executeTakeFirstOrThrow();
     expect(await fitOf(early.id)).toBe(115);
     expect(await entries(early.id)).toBe(0);
+    expect(await entries(c, buyers)).toBe(1);
+    expect(await entries(early.id, buyers)).toBe(1);
   });
 });
