@@ -133,7 +133,7 @@ export async function checkScoreChanges(
 ): Promise<void> {
   const workspaceId = ctx.job.workspaceId;
   if (!workspaceId) throw new PermanentJobError('no workspace');
-  const journeys = [];
+  const journeys: CheckedJourney[] = [];
   for (const j of await checkedJourneys(ctx.db, workspaceId))
     if (await reactsToScores(ctx.db, workspaceId, j)) journeys.push(j);
   if (journeys.length === 0) return;
@@ -157,7 +157,7 @@ export async function checkScoreChanges(
 async function reactsToScores(
   db: Executor,
   workspaceId: string,
-  j: { id: string; trigger_type: string; live_version: number | null },
+  j: CheckedJourney,
 ): Promise<boolean> {
   if (j.trigger_type === 'score-crossed') return true;
   if (j.live_version === null) return false;
@@ -168,8 +168,10 @@ async function reactsToScores(
   );
 }
 
+type CheckedJourney = { id: string; trigger_type: string | null; live_version: number | null };
+
 /** The active journeys that a segment or score trigger lets contacts into. */
-function checkedJourneys(db: Executor, workspaceId: string) {
+function checkedJourneys(db: Executor, workspaceId: string): Promise<CheckedJourney[]> {
   return db
     .selectFrom('journeys')
     .select(['id', 'trigger_type', 'live_version'])
@@ -184,7 +186,7 @@ async function enqueueChecks(
   trx: Executor,
   deps: Pick<AppDeps, 'queue'>,
   workspaceId: string,
-  journeys: { id: string; trigger_type: string }[],
+  journeys: CheckedJourney[],
   contactIds: string[],
   since: Map<string, Date>,
   options: { delayMs: number; key: string },
