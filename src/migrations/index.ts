@@ -23,6 +23,7 @@ import * as captureAssetKind from './2026-11-25-0601-capture-asset-kind.js';
 import * as workspaceStaleDays from './2026-11-26-0301-workspace-stale-days.js';
 import * as contactExportTokens from './2026-11-26-0302-contact-export-tokens.js';
 import * as downloadTokenKind from './2026-11-26-0401-download-token-kind.js';
+import * as scoreHistoryDecaying from './2026-11-27-0101-score-history-decaying.js';
 
 /**
  * Every migration, in order. A landed migration is frozen (tests/unit/migrations-frozen.test.ts
@@ -53,4 +54,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26-0301-workspace-stale-days': workspaceStaleDays,
   '2026-11-26-0302-contact-export-tokens': contactExportTokens,
   '2026-11-26-0401-download-token-kind': downloadTokenKind,
+  '2026-11-27-0101-score-history-decaying': scoreHistoryDecaying,
 };

@@ -248,6 +248,15 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
 
     await page.getByRole('tab', { name: 'Data quality' }).click();
     await page.getByTestId('quality-score').waitFor();
+    // Re-confirmation: the flag says plainly that it sends no mail (nothing stale here: no mail button).
+    const reconfirm = page.getByRole('region', { name: 'Re-confirmation' });
+    await reconfirm.getByRole('button', { name: 'Flag for a data check' }).waitFor();
+    await reconfirm
+      .getByText(/^No mail is sent\. The contact is only marked “Re-confirmation requested”/)
+      .waitFor();
+    expect(await reconfirm.getByRole('button', { name: 'Send consent re-confirmation mail' }).count()).toBe(
+      0,
+    );
     await expectAccessible(page, 'the data quality of a contact (English)');
     await page.getByRole('tab', { name: 'Consents' }).click();
     expect(await page.getByRole('link', { name: 'Open the consent ledger' }).getAttribute('href')).toBe(
@@ -255,7 +264,7 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
     );
 
     // Re-permission for this one contact: the dialog says what would happen, then what did.
-    await page.getByRole('button', { name: 'Ask to re-confirm consent' }).click();
+    await page.getByRole('button', { name: 'Send consent re-confirmation mail' }).click();
     const dialog = page.getByRole('dialog', { name: 'Ask Zoe Zimmer to re-confirm consent' });
     await dialog.getByText('The contact would get a confirmation mail.').waitFor();
     await expectAccessible(page, 'the re-permission dialog of a contact (English)');
@@ -264,7 +273,7 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
     // Asked again at once: the dialog tells why not.
-    await page.getByRole('button', { name: 'Ask to re-confirm consent' }).click();
+    await page.getByRole('button', { name: 'Send consent re-confirmation mail' }).click();
     await dialog.getByText('Not asked: the contact was asked within the last 30 days.').waitFor();
     expect(await dialog.getByRole('button', { name: 'Send the confirmation mail' }).isDisabled()).toBe(true);
     await page.keyboard.press('Escape');

@@ -1,5 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addMember } from '../../src/modules/identity/index.js';
+import { systemActor } from '../../src/shared/actor.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { type ApiSession, loginViaApi } from './api.js';
 import { axeViolations, chromiumAvailable, DESKTOP, launchChromium } from './browser.js';
@@ -7,7 +9,8 @@ import { ensureUiBuilt } from './build-ui.js';
 
 /*
  * Scoring in the admin UI: the rule editor with the MQL preview, and the contact page's "Score" tab
- * ("Why 72?", temperature with reasons, the history chart, BANT editing) — axe-clean (WCAG 2.1 AA).
+ * ("Why 72?", temperature with reasons, the history chart, BANT editing, stage causes in words);
+ * a role without scoring:write sees the page read-only — axe-clean (WCAG 2.1 AA).
  */
 
 async function expectAccessible(page: Page, where: string): Promise<void> {
@@ -207,12 +210,29 @@ describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
   });
 
   it('explains the score on the contact page, charts its history and edits BANT', async () => {
+    // A stage moved by hand: the stage history names the cause and the person in words.
+    const moved = await api.request(
+      'POST',
+      `/api/v1/scoring/contacts/${contactId}/stage`,
+      { to: 'engaged' },
+      server.workspaceId,
+    );
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    const admin = await server.db
+      .selectFrom('users')
+      .select(['name', 'email'])
+      .where('email', '=', server.adminEmail)
+      .executeTakeFirstOrThrow();
     await page.goto(`${server.url}/app/contacts/${contactId}?tab=score`);
     await poll(() => page.getByTestId('fit-score').textContent()).toBe('40');
     await page.getByRole('heading', { name: 'Why fit 40 and engagement 0?' }).waitFor();
     await page.getByRole('cell', { name: 'Head of', exact: true }).waitFor();
     await page.getByText('No own interest shown yet').waitFor();
     expect(await page.locator('.recharts-wrapper').count()).toBe(1);
+    const move = page.getByRole('row').filter({ hasText: 'Subscriber → Engaged' });
+    expect(await move.getByRole('cell').nth(2).textContent()).toBe(
+      `Changed by hand by ${admin.name || admin.email}`,
+    );
     await expectAccessible(page, 'the contact score tab');
 
     await page.getByRole('switch', { name: 'Concrete project (need)' }).click({ force: true });
@@ -373,5 +393,56 @@ describe.skipIf(!chromiumAvailable())('Scoring pages', () => {
     const explained = page.getByRole('row').filter({ hasText: 'Energy segment' });
     await poll(() => explained.getByRole('cell').nth(2).textContent()).toBe('12');
     await expectAccessible(page, 'the contact score tab with a custom field rule');
+  });
+
+  it('shows the rules and settings read-only to a role without scoring:write', async () => {
+    const email = 'sam.sales@example.org';
+    const password = 'a long enough password 123';
+    await addMember(server.db, systemActor(), server.workspaceId, {
+      email,
+      name: 'Sam Sales',
+      role: 'sales',
+      password,
+    });
+    const salesContext = await browser.newContext(DESKTOP);
+    try {
+      const sales = await salesContext.newPage();
+      await sales.goto(`${server.url}/app/login`);
+      await sales.getByLabel(/^E-mail address/).fill(email);
+      await sales.getByLabel(/^Password/).fill(password);
+      await sales.getByRole('button', { name: 'Sign in' }).click();
+      await sales.getByRole('heading', { level: 1, name: /^Welcome/ }).waitFor();
+      await sales.goto(`${server.url}/app/scoring`);
+      await sales.getByRole('heading', { level: 1, name: 'Scoring' }).waitFor();
+      await sales.getByTestId('scoring-read-only').waitFor();
+      expect(await sales.getByTestId('scoring-read-only').textContent()).toBe(
+        'You can view the scoring rules and settings. Changing them needs the admin or marketing role.',
+      );
+      // The data is there …
+      await sales.getByRole('cell', { name: 'Head of', exact: true }).waitFor();
+      await sales.getByRole('cell', { name: 'Energy segment', exact: true }).waitFor();
+      expect(await sales.getByLabel('English label for Marketing lead').inputValue()).toBe('Marketing lead');
+      expect(await sales.getByLabel('Half-life of engagement points (days)').inputValue()).toBe('14');
+      // … but nothing that the server would refuse: no add/edit/delete, no save buttons, inputs read-only.
+      expect(await sales.getByRole('region', { name: 'Add rule' }).count()).toBe(0);
+      expect(await sales.getByRole('button', { name: /^(Edit|Delete) rule / }).count()).toBe(0);
+      expect(await sales.getByRole('columnheader', { name: 'Actions' }).count()).toBe(0);
+      for (const name of ['Save', 'Save stages', 'Save decay and temperature'])
+        expect(await sales.getByRole('button', { name, exact: true }).count(), name).toBe(0);
+      expect(await sales.getByLabel('Fit at least').getAttribute('readonly')).not.toBeNull();
+      expect(
+        await sales.getByLabel('German label for Marketing lead').getAttribute('readonly'),
+      ).not.toBeNull();
+      expect(await sales.getByRole('switch', { name: /hand-raiser/ }).isDisabled()).toBe(true);
+      expect(await sales.getByRole('checkbox', { name: 'Subscriber' }).isDisabled()).toBe(true);
+      // Previewing changes nothing, so it stays (scoring:read).
+      await sales.getByRole('button', { name: 'Preview' }).click();
+      await poll(() => sales.getByTestId('mql-preview').textContent()).toMatch(
+        /^This rule would make \d+ contacts Marketing lead today\.$/,
+      );
+      await expectAccessible(sales, 'the scoring page, read-only');
+    } finally {
+      await salesContext.close();
+    }
   });
 });

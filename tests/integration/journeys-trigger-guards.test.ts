@@ -15,7 +15,10 @@ import { createConsentedContact, until } from '../support/mail.js';
  * a contact from entering again:
  * - score-crossed is strict: a contact enters when its score goes from below the threshold to at
  *   or above it — not whenever something happens to a contact that is above it. Real scoring (fit
- *   rules on the job title, rescored by the contacts.updated entry of a PATCH).
+ *   rules on the job title, rescored by the contacts.updated entry of a PATCH). An engagement that
+ *   sank below the threshold by decay alone counts as below (the injectable clock moves two
+ *   half-lives on), and a score raised by the recompute after a rule change (no timeline entry)
+ *   is checked too.
  * - date-field: once per date occurrence, whatever the runs of the hourly job (a retry, the next
  *   hour, the 25-hour day when the clocks go back).
  * The real queue and worker throughout.
@@ -29,7 +32,7 @@ describe.each(await availableDbKinds())('journey trigger guards on %s', (kind) =
   let worker: JobWorker;
   let journeyId: string;
 
-  async function api(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) {
+  async function api(method: 'GET' | 'POST' | 'PATCH' | 'PUT', url: string, payload?: unknown) {
     const res = await t.app.inject({
       method,
       url,
@@ -73,6 +76,25 @@ describe.each(await availableDbKinds())('journey trigger guards on %s', (kind) =
       .where('contact_id', '=', contactId)
       .executeTakeFirst();
     return row?.fit ?? 0;
+  }
+
+  /** The engagement as the contact page shows it now (decayed to the clock). */
+  async function engagementNow(contactId: string): Promise<number> {
+    const res = await api('GET', `/api/v1/scoring/contacts/${contactId}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body.engagement.score as number;
+  }
+
+  /** A webinar attended, now (scored by the engagement rule of the decay test). */
+  async function attend(contactId: string) {
+    await recordActivity(t.deps.db, {
+      workspaceId: ws,
+      contactId,
+      type: 'events.attended',
+      occurredAt: clock.now(),
+      data: {},
+    });
+    await settle();
   }
 
   async function entries(contactId: string, journey = journeyId): Promise<number> {
@@ -240,5 +262,113 @@ describe.each(await availableDbKinds())('journey trigger guards on %s', (kind) =
       status: 'completed',
       source: 'trigger:date-field:custom.renewal_date:2026-10-25',
     });
+  });
+
+  it('counts an engagement that sank below the threshold by decay alone as below: rising again lets it in once', async () => {
+    // The clock moved on in the tests before (and moves here): a fresh session.
+    admin = await t.login();
+    const settings = await api('GET', '/api/v1/scoring/settings');
+    expect(settings.status).toBe(200);
+    const put = await api('PUT', '/api/v1/scoring/settings', { ...settings.body, halfLifeDays: 7 });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    const rule = await api('POST', '/api/v1/scoring/rules', {
+      kind: 'engagement',
+      name: 'Webinar besucht',
+      points: 50,
+      definition: { activityType: 'events.attended' },
+    });
+    expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+    await settle();
+
+    const c = await createConsentedContact(t.deps.db, ws, 'abklingend@kunde.example', ['newsletter']);
+    await attend(c);
+    expect(await engagementNow(c)).toBe(50);
+    const id = await exitingJourney('Wieder aktiv', {
+      type: 'score-crossed',
+      score: 'engagement',
+      threshold: 40,
+    });
+    // Above the threshold when the journey starts: something happens, it stays out.
+    await recordActivity(t.deps.db, {
+      workspaceId: ws,
+      contactId: c,
+      type: 'sales.note-added',
+      occurredAt: clock.now(),
+      data: {},
+    });
+    await settle();
+    expect(await entries(c, id)).toBe(0);
+
+    // Two half-lives later (and the seconds the queue took), with no rescore in between: 50 has
+    // decayed to about 12.5, below 40.
+    clock.advance(14 * 86_400_000);
+    admin = await t.login();
+    expect(await engagementNow(c)).toBeOneOf([12, 13]);
+    expect(await entries(c, id)).toBe(0);
+    // Another webinar: 12.5 + 50 — from below to above, it enters (and leaves again at once).
+    await attend(c);
+    expect(await engagementNow(c)).toBeOneOf([62, 63]);
+    expect(await entries(c, id)).toBe(1);
+    // Higher still, and a note: no new crossing, whatever the re-entry policy allows.
+    await attend(c);
+    await recordActivity(t.deps.db, {
+      workspaceId: ws,
+      contactId: c,
+      type: 'sales.note-added',
+      occurredAt: clock.now(),
+      data: {},
+    });
+    await settle();
+    expect(await engagementNow(c)).toBeOneOf([112, 113]);
+    expect(await entries(c, id)).toBe(1);
+  });
+
+  it('checks the contacts whose score a recompute after a rule change raised across the threshold', async () => {
+    admin = await t.login();
+    const c = await createConsentedContact(t.deps.db, ws, 'regel@kunde.example', ['newsletter']);
+    await setJobTitle(c, 'Einkauf');
+    expect(await fitOf(c)).toBe(30);
+    expect(await entries(c)).toBe(0);
+    // A segment journey whose segment does not look at scores: everybody in it entered at
+    // activation and left again; the recompute is nothing that happened to them, so nobody re-enters.
+    const seg = await api('POST', '/api/v1/segments', {
+      name: 'Einkäufer',
+      definition: {
+        kind: 'group',
+        op: 'and',
+        children: [{ kind: 'field', field: 'job_title', operator: 'contains', value: 'einkauf' }],
+      },
+    });
+    expect(seg.status, JSON.stringify(seg.body)).toBe(201);
+    const buyers = await exitingJourney('Einkauf', {
+      type: 'segment-entered',
+      segmentId: (seg.body.segment?.id ?? seg.body.id) as string,
+    });
+    await settle();
+    expect(await entries(c, buyers)).toBe(1);
+    const rules = await api('GET', '/api/v1/scoring/rules');
+    const einkauf = (rules.body.items as { id: string; name: string }[]).find((r) => r.name === 'Einkauf')!;
+    // No timeline entry for c: only the recompute moves its fit from 30 to 65 (threshold 60).
+    const changed = await api('PUT', `/api/v1/scoring/rules/${einkauf.id}`, {
+      kind: 'fit',
+      name: 'Einkauf',
+      points: 65,
+      definition: { field: 'job_title', op: 'contains', value: 'einkauf' },
+    });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    await settle();
+    expect(await fitOf(c)).toBe(65);
+    expect(await entries(c)).toBe(1);
+    // Contacts the recompute left above the threshold, or raised from above, stay out.
+    const early = await t.deps.db
+      .selectFrom('contacts')
+      .select('id')
+      .where('workspace_id', '=', ws)
+      .where('email', '=', 'frueh@kunde.example')
+      .executeTakeFirstOrThrow();
+    expect(await fitOf(early.id)).toBe(115);
+    expect(await entries(early.id)).toBe(0);
+    expect(await entries(c, buyers)).toBe(1);
+    expect(await entries(early.id, buyers)).toBe(1);
   });
 });

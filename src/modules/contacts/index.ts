@@ -37,6 +37,8 @@ export {
   isContactInSegment,
   listSegmentMemberIds,
   segmentMembersAmong,
+  segmentUsesScores,
+  selectionMembersAmong,
 } from './segments.service.js';
 
 // One set of job definitions per set of dependencies: routes enqueue the same ones the worker runs.

@@ -247,6 +247,54 @@ export async function segmentMembersAmong(
   return new Set(r.rows.map((x) => x.id));
 }
 
+/**
+ * Whether a segment's conditions (or those of a segment it names) look at scores (fit, engagement,
+ * temperature): then a change of scores alone can change who is a member.
+ */
+export async function segmentUsesScores(
+  db: Executor,
+  workspaceId: string,
+  segmentId: string,
+): Promise<boolean> {
+  const seen = new Set<string>();
+  const walk = async (id: string): Promise<boolean> => {
+    if (seen.has(id)) return false;
+    seen.add(id);
+    const segment = await findSegment(db, workspaceId, id);
+    if (!segment) return false;
+    const refs: string[] = [];
+    const visit = (node: unknown): boolean => {
+      if (Array.isArray(node)) return node.some(visit);
+      if (typeof node !== 'object' || node === null) return false;
+      const n = node as Record<string, unknown>;
+      if (n.kind === 'score') return true;
+      if (n.kind === 'segment' && typeof n.segmentId === 'string') refs.push(n.segmentId);
+      return Object.values(n).some(visit);
+    };
+    if (visit(segment.definition)) return true;
+    for (const ref of refs) if (await walk(ref)) return true;
+    return false;
+  };
+  return walk(segmentId);
+}
+
+/**
+ * Which of `contactIds` meet a selection (a segment and/or a filter) now: one query for a whole
+ * batch of contacts (journeys' entry checks).
+ */
+export async function selectionMembersAmong(
+  db: Executor,
+  clock: Clock,
+  workspaceId: string,
+  selection: Omit<ContactSelection, 'ids'>,
+  contactIds: readonly string[],
+): Promise<Set<string>> {
+  if (contactIds.length === 0) return new Set();
+  const where = await selectionWhere(db, workspaceId, clock.now(), { ...selection, ids: [...contactIds] });
+  const r = await sql<{ id: string }>`SELECT c.id FROM contacts c WHERE ${where}`.execute(db);
+  return new Set(r.rows.map((x) => x.id));
+}
+
 /** A page of a segment's member ids in id order (for journeys and reports walking a segment). */
 export async function listSegmentMemberIds(
   db: Executor,

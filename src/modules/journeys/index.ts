@@ -5,7 +5,14 @@ import { journeyActivityHandlers } from './journeys.activity-handler.js';
 import { registerJourneyRoutes } from './journeys.routes.js';
 import { ENROLL_SEGMENT_JOB, enrollSegmentPage } from './journeys.service.js';
 import { registerQuestionRoutes } from './question.js';
-import { CHECK_ENTRY_JOB, checkEntry, DATE_TRIGGERS_JOB, runDateTriggers } from './triggers.js';
+import {
+  CHECK_ENTRY_JOB,
+  checkEntry,
+  checkScoreChanges,
+  DATE_TRIGGERS_JOB,
+  runDateTriggers,
+  SCORE_CHANGES_JOB,
+} from './triggers.js';
 
 export { enrollContacts, exitContactFromJourney, type JourneyWiring } from './journey-runner.js';
 
@@ -26,6 +33,10 @@ export function createJourneysModule(wiring: JourneyWiring = {}): LeadwerkModule
           ...CHECK_ENTRY_JOB,
           handler: (payload, ctx) => checkEntry(deps, payload, ctx),
         } satisfies typeof CHECK_ENTRY_JOB,
+        {
+          ...SCORE_CHANGES_JOB,
+          handler: (payload, ctx) => checkScoreChanges(deps, payload, ctx),
+        } satisfies typeof SCORE_CHANGES_JOB,
         {
           ...ENROLL_SEGMENT_JOB,
           handler: (payload, ctx) => enrollSegmentPage(deps, payload, ctx, wiring),

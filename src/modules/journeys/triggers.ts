@@ -4,7 +4,8 @@ import { DateTime } from 'luxon';
 import type { Executor } from '../../shared/db/index.js';
 import { defineJob, type JobContext, PermanentJobError } from '../../shared/jobs/index.js';
 import type { ActivityRow, AppDeps } from '../../shared/module.js';
-import { countSelection } from '../contacts/index.js';
+import { segmentUsesScores, selectionMembersAmong } from '../contacts/index.js';
+import { scoresBefore } from '../scoring/index.js';
 import type { JourneyDefinition, Trigger } from './definition.js';
 import { enrollContacts, type RunnerDeps, wakeEnrollments } from './journey-runner.js';
 import { findJourney, findVersion, OPEN_STATUSES } from './journeys.repository.js';
@@ -24,6 +25,9 @@ import { findJourney, findVersion, OPEN_STATUSES } from './journeys.repository.j
  *   today and whose local entry time has come — one query per journey and hour that returns only
  *   today's matches; the occurrence in the enrollment's source keeps a contact from entering twice
  *   for the same date, whatever the re-entry policy.
+ * - Scores that a recompute after a rule or settings change moved write no timeline entry: scoring
+ *   enqueues one `journeys.check-score-changes` per recompute batch whose scores changed (the ids
+ *   of those contacts and the batch's time), which schedules the same checks for them.
  * - A contact merge: the merged-away contact's open enrollments follow the surviving contact;
  *   where the survivor is already inside the same journey, the merged-away one ends (`merged`).
  */
@@ -53,6 +57,24 @@ export const DATE_TRIGGERS_JOB = defineJob({
   schema: Type.Object({}),
   async handler() {
     throw new PermanentJobError('journeys.date-triggers runs in the journeys module');
+  },
+});
+
+/**
+ * Scores a recompute changed (no timeline entry): the contacts of one recompute batch whose fit or
+ * engagement changed, and the time the batch wrote them. Enqueued by scoring by name, in the batch's
+ * transaction (scoring's recompute.service.ts keeps a copy of this definition: no import cycle).
+ */
+export const SCORE_CHANGES_JOB = defineJob({
+  name: 'journeys.check-score-changes',
+  lane: 'default',
+  maxAttempts: 8,
+  schema: Type.Object({
+    contactIds: Type.Array(Type.String(), { minItems: 1, maxItems: 5000 }),
+    at: Type.String({ maxLength: 40 }),
+  }),
+  async handler() {
+    throw new PermanentJobError('journeys.check-score-changes runs in the journeys module');
   },
 });
 
@@ -86,20 +108,89 @@ export async function scheduleEntryChecks(
   workspaceId: string,
   activities: ActivityRow[],
 ): Promise<void> {
-  const journeys = await trx
-    .selectFrom('journeys')
-    .select(['id', 'trigger_type'])
-    .where('workspace_id', '=', workspaceId)
-    .where('status', '=', 'active')
-    .where('trigger_type', 'in', ['segment-entered', 'score-crossed'])
-    .execute();
+  const journeys = await checkedJourneys(trx, workspaceId);
   if (journeys.length === 0) return;
   // A contact's own journey entries and exits do not change what it is.
   const own = activities.filter((a) => !a.type.startsWith('journeys.'));
   const contactIds = [...new Set(own.map((a) => a.contact_id))];
   if (contactIds.length === 0) return;
   const newest = activities.reduce((a, b) => (BigInt(a.id) > BigInt(b.id) ? a : b));
-  const since = batchStarts(own, deps.clock.now());
+  await enqueueChecks(trx, deps, workspaceId, journeys, contactIds, batchStarts(own, deps.clock.now()), {
+    delayMs: CHECK_DELAY_MS,
+    key: `a${newest.id}`,
+  });
+}
+
+/**
+ * `journeys.check-score-changes`: the contacts whose scores a recompute batch changed get the same
+ * checks as after a timeline entry — at once (their scores are written), their "before" being the
+ * history before the batch's time. Nothing when no active journey has a segment or score trigger.
+ */
+export async function checkScoreChanges(
+  deps: Pick<AppDeps, 'queue' | 'clock'>,
+  payload: { contactIds: string[]; at: string },
+  ctx: JobContext,
+): Promise<void> {
+  const workspaceId = ctx.job.workspaceId;
+  if (!workspaceId) throw new PermanentJobError('no workspace');
+  const journeys: CheckedJourney[] = [];
+  for (const j of await checkedJourneys(ctx.db, workspaceId))
+    if (await reactsToScores(ctx.db, workspaceId, j)) journeys.push(j);
+  if (journeys.length === 0) return;
+  const at = new Date(payload.at);
+  if (Number.isNaN(at.getTime())) throw new PermanentJobError('at is not a time');
+  const contactIds = [...new Set(payload.contactIds)];
+  await ctx.completeWith((trx) =>
+    enqueueChecks(trx, deps, workspaceId, journeys, contactIds, new Map(contactIds.map((id) => [id, at])), {
+      delayMs: 0,
+      key: `s${ctx.job.id}`,
+    }),
+  );
+}
+
+/**
+ * Whether a change of scores alone can let contacts into the journey: a score trigger, or a segment
+ * trigger whose segment looks at scores. (A segment trigger lets in whoever is a member and may enter
+ * whenever something happens to them; a recompute must not re-check a whole workspace for segments
+ * that scores cannot change.)
+ */
+async function reactsToScores(
+  db: Executor,
+  workspaceId: string,
+  j: CheckedJourney,
+): Promise<boolean> {
+  if (j.trigger_type === 'score-crossed') return true;
+  if (j.live_version === null) return false;
+  const def = await findVersion(db, workspaceId, j.id, j.live_version);
+  return (
+    def?.trigger.type === 'segment-entered' &&
+    (await segmentUsesScores(db, workspaceId, def.trigger.segmentId))
+  );
+}
+
+type CheckedJourney = { id: string; trigger_type: string | null; live_version: number | null };
+
+/** The active journeys that a segment or score trigger lets contacts into. */
+function checkedJourneys(db: Executor, workspaceId: string): Promise<CheckedJourney[]> {
+  return db
+    .selectFrom('journeys')
+    .select(['id', 'trigger_type', 'live_version'])
+    .where('workspace_id', '=', workspaceId)
+    .where('status', '=', 'active')
+    .where('trigger_type', 'in', ['segment-entered', 'score-crossed'])
+    .execute();
+}
+
+/** One `journeys.check-entry` per journey and 500 contacts. */
+async function enqueueChecks(
+  trx: Executor,
+  deps: Pick<AppDeps, 'queue'>,
+  workspaceId: string,
+  journeys: CheckedJourney[],
+  contactIds: string[],
+  since: Map<string, Date>,
+  options: { delayMs: number; key: string },
+): Promise<void> {
   for (const j of journeys) {
     for (let i = 0; i < contactIds.length; i += 500) {
       const ids = contactIds.slice(i, i + 500);
@@ -113,7 +204,7 @@ export async function scheduleEntryChecks(
             ? { since: Object.fromEntries(ids.map((id) => [id, since.get(id)!.toISOString()])) }
             : {}),
         },
-        { workspaceId, delayMs: CHECK_DELAY_MS, idempotencyKey: `${j.id}:a${newest.id}:${i}` },
+        { workspaceId, delayMs: options.delayMs, idempotencyKey: `${j.id}:${options.key}:${i}` },
       );
     }
   }
@@ -134,10 +225,10 @@ function batchStarts(activities: ActivityRow[], now: Date): Map<string, Date> {
 /**
  * Of the contacts that meet a score trigger now, those whose score was below the threshold before
  * their batch: the newest `score_history` row older than the batch (scoring writes one whenever a
- * score changes; none means the contact's scores were still 0). The recorded engagement is taken as
- * it was written, not decayed to the batch: a contact above the threshold never re-enters on its
- * next activity, while an engagement that only decayed below it (no rescore in between) and rises
- * again does not count as a new crossing.
+ * score changes; none means the contact's scores were still 0), its engagement decayed to the
+ * batch's start. A contact above the threshold never re-enters on its next activity, while an
+ * engagement that sank below it by decay alone (no rescore in between) and rises again is a new
+ * crossing.
  */
 async function crossedFromBelow(
   db: Executor,
@@ -145,20 +236,10 @@ async function crossedFromBelow(
   trigger: Extract<Trigger, { type: 'score-crossed' }>,
   since: Map<string, Date>,
 ): Promise<Set<string>> {
-  if (since.size === 0) return new Set();
-  const pairs = JSON.stringify([...since].map(([c, s]) => ({ c, s: s.toISOString() })));
-  const rows = await sql<{ contact_id: string; fit: number | null; engagement: number | null }>`
-    SELECT x.c AS contact_id, h.fit, h.engagement
-      FROM jsonb_to_recordset(${pairs}::jsonb) AS x(c uuid, s timestamptz)
-      LEFT JOIN LATERAL (
-        SELECT fit, engagement FROM score_history
-         WHERE workspace_id = ${workspaceId} AND contact_id = x.c AND at < x.s
-         ORDER BY at DESC, id DESC LIMIT 1) h ON true`.execute(db);
+  const before = await scoresBefore(db, workspaceId, since);
   const below = new Set<string>();
-  for (const r of rows.rows) {
-    const before = trigger.score === 'fit' ? (r.fit ?? 0) : Math.round(Number(r.engagement ?? 0));
-    if (before < trigger.threshold) below.add(r.contact_id);
-  }
+  for (const [contactId, scores] of before)
+    if ((trigger.score === 'fit' ? scores.fit : scores.engagement) < trigger.threshold) below.add(contactId);
   return below;
 }
 
@@ -187,12 +268,10 @@ export async function checkEntry(
         .execute()
     ).map((r) => r.contact_id),
   );
-  let matching: string[] = [];
-  for (const id of payload.contactIds) {
-    if (inside.has(id)) continue;
-    if ((await countSelection(ctx.db, deps.clock, workspaceId, { ...selection, ids: [id] })) > 0)
-      matching.push(id);
-  }
+  const candidates = payload.contactIds.filter((id) => !inside.has(id));
+  // One query for the whole batch (a recompute checks thousands of contacts).
+  const meeting = await selectionMembersAmong(ctx.db, deps.clock, workspaceId, selection, candidates);
+  let matching = candidates.filter((id) => meeting.has(id));
   if (def.trigger.type === 'score-crossed' && matching.length > 0) {
     // A check enqueued without `since` (before it existed) was scheduled CHECK_DELAY_MS ago.
     const fallback = new Date(deps.clock.now().getTime() - CHECK_DELAY_MS);

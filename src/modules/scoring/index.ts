@@ -16,6 +16,7 @@ export {
 } from './bant.service.js';
 export { BANT_CHOICES, type BantChoice, bantAnswerOf } from './bant-choices.js';
 export { type Bant, STAGES, type Stage } from './rules.js';
+export { scoresBefore } from './score-history.js';
 export { describeQualification } from './scoring.service.js';
 export { type ChangeStageInput, type ChangeStageResult, changeStage } from './stages.service.js';
 

@@ -28,6 +28,24 @@ const Payload = Type.Object({
   rematch: Type.Optional(Type.Union([Type.Literal('all'), Type.Array(Type.String(), { maxItems: 1000 })])),
 });
 
+/**
+ * Journeys' `journeys.check-score-changes` (src/modules/journeys/triggers.ts), enqueued by name: a
+ * recompute writes no timeline entry, so this tells segment and score triggers whose scores it
+ * changed (one job per batch, not per contact). Journeys imports scoring, so no import back.
+ */
+const scoreChangesJob = defineJob({
+  name: 'journeys.check-score-changes',
+  lane: 'default',
+  maxAttempts: 8,
+  schema: Type.Object({
+    contactIds: Type.Array(Type.String(), { minItems: 1, maxItems: 5000 }),
+    at: Type.String({ maxLength: 40 }),
+  }),
+  async handler() {
+    throw new Error('journeys.check-score-changes runs in the journeys module');
+  },
+});
+
 /** The recompute batch job (its payload type stays inside this file). */
 export type RecomputeJob = JobDefinition<typeof Payload>;
 
@@ -71,11 +89,18 @@ export function recomputeBatchJob(deps: AppDeps): RecomputeJob {
       const end = next ?? payload.to;
       await ctx.completeWith(async (trx) => {
         await rebuildScoreEvents(trx, scoring, workspaceId, { from: start, to: end }, payload.rematch ?? []);
-        const { count } = await rescoreRange(trx, deps, scoring, workspaceId, {
+        const { count, changed, at } = await rescoreRange(trx, deps, scoring, workspaceId, {
           from: start,
           to: end,
           limit: RECOMPUTE_BATCH + 1,
         });
+        if (changed.length > 0)
+          await deps.queue.enqueue(
+            trx,
+            scoreChangesJob,
+            { contactIds: changed, at: at.toISOString() },
+            { workspaceId },
+          );
         const updated = await trx
           .updateTable('scoring_recomputes')
           .set((eb) => ({

@@ -83,6 +83,8 @@ export interface RescoreOutcome {
   engagement: number;
   temperature: string;
   movedTo?: string;
+  /** Fit or engagement changed (a history row was written). */
+  changed?: true;
 }
 
 /** One contact as the rescore reads it: profile, company, contributions, BANT, current scores. */
@@ -181,6 +183,15 @@ function newContributions(
   return out;
 }
 
+/** A score_history row to write: fit, engagement (rounded) and its static and decaying parts. */
+interface HistoryRow {
+  c: string;
+  f: number;
+  e: number;
+  s: number;
+  d: number;
+}
+
 interface Move {
   contactId: string;
   from: string;
@@ -202,7 +213,7 @@ function scoreLoaded(ctx: ScoringContext, now: Date, contacts: readonly LoadedCo
     else addedBy.set(e.c, [e]);
   }
   const scoreRows: Record<string, unknown>[] = [];
-  const historyRows: { c: string; f: number; e: number }[] = [];
+  const historyRows: HistoryRow[] = [];
   const outcomes: RescoreOutcome[] = [];
   const moves: Move[] = [];
   for (const c of contacts) {
@@ -257,13 +268,21 @@ function scoreLoaded(ctx: ScoringContext, now: Date, contacts: readonly LoadedCo
     });
     const beforeEngagement =
       c.fit === null ? null : Math.round((c.engagement_static ?? 0) + (c.engagement_decaying ?? 0));
-    if (c.fit === null || c.fit !== fit.score || beforeEngagement !== engagement.score)
-      historyRows.push({ c: c.id, f: fit.score, e: engagement.score });
+    const changed = c.fit === null || c.fit !== fit.score || beforeEngagement !== engagement.score;
+    if (changed)
+      historyRows.push({
+        c: c.id,
+        f: fit.score,
+        e: engagement.score,
+        s: engagement.staticPart,
+        d: engagement.decayingPart,
+      });
     outcomes.push({
       contactId: c.id,
       fit: fit.score,
       engagement: engagement.score,
       temperature: temperature.temperature,
+      ...(changed ? { changed: true as const } : {}),
     });
     const mql = decideMql(ctx.settings.mql, {
       stage: c.lifecycle_stage,
@@ -301,7 +320,7 @@ async function writeScores(
   rulesVersion: number,
   added: NewEvent[],
   scoreRows: Record<string, unknown>[],
-  historyRows: { c: string; f: number; e: number }[],
+  historyRows: HistoryRow[],
   guard: boolean,
 ): Promise<boolean> {
   if (scoreRows.length === 0) return true;
@@ -326,9 +345,9 @@ async function writeScores(
                               WHERE y.c = cs.contact_id)
       RETURNING cs.contact_id
     ), history AS (
-      INSERT INTO score_history (workspace_id, contact_id, at, fit, engagement)
-      SELECT ${workspaceId}, x.c, ${now}, x.f, x.e
-        FROM jsonb_to_recordset(${JSON.stringify(historyRows)}::jsonb) AS x(c uuid, f int, e float8)
+      INSERT INTO score_history (workspace_id, contact_id, at, fit, engagement, engagement_static, engagement_decaying)
+      SELECT ${workspaceId}, x.c, ${now}, x.f, x.e, x.s, x.d
+        FROM jsonb_to_recordset(${JSON.stringify(historyRows)}::jsonb) AS x(c uuid, f int, e float8, s float8, d float8)
        WHERE x.c IN (SELECT contact_id FROM scores)
       RETURNING 1
     )
@@ -391,16 +410,19 @@ export async function rescoreRange(
   ctx: ScoringContext,
   workspaceId: string,
   range: { from: string; to: string | null; limit: number },
-): Promise<{ last: string | null; count: number }> {
+): Promise<{ last: string | null; count: number; changed: string[]; at: Date }> {
   // Lock first, read after (see rescoreContacts).
   await sql`SELECT id FROM contacts WHERE workspace_id = ${workspaceId} AND id >= ${range.from}::uuid
       ${range.to ? sql`AND id < ${range.to}::uuid` : sql``} AND merged_into_contact_id IS NULL
     ORDER BY id LIMIT ${range.limit} FOR UPDATE`.execute(trx);
   const contacts = await lockAndLoad(trx, workspaceId, range);
-  await rescoreLoaded(trx, deps, ctx, workspaceId, contacts, [], false);
+  const at = deps.clock.now();
+  const outcomes = await rescoreLoaded(trx, deps, ctx, workspaceId, contacts, [], false, at);
   return {
     last: contacts.length === range.limit ? contacts[contacts.length - 1]!.id : null,
     count: contacts.length,
+    changed: outcomes.filter((o) => o.changed).map((o) => o.contactId),
+    at,
   };
 }
 
@@ -413,9 +435,9 @@ async function rescoreLoaded(
   added: NewEvent[],
   /** The contacts were locked by this read (it may have waited): write only unchanged score rows. */
   guard: boolean,
+  now: Date = deps.clock.now(),
 ): Promise<RescoreOutcome[]> {
   if (contacts.length === 0) return [];
-  const now = deps.clock.now();
   let scored = scoreLoaded(ctx, now, contacts, added);
   let written = await writeScores(
     trx,

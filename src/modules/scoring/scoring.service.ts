@@ -256,6 +256,56 @@ export async function previewMql(
   };
 }
 
+/**
+ * The names behind stage causes that carry an id (`user:<id>`, `api:<key id>`, `journey:<id>`), so
+ * that the contact page says "changed by Jonas Weber", not a UUID. Unknown ids are left out.
+ */
+async function namesOfCauses(
+  db: Executor,
+  workspaceId: string,
+  causes: readonly string[],
+): Promise<Map<string, string>> {
+  const idsOf = (kind: string) => [
+    ...new Set(
+      causes
+        .filter((c) => c.startsWith(`${kind}:`))
+        .map((c) => c.slice(kind.length + 1))
+        .filter((id) => UUID.test(id)),
+    ),
+  ];
+  const names = new Map<string, string>();
+  const users = idsOf('user');
+  if (users.length > 0)
+    // Users are not workspace data; the ids come from this workspace's own stage history.
+    for (const u of await db
+      .selectFrom('users')
+      .select(['id', 'name', 'email'])
+      .where('id', 'in', users)
+      .execute())
+      names.set(`user:${u.id}`, u.name || u.email);
+  const keys = idsOf('api');
+  if (keys.length > 0)
+    for (const k of await db
+      .selectFrom('api_keys')
+      .select(['id', 'name'])
+      .where('workspace_id', '=', workspaceId)
+      .where('id', 'in', keys)
+      .execute())
+      names.set(`api:${k.id}`, k.name);
+  const journeys = idsOf('journey');
+  if (journeys.length > 0)
+    for (const j of await db
+      .selectFrom('journeys')
+      .select(['id', 'name'])
+      .where('workspace_id', '=', workspaceId)
+      .where('id', 'in', journeys)
+      .execute())
+      names.set(`journey:${j.id}`, j.name);
+  return names;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** "Why 72?": a contact's scores computed live, every contribution, temperature and its reasons, history, BANT, stages. */
 export async function explainContact(
   db: Executor,
@@ -321,6 +371,11 @@ export async function explainContact(
     .limit(200)
     .execute();
   const stages = await getStageHistory(db, deps, workspaceId, contactId);
+  const causeNames = await namesOfCauses(
+    db,
+    workspaceId,
+    stages.moves.map((m) => m.cause),
+  );
   return {
     contactId,
     stage: contact.lifecycle_stage,
@@ -342,6 +397,8 @@ export async function explainContact(
         to: m.to_stage,
         at: new Date(m.changed_at).toISOString(),
         cause: m.cause,
+        // Who the cause names, for people: a user's name, an API key's or a journey's.
+        by: causeNames.get(m.cause) ?? null,
         note: m.note,
       })),
       timeInStageMs: stages.timeInStageMs,

@@ -332,6 +332,9 @@ export interface ScoreHistoryTable {
   at: Timestamp;
   fit: number;
   engagement: number;
+  /** The parts of `engagement` as of `at` (NULL: written before they were kept). */
+  engagement_static: Generated<number | null>;
+  engagement_decaying: Generated<number | null>;
 }
 export interface StageHistoryTable {
   id: Generated<string>;

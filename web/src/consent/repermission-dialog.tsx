@@ -213,17 +213,20 @@ export function ContactRepermissionButton({
   contactId,
   contactName,
   onDone,
+  describedBy,
 }: {
   contactId: string;
   contactName: string;
   /** Called when the dialog closes (the page reloads the contact's consents). */
   onDone?: () => void;
+  /** The id of a help text under the button. */
+  describedBy?: string;
 }) {
   const { t } = useTranslation();
   const [open, setOpen] = useState(false);
   return (
     <>
-      <Button size="xs" variant="default" onClick={() => setOpen(true)}>
+      <Button size="xs" variant="default" onClick={() => setOpen(true)} aria-describedby={describedBy}>
         {t('repermission.one.action')}
       </Button>
       {open ? (

@@ -6,6 +6,7 @@ import {
   Group,
   Paper,
   Progress,
+  SimpleGrid,
   Stack,
   Table,
   Text,
@@ -48,6 +49,8 @@ export function QualitySection({ detail, canWrite }: ContactSectionProps) {
   const score = c.qualityScore;
   const color = score === null ? 'gray' : score >= 80 ? 'green' : score >= 50 ? 'yellow' : 'red';
   const fields = Object.entries(c.fieldMeta).sort(([a], [b]) => a.localeCompare(b));
+  // The consent mail is offered where some data has gone stale (the Consents tab offers it always).
+  const showMail = canSendMail && detail.quality.stale.length > 0;
   return (
     <Stack>
       <Paper p="md">
@@ -110,32 +113,9 @@ export function QualitySection({ detail, canWrite }: ContactSectionProps) {
         )}
       </Paper>
       <Paper p="md">
-        <Group justify="space-between" mb="sm">
-          <Title order={2} size="h4">
-            {t('contacts.quality.freshness')}
-          </Title>
-          <Group gap="xs">
-            {canSendMail && detail.quality.stale.length > 0 ? (
-              <ContactRepermissionButton contactId={c.id} contactName={displayName(c)} onDone={invalidate} />
-            ) : null}
-            {canWrite ? (
-              <Button
-                size="xs"
-                variant="default"
-                loading={reconfirm.isPending}
-                onClick={() =>
-                  reconfirm.mutate(undefined, {
-                    onSuccess: () =>
-                      notifications.show({ color: 'brand', message: t('contacts.quality.reconfirmDone') }),
-                    onError: (e) => notifications.show({ color: 'red', message: messageOf(e, t) }),
-                  })
-                }
-              >
-                {t('contacts.quality.reconfirm')}
-              </Button>
-            ) : null}
-          </Group>
-        </Group>
+        <Title order={2} size="h4" mb="sm">
+          {t('contacts.quality.freshness')}
+        </Title>
         {fields.length === 0 ? (
           <Text c="dimmed">{t('contacts.quality.noFreshness')}</Text>
         ) : (
@@ -173,6 +153,51 @@ export function QualitySection({ detail, canWrite }: ContactSectionProps) {
           </Text>
         ) : null}
       </Paper>
+      {showMail || canWrite ? (
+        <Paper p="md" component="section" aria-labelledby="reconfirm-title">
+          <Title order={2} size="h4" mb="sm" id="reconfirm-title">
+            {t('contacts.quality.reconfirmTitle')}
+          </Title>
+          {/* Two different things side by side: a mail to the person, or only a flag for us. */}
+          <SimpleGrid cols={{ base: 1, sm: 2 }}>
+            {showMail ? (
+              <Stack gap={4} align="flex-start">
+                <ContactRepermissionButton
+                  contactId={c.id}
+                  contactName={displayName(c)}
+                  onDone={invalidate}
+                  describedBy="reconfirm-mail-help"
+                />
+                <Text size="sm" c="dimmed" id="reconfirm-mail-help">
+                  {t('contacts.quality.reconfirmMailHelp')}
+                </Text>
+              </Stack>
+            ) : null}
+            {canWrite ? (
+              <Stack gap={4} align="flex-start">
+                <Button
+                  size="xs"
+                  variant="default"
+                  loading={reconfirm.isPending}
+                  aria-describedby="reconfirm-flag-help"
+                  onClick={() =>
+                    reconfirm.mutate(undefined, {
+                      onSuccess: () =>
+                        notifications.show({ color: 'brand', message: t('contacts.quality.reconfirmDone') }),
+                      onError: (e) => notifications.show({ color: 'red', message: messageOf(e, t) }),
+                    })
+                  }
+                >
+                  {t('contacts.quality.reconfirm')}
+                </Button>
+                <Text size="sm" c="dimmed" id="reconfirm-flag-help">
+                  {t('contacts.quality.reconfirmHelp')}
+                </Text>
+              </Stack>
+            ) : null}
+          </SimpleGrid>
+        </Paper>
+      ) : null}
     </Stack>
   );
 }

@@ -23,6 +23,7 @@ import { messageOf } from '../ui/errors.js';
 import { useFormatters } from '../ui/format.js';
 import { TEMPERATURE_COLOR, useReasonText } from './qualification-summary.js';
 import { type BantAnswers, type BantState, useSaveBant, useScoreExplanation } from './scoring-api.js';
+import { stageCauseLabel } from './stage-cause.js';
 
 /** The contact page's "Score" tab: "Why 72?", temperature with reasons, history chart, BANT, stage times. */
 export function ScoreSection({ detail, canWrite }: ContactSectionProps) {
@@ -167,7 +168,7 @@ export function ScoreSection({ detail, canWrite }: ContactSectionProps) {
                   {m.from ? stageName(m.from) : '—'} → {stageName(m.to)}
                 </Table.Td>
                 <Table.Td>{formatDate(m.at)}</Table.Td>
-                <Table.Td>{m.cause}</Table.Td>
+                <Table.Td>{stageCauseLabel(t, m.cause, m.by)}</Table.Td>
                 <Table.Td>{m.note ?? ''}</Table.Td>
               </Table.Tr>
             ))}

@@ -1,8 +1,17 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useApi } from '../api/context.js';
-import { useWorkspaceKey } from '../workspace/current-workspace.js';
+import { useCurrentWorkspace, useWorkspaceKey } from '../workspace/current-workspace.js';
 
 /* Types and react-query hooks for /api/v1/scoring. */
+
+/**
+ * Whether the user may change rules and settings (`scoring:write`: the admin and marketing roles,
+ * src/shared/permissions.ts); everybody else sees the Scoring page read-only.
+ */
+export function useCanWriteScoring(): boolean {
+  const { role, canManage } = useCurrentWorkspace();
+  return canManage || role === 'marketing';
+}
 
 export interface Contribution {
   ruleId: string;
@@ -50,7 +59,16 @@ export interface ScoreExplanation {
   history: { at: string; fit: number; engagement: number }[];
   bant: BantState;
   stages: {
-    moves: { from: string | null; to: string; at: string; cause: string; note: string | null }[];
+    moves: {
+      from: string | null;
+      to: string;
+      at: string;
+      /** `rule:mql`, `user:<id>`, `api`, `import`, `journey:<id>` … (shown through stageCauseLabel). */
+      cause: string;
+      /** The name behind the cause's id (user, API key, journey), when the server knows it. */
+      by: string | null;
+      note: string | null;
+    }[];
     timeInStageMs: Record<string, number>;
   };
 }

@@ -33,6 +33,7 @@ import {
   type MqlRule,
   type ScoringRule,
   type ScoringSettings,
+  useCanWriteScoring,
   useInvalidateScoring,
   useRecomputeProgress,
   useScoringRules,
@@ -44,13 +45,20 @@ const MQL_STAGES = ['subscriber', 'engaged', 'recycled'];
 /** Scoring rules editor, MQL rule with preview on current data, and recompute progress. */
 export function ScoringPage() {
   const { t } = useTranslation();
+  // Without scoring:write the server refuses every save: show the data, not the editors.
+  const canWrite = useCanWriteScoring();
   return (
     <Page title={t('scoring.title')} description={t('scoring.description')}>
+      {canWrite ? null : (
+        <Alert color="gray" variant="light" data-testid="scoring-read-only">
+          {t('scoring.readOnly')}
+        </Alert>
+      )}
       <RecomputeBar />
-      <MqlEditor />
-      <DecayTemperatureEditor />
-      <LifecycleEditor />
-      <RulesEditor />
+      <MqlEditor canWrite={canWrite} />
+      <DecayTemperatureEditor canWrite={canWrite} />
+      <LifecycleEditor canWrite={canWrite} />
+      <RulesEditor canWrite={canWrite} />
     </Page>
   );
 }
@@ -73,7 +81,7 @@ function RecomputeBar() {
   );
 }
 
-function MqlEditor() {
+function MqlEditor({ canWrite }: { canWrite: boolean }) {
   const { t } = useTranslation();
   const stageName = useStageName();
   const api = useApi();
@@ -110,17 +118,20 @@ function MqlEditor() {
           <NumberInput
             label={t('scoring.mql.fitMin')}
             value={rule.fitMin ?? ''}
+            readOnly={!canWrite}
             onChange={(v) => setRule({ ...rule, fitMin: v === '' ? null : Number(v) })}
           />
           <NumberInput
             label={t('scoring.mql.engagementMin')}
             value={rule.engagementMin ?? ''}
+            readOnly={!canWrite}
             onChange={(v) => setRule({ ...rule, engagementMin: v === '' ? null : Number(v) })}
           />
         </SimpleGrid>
         <Switch
           label={t('scoring.mql.handRaiser')}
           checked={rule.handRaiser}
+          disabled={!canWrite}
           onChange={(e) => setRule({ ...rule, handRaiser: e.currentTarget.checked })}
         />
         <Checkbox.Group
@@ -130,7 +141,7 @@ function MqlEditor() {
         >
           <Group mt="xs">
             {MQL_STAGES.map((s) => (
-              <Checkbox key={s} value={s} label={stageName(s)} />
+              <Checkbox key={s} value={s} label={stageName(s)} disabled={!canWrite} />
             ))}
           </Group>
         </Checkbox.Group>
@@ -138,9 +149,11 @@ function MqlEditor() {
           <Button variant="default" onClick={() => preview.mutate(rule)} loading={preview.isPending}>
             {t('scoring.mql.preview')}
           </Button>
-          <Button onClick={() => save.mutate(rule)} loading={save.isPending}>
-            {t('common.save')}
-          </Button>
+          {canWrite ? (
+            <Button onClick={() => save.mutate(rule)} loading={save.isPending}>
+              {t('common.save')}
+            </Button>
+          ) : null}
         </Group>
         {preview.data ? (
           <Alert color="blue" role="status" data-testid="mql-preview">
@@ -156,7 +169,7 @@ function MqlEditor() {
 type DecayTemperature = Pick<ScoringSettings, 'halfLifeDays' | 'engagedMin' | 'temperature'>;
 
 /** Decay half-life, the "engaged" threshold and the temperature rules (warm by returning, hot by fit). */
-function DecayTemperatureEditor() {
+function DecayTemperatureEditor({ canWrite }: { canWrite: boolean }) {
   const { t } = useTranslation();
   const api = useApi();
   const settings = useScoringSettings();
@@ -196,12 +209,14 @@ function DecayTemperatureEditor() {
             min={0}
             max={3650}
             value={form.halfLifeDays}
+            readOnly={!canWrite}
             onChange={(v) => setForm({ ...form, halfLifeDays: Number(v) || 0 })}
           />
           <NumberInput
             label={t('scoring.settings.engagedMin')}
             description={t('scoring.settings.emptyNever')}
             value={form.engagedMin ?? ''}
+            readOnly={!canWrite}
             onChange={(v) => setForm({ ...form, engagedMin: orNull(v) })}
           />
           <NumberInput
@@ -210,6 +225,7 @@ function DecayTemperatureEditor() {
             min={0}
             max={365}
             value={form.temperature.returnDays}
+            readOnly={!canWrite}
             onChange={(v) => temperature({ returnDays: Number(v) || 0 })}
           />
           <NumberInput
@@ -217,30 +233,34 @@ function DecayTemperatureEditor() {
             min={1}
             max={3650}
             value={form.temperature.returnWindowDays}
+            readOnly={!canWrite}
             onChange={(v) => temperature({ returnWindowDays: Number(v) || 1 })}
           />
           <NumberInput
             label={t('scoring.settings.hotFitMin')}
             description={t('scoring.settings.hotFitHint')}
             value={form.temperature.hotFitMin ?? ''}
+            readOnly={!canWrite}
             onChange={(v) => temperature({ hotFitMin: orNull(v) })}
           />
         </SimpleGrid>
         <Text size="sm" c="dimmed">
           {t('scoring.settings.signalsHint')}
         </Text>
-        <Group>
-          <Button onClick={() => save.mutate(form)} loading={save.isPending}>
-            {t('scoring.settings.save')}
-          </Button>
-        </Group>
+        {canWrite ? (
+          <Group>
+            <Button onClick={() => save.mutate(form)} loading={save.isPending}>
+              {t('scoring.settings.save')}
+            </Button>
+          </Group>
+        ) : null}
       </Stack>
     </Paper>
   );
 }
 
 /** The workspace's own stage names (de/en) and which moves are allowed from each stage. */
-function LifecycleEditor() {
+function LifecycleEditor({ canWrite }: { canWrite: boolean }) {
   const { t } = useTranslation();
   const api = useApi();
   const settings = useScoringSettings();
@@ -310,6 +330,7 @@ function LifecycleEditor() {
                     aria-label={t('scoring.lifecycle.nameDeOf', { stage: stageName(stage) })}
                     value={labels[stage]?.de ?? ''}
                     maxLength={60}
+                    readOnly={!canWrite}
                     onChange={(e) => setLabel(stage, 'de', e.currentTarget.value)}
                   />
                 </Table.Td>
@@ -318,6 +339,7 @@ function LifecycleEditor() {
                     aria-label={t('scoring.lifecycle.nameEnOf', { stage: stageName(stage) })}
                     value={labels[stage]?.en ?? ''}
                     maxLength={60}
+                    readOnly={!canWrite}
                     onChange={(e) => setLabel(stage, 'en', e.currentTarget.value)}
                   />
                 </Table.Td>
@@ -331,6 +353,7 @@ function LifecycleEditor() {
                     }))}
                     value={moves[stage] ?? []}
                     onChange={(v) => setMoves({ ...moves, [stage]: v })}
+                    readOnly={!canWrite}
                     comboboxProps={{ withinPortal: false }}
                   />
                 </Table.Td>
@@ -338,18 +361,20 @@ function LifecycleEditor() {
             ))}
           </Table.Tbody>
         </Table>
-        <Group>
-          <Button onClick={() => save.mutate()} loading={save.isPending}>
-            {t('scoring.lifecycle.save')}
-          </Button>
-        </Group>
+        {canWrite ? (
+          <Group>
+            <Button onClick={() => save.mutate()} loading={save.isPending}>
+              {t('scoring.lifecycle.save')}
+            </Button>
+          </Group>
+        ) : null}
       </Stack>
     </Paper>
   );
 }
 
 /** The rules table (with edit and delete per rule) and the form to add a rule. */
-function RulesEditor() {
+function RulesEditor({ canWrite }: { canWrite: boolean }) {
   const { t } = useTranslation();
   const api = useApi();
   const rules = useScoringRules();
@@ -407,7 +432,7 @@ function RulesEditor() {
             <Table.Th>{t('scoring.kind')}</Table.Th>
             <Table.Th>{t('scoring.rules.condition')}</Table.Th>
             <Table.Th>{t('scoring.points')}</Table.Th>
-            <Table.Th>{t('common.actions')}</Table.Th>
+            {canWrite ? <Table.Th>{t('common.actions')}</Table.Th> : null}
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
@@ -428,45 +453,49 @@ function RulesEditor() {
                 </Text>
               </Table.Td>
               <Table.Td>{r.points}</Table.Td>
-              <Table.Td>
-                <Group gap={4} wrap="nowrap">
-                  <Button
-                    size="xs"
-                    variant="subtle"
-                    onClick={() => setEditing(r)}
-                    aria-label={t('scoring.rules.editNamed', { name: r.name })}
-                  >
-                    {t('scoring.rules.edit')}
-                  </Button>
-                  <Button
-                    size="xs"
-                    variant="subtle"
-                    color="red"
-                    onClick={() => setDeleting(r)}
-                    aria-label={t('scoring.rules.deleteNamed', { name: r.name })}
-                  >
-                    {t('common.delete')}
-                  </Button>
-                </Group>
-              </Table.Td>
+              {canWrite ? (
+                <Table.Td>
+                  <Group gap={4} wrap="nowrap">
+                    <Button
+                      size="xs"
+                      variant="subtle"
+                      onClick={() => setEditing(r)}
+                      aria-label={t('scoring.rules.editNamed', { name: r.name })}
+                    >
+                      {t('scoring.rules.edit')}
+                    </Button>
+                    <Button
+                      size="xs"
+                      variant="subtle"
+                      color="red"
+                      onClick={() => setDeleting(r)}
+                      aria-label={t('scoring.rules.deleteNamed', { name: r.name })}
+                    >
+                      {t('common.delete')}
+                    </Button>
+                  </Group>
+                </Table.Td>
+              ) : null}
             </Table.Tr>
           ))}
           {rules.data && rules.data.items.length === 0 ? (
             <Table.Tr>
-              <Table.Td colSpan={5}>{t('scoring.rules.empty')}</Table.Td>
+              <Table.Td colSpan={canWrite ? 5 : 4}>{t('scoring.rules.empty')}</Table.Td>
             </Table.Tr>
           ) : null}
         </Table.Tbody>
       </Table>
 
-      <Paper withBorder p="md" component="section" aria-labelledby="add-rule-title">
-        <Stack gap="sm">
-          <Title order={3} size="h5" id="add-rule-title">
-            {t('scoring.rules.add')}
-          </Title>
-          <RuleForm rule={null} />
-        </Stack>
-      </Paper>
+      {canWrite ? (
+        <Paper withBorder p="md" component="section" aria-labelledby="add-rule-title">
+          <Stack gap="sm">
+            <Title order={3} size="h5" id="add-rule-title">
+              {t('scoring.rules.add')}
+            </Title>
+            <RuleForm rule={null} />
+          </Stack>
+        </Paper>
+      ) : null}
       <ConfirmDialog
         opened={deleting !== null}
         title={t('scoring.rules.deleteTitle', { name: deleting?.name ?? '' })}
@@ -476,7 +505,7 @@ function RulesEditor() {
         onConfirm={() => deleting && remove.mutate(deleting.id)}
         onClose={() => setDeleting(null)}
       />
-      {editing ? (
+      {canWrite && editing ? (
         <Modal
           opened
           size="xl"
