@@ -1,6 +1,6 @@
 import type { RawBuilder } from 'kysely';
 import type { Executor } from '../../shared/db/index.js';
-import { insertRowsIf } from '../../shared/db/insert-if.js';
+import { insertRows, insertRowsIf } from '../../shared/db/insert-if.js';
 import type { Activity } from '../../shared/db/schema.js';
 import { AppError } from '../../shared/errors.js';
 import {
@@ -103,7 +103,11 @@ export async function recordActivities(trx: Executor, inputs: ActivityInput[]): 
     ref: input.ref ?? null,
   }));
   if (!inputs.some((input) => isActivityTypeSubscribed(input.type))) {
-    await trx.insertInto('activities').values(rows).execute();
+    // data: the validated object itself (insertRows sends the rows as one JSON value).
+    await insertRows(
+      'activities',
+      rows.map((row, i) => ({ ...row, data: inputs[i]!.data ?? {} })),
+    ).execute(trx);
     return;
   }
   // The rows and their delivery jobs in one statement.

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { type Insertable, type Selectable, sql } from 'kysely';
 import type { Executor, Trx } from '../../shared/db/index.js';
+import { insertRows } from '../../shared/db/insert-if.js';
 import type { JourneyEnrollmentsTable, JourneyStepRunsTable } from '../../shared/db/schema.js';
 import { AppError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
@@ -219,23 +220,19 @@ export async function enrollContacts(trx: Executor, deps: RunnerDeps, input: Enr
 }
 
 type EnrollmentInsert = Insertable<JourneyEnrollmentsTable>;
+/** An enrollment as insertRows takes it: jsonb columns as JSON values, not JSON text. */
+type EnrollmentRowJson = Omit<EnrollmentInsert, 'goals_reached'> & { goals_reached?: string[] };
 
 /** Inserts enrollments unless the contact is inside the journey already; returns those inserted. */
 async function insertEnrollments(
   trx: Executor,
-  rows: EnrollmentInsert[],
+  rows: EnrollmentRowJson[],
 ): Promise<{ id: string; contact_id: string }[]> {
-  return trx
-    .insertInto('journey_enrollments')
-    .values(rows)
-    .onConflict((oc) =>
-      oc
-        .columns(['journey_id', 'contact_id'])
-        .where('status', 'in', [...OPEN_STATUSES])
-        .doNothing(),
-    )
-    .returning(['id', 'contact_id'])
-    .execute();
+  const result = await insertRows('journey_enrollments', rows, {
+    onConflict: sql`ON CONFLICT (journey_id, contact_id) WHERE status IN ('active', 'waiting') DO NOTHING`,
+    returning: ['id', 'contact_id'],
+  }).execute(trx);
+  return result.rows as { id: string; contact_id: string }[];
 }
 
 /** Steps that read or write other enrollments of the contact (add to / remove from a journey, hand-off). */
@@ -254,19 +251,17 @@ async function enterFirstStep(
   entered: ActivityInput[],
   now: Date,
 ): Promise<void> {
-  await trx
-    .insertInto('journey_step_runs')
-    .values(
-      inserted.map((e) => ({
-        enrollment_id: e.id,
-        seq: 1,
-        workspace_id: workspaceId,
-        journey_id: journeyId,
-        step_id: startStepId,
-        entered_at: now,
-      })),
-    )
-    .execute();
+  await insertRows(
+    'journey_step_runs',
+    inserted.map((e) => ({
+      enrollment_id: e.id,
+      seq: 1,
+      workspace_id: workspaceId,
+      journey_id: journeyId,
+      step_id: startStepId,
+      entered_at: now,
+    })),
+  ).execute(trx);
   await recordActivities(trx, entered);
   // The first step runs per batch of contacts that entered together (one job per RUN_BATCH).
   const batches = [];
@@ -351,9 +346,9 @@ async function runFirstSteps(
     // again, and the re-entry check sees the other enrollment. (A contact whose enrollment ends in
     // its entering transaction is, as before, guarded by the re-entry check alone: an open row
     // inserted and finished in one transaction leaves no live entry in that index either.)
-    const final = enrollments.map((e): EnrollmentInsert => {
+    const final = enrollments.map((e): EnrollmentRowJson => {
       w.enrollments.delete(e.id);
-      return { ...e, goals_reached: JSON.stringify(e.goals_reached), updated_at: e.entered_at };
+      return { ...e, updated_at: e.entered_at };
     });
     const inserted = await insertEnrollments(trx, final);
     if (inserted.length !== final.length)
@@ -767,12 +762,8 @@ class StepWrites {
       });
     }
     const inserts = [...this.newRuns.values()];
-    for (let i = 0; i < inserts.length; i += 1000) {
-      await trx
-        .insertInto('journey_step_runs')
-        .values(inserts.slice(i, i + 1000).map((r) => ({ ...r, detail: JSON.stringify(r.detail) })))
-        .execute();
-    }
+    for (let i = 0; i < inserts.length; i += 1000)
+      await insertRows('journey_step_runs', inserts.slice(i, i + 1000)).execute(trx);
     const updates = [...this.finishedRuns.values()];
     if (updates.length > 0) {
       await sql`UPDATE journey_step_runs r

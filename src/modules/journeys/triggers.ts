@@ -154,11 +154,7 @@ export async function checkScoreChanges(
  * whenever something happens to them; a recompute must not re-check a whole workspace for segments
  * that scores cannot change.)
  */
-async function reactsToScores(
-  db: Executor,
-  workspaceId: string,
-  j: CheckedJourney,
-): Promise<boolean> {
+async function reactsToScores(db: Executor, workspaceId: string, j: CheckedJourney): Promise<boolean> {
   if (j.trigger_type === 'score-crossed') return true;
   if (j.live_version === null) return false;
   const def = await findVersion(db, workspaceId, j.id, j.live_version);
