@@ -164,14 +164,20 @@ export async function run(args: string[]): Promise<BenchResult> {
       },
       {
         name: 'ours_pg',
-        child: new Child<Target>('ours (PostgreSQL)', 'capture-server.ts', [
-          'ours',
-          oursDb.url,
-          dirs[0]!.dir,
-          opts['log-level'],
-          opts.pool,
-          ...(opts['no-mail'] ? [] : [sink.url]),
-        ]),
+        child: new Child<Target>(
+          'ours (PostgreSQL)',
+          'capture-server.ts',
+          [
+            'ours',
+            oursDb.url,
+            dirs[0]!.dir,
+            opts['log-level'],
+            opts.pool,
+            ...(opts['no-mail'] ? [] : [sink.url]),
+          ],
+          // BENCH_SERVER_EXEC_ARGV: Node flags for our PostgreSQL server, e.g. a CPU profile.
+          { execArgv: process.env.BENCH_SERVER_EXEC_ARGV?.split(' ').filter(Boolean) ?? [] },
+        ),
         mail: !opts['no-mail'],
         dbUrl: oursDb.url,
       },
