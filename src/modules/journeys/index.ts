@@ -1,5 +1,6 @@
 import type { JobDefinition } from '../../shared/jobs/index.js';
 import type { LeadwerkModule } from '../../shared/module.js';
+import { SCORE_CHANGES_JOB } from '../scoring/index.js';
 import { type JourneyWiring, runStepJob, runStepsJob } from './journey-runner.js';
 import { journeyActivityHandlers } from './journeys.activity-handler.js';
 import { registerJourneyRoutes } from './journeys.routes.js';
@@ -11,7 +12,6 @@ import {
   checkScoreChanges,
   DATE_TRIGGERS_JOB,
   runDateTriggers,
-  SCORE_CHANGES_JOB,
 } from './triggers.js';
 
 export { enrollContacts, exitContactFromJourney, type JourneyWiring } from './journey-runner.js';

@@ -60,24 +60,6 @@ export const DATE_TRIGGERS_JOB = defineJob({
   },
 });
 
-/**
- * Scores a recompute changed (no timeline entry): the contacts of one recompute batch whose fit or
- * engagement changed, and the time the batch wrote them. Enqueued by scoring by name, in the batch's
- * transaction (scoring's recompute.service.ts keeps a copy of this definition: no import cycle).
- */
-export const SCORE_CHANGES_JOB = defineJob({
-  name: 'journeys.check-score-changes',
-  lane: 'default',
-  maxAttempts: 8,
-  schema: Type.Object({
-    contactIds: Type.Array(Type.String(), { minItems: 1, maxItems: 5000 }),
-    at: Type.String({ maxLength: 40 }),
-  }),
-  async handler() {
-    throw new PermanentJobError('journeys.check-score-changes runs in the journeys module');
-  },
-});
-
 /** Delay before a membership or score check (the scoring handler applies the same entries first). */
 export const CHECK_DELAY_MS = 5_000;
 

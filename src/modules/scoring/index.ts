@@ -15,6 +15,7 @@ export {
   recordBantAnswers,
 } from './bant.service.js';
 export { BANT_CHOICES, type BantChoice, bantAnswerOf } from './bant-choices.js';
+export { SCORE_CHANGES_JOB } from './recompute.service.js';
 export { type Bant, STAGES, type Stage } from './rules.js';
 export { scoresBefore } from './score-history.js';
 export { describeQualification } from './scoring.service.js';

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { sql } from 'kysely';
 import type { Db, Executor } from '../../shared/db/index.js';
 import { newId } from '../../shared/ids.js';
-import { defineJob, type JobDefinition } from '../../shared/jobs/index.js';
+import { defineJob, type JobDefinition, PermanentJobError } from '../../shared/jobs/index.js';
 import type { AppDeps } from '../../shared/module.js';
 import { loadScoringContext, rebuildScoreEvents, rescoreRange } from './scores.service.js';
 
@@ -29,11 +29,12 @@ const Payload = Type.Object({
 });
 
 /**
- * Journeys' `journeys.check-score-changes` (src/modules/journeys/triggers.ts), enqueued by name: a
- * recompute writes no timeline entry, so this tells segment and score triggers whose scores it
- * changed (one job per batch, not per contact). Journeys imports scoring, so no import back.
+ * Scores a recompute changed (no timeline entry): the contacts of one recompute batch whose fit or
+ * engagement changed, and the time the batch wrote them; enqueued in the batch's transaction (one
+ * job per batch, not per contact). Scoring defines the job; journeys runs it (its
+ * `checkScoreChanges` checks segment and score triggers) — journeys imports scoring, not back.
  */
-const scoreChangesJob = defineJob({
+export const SCORE_CHANGES_JOB = defineJob({
   name: 'journeys.check-score-changes',
   lane: 'default',
   maxAttempts: 8,
@@ -42,7 +43,7 @@ const scoreChangesJob = defineJob({
     at: Type.String({ maxLength: 40 }),
   }),
   async handler() {
-    throw new Error('journeys.check-score-changes runs in the journeys module');
+    throw new PermanentJobError('journeys.check-score-changes runs in the journeys module');
   },
 });
 
@@ -97,7 +98,7 @@ export function recomputeBatchJob(deps: AppDeps): RecomputeJob {
         if (changed.length > 0)
           await deps.queue.enqueue(
             trx,
-            scoreChangesJob,
+            SCORE_CHANGES_JOB,
             { contactIds: changed, at: at.toISOString() },
             { workspaceId },
           );
