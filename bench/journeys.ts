@@ -360,16 +360,21 @@ export async function run(args: string[]): Promise<BenchResult> {
           definition: {
             trigger: { type: 'segment-entered', segmentId },
             timeZone: 'Europe/Berlin',
-            startStepId: 'mail',
+            // --no-mail: the branch alone (the runner's own cost, no mail step).
+            startStepId: withMail ? 'mail' : 'branch',
             steps: [
-              {
-                id: 'mail',
-                type: 'send-mail',
-                templateId,
-                kind: 'marketing',
-                purpose: 'newsletter',
-                next: 'branch',
-              },
+              ...(withMail
+                ? [
+                    {
+                      id: 'mail',
+                      type: 'send-mail' as const,
+                      templateId,
+                      kind: 'marketing' as const,
+                      purpose: 'newsletter',
+                      next: 'branch',
+                    },
+                  ]
+                : []),
               {
                 id: 'branch',
                 type: 'branch',
