@@ -40,6 +40,7 @@ export const usage = `Options:
   --sizes 500,2000   contact counts, in order; the last is the headline (default 500,2000)
   --workers N        worker processes (default 2)
   --no-mail          the journey without its send-mail step (entry and branch only: the runner's own cost)
+  --no-baseline      the journey alone, without the bulk sends around it (ratio null)
   --diagnose         per phase and contact: SQL statements of the workers by kind (a preload counts
                      them), rows written per table (pg_stat_user_tables), commits, CPU ms of the
                      workers and of their PostgreSQL backends (waits 11 s after each phase for the
@@ -81,8 +82,12 @@ export async function run(args: string[]): Promise<BenchResult> {
     sizes: { type: 'string', default: '500,2000' },
     workers: { type: 'string', default: '2' },
     'no-mail': { type: 'boolean', default: false },
+    // The journey alone, without the two bulk sends around it (ratio null): for how the journey's
+    // own time grows with N, in a fraction of the run time.
+    'no-baseline': { type: 'boolean', default: false },
     diagnose: { type: 'boolean', default: false },
   });
+  const withBaseline = !opts['no-baseline'];
   const diagnose = opts.diagnose;
   const withMail = !opts['no-mail'];
   const sizes = opts.sizes.split(',').map((s) => int(s, 'sizes'));
@@ -439,13 +444,13 @@ export async function run(args: string[]): Promise<BenchResult> {
         return { seconds, enteredSeconds };
       }
 
-      const p1 = await phase(n, baseline);
+      const p1 = withBaseline ? await phase(n, baseline) : null;
       const po = await phase(n, ours);
-      const p2 = await phase(n, baseline);
-      const [b1, o, b2] = [p1.result, po.result, p2.result];
-      const base = median([b1, b2]);
+      const p2 = withBaseline ? await phase(n, baseline) : null;
+      const o = po.result;
+      const base = p1 && p2 ? median([p1.result, p2.result]) : null;
       if (diagnose) {
-        const costs = { bulk_send: p1.cost, journey: po.cost, bulk_send_again: p2.cost };
+        const costs = { bulk_send: p1?.cost ?? null, journey: po.cost, bulk_send_again: p2?.cost ?? null };
         log(`size ${n}: cost per phase ${JSON.stringify(costs, null, 1)}`);
         diagnostics.push({ contacts: n, ...costs });
       }
@@ -453,10 +458,10 @@ export async function run(args: string[]): Promise<BenchResult> {
         contacts: n,
         journey_seconds: round(o.seconds, 2),
         entry_seconds: round(o.enteredSeconds, 2),
-        bulk_send_seconds: round(base, 2),
+        bulk_send_seconds: base === null ? null : round(base, 2),
         journey_contacts_per_s: round(n / o.seconds),
-        bulk_send_contacts_per_s: round(n / base),
-        ratio: round(base / o.seconds, 3),
+        bulk_send_contacts_per_s: base === null ? null : round(n / base),
+        ratio: base === null ? null : round(base / o.seconds, 3),
       });
     }
     const last = rows[rows.length - 1]!;
