@@ -15,7 +15,7 @@ import {
   tempDir,
   wallMs,
 } from './lib/common.js';
-import { createBenchDatabase } from './lib/db.js';
+import { backendsCpu, cpuSince, createBenchDatabase } from './lib/db.js';
 import { cpuSeconds } from './lib/procstat.js';
 import type { QueryCounts } from './lib/query-counter.js';
 
@@ -207,13 +207,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       };
     }
 
-    async function snapshotBackends(): Promise<Map<number, number>> {
-      const backends = await sql<{ pid: number }>`
-        SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`.execute(
-        deps.db,
-      );
-      return new Map(backends.rows.map((r) => [r.pid, cpuSeconds(r.pid)]));
-    }
+    const snapshotBackends = () => backendsCpu(deps.db);
 
     /** What a phase cost per contact, from two snapshots (diagnose). */
     async function phase<T>(n: number, body: () => Promise<T>): Promise<{ result: T; cost?: PhaseCost }> {
@@ -256,8 +250,7 @@ export async function run(args: string[]): Promise<BenchResult> {
         rowsTotal += written;
         rows[t] = round(written / n, 3);
       }
-      let backendCpu = 0;
-      for (const [pid, s] of after.backendCpu) backendCpu += s - (before.backendCpu.get(pid) ?? 0);
+      const backendCpu = cpuSince(before.backendCpu, after.backendCpu);
       return {
         result,
         cost: {

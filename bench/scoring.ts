@@ -15,7 +15,7 @@ import type { Database } from '../src/shared/db/schema.js';
 import { createLogger } from '../src/shared/log.js';
 import { Child } from './lib/child.js';
 import { type BenchResult, int, log, parseOptions, round, sleep, tempDir } from './lib/common.js';
-import { createBenchDatabase, PG_ADMIN_URL } from './lib/db.js';
+import { backendsCpu as backendsCpuOf, cpuSince, createBenchDatabase, PG_ADMIN_URL } from './lib/db.js';
 import { cpuSeconds, machineBusySeconds } from './lib/procstat.js';
 import { installQueryCounter, type QueryCounts } from './lib/query-counter.js';
 
@@ -338,18 +338,9 @@ export async function run(args: string[]): Promise<BenchResult> {
     const scoreEvents = await sql<{ n: string }>`SELECT count(*)::text AS n FROM score_events`.execute(db);
 
     // (a) events end to end through the queue.
-    // CPU seconds of this database's PostgreSQL backends (producers', workers' and the baseline's
-    // connections), to show where an event's CPU goes beside the node processes.
-    const backendsCpu = async () => {
-      const r = await sql<{ pid: number }>`
-        SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(db);
-      return new Map(r.rows.map((x) => [x.pid, cpuSeconds(x.pid)]));
-    };
-    const cpuSince = (before: Map<number, number>, after: Map<number, number>) => {
-      let s = 0;
-      for (const [pid, c] of after) s += c - (before.get(pid) ?? 0);
-      return s;
-    };
+    // The database's PostgreSQL backends (producers', workers' and the baseline's connections) show
+    // where an event's CPU goes beside the node processes.
+    const backendsCpu = () => backendsCpuOf(db);
     const pick = (i: number) =>
       `00000000-0000-4000-8000-${(1 + ((i * 104723) % N)).toString(16).padStart(12, '0')}`;
     const counter = installQueryCounter();

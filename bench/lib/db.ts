@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import pg from 'pg';
+import type { Executor } from '../../src/shared/db/index.js';
 import { onInterrupt } from './common.js';
+import { cpuSeconds } from './procstat.js';
 
 /** The PostgreSQL server to use (handbook: DATABASE_URL, default the local one). Only 127.0.0.1. */
 export const PG_ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -56,4 +59,22 @@ export async function connectionHeadroom(): Promise<number> {
   } finally {
     await c.end();
   }
+}
+
+/**
+ * CPU seconds so far of each PostgreSQL backend of `db`'s database (the caller's own connection
+ * too), by pid: two of these around a phase tell what the database spent on it (`cpuSince`).
+ */
+export async function backendsCpu(db: Executor): Promise<Map<number, number>> {
+  const r = await sql<{
+    pid: number;
+  }>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(db);
+  return new Map(r.rows.map((x) => [x.pid, cpuSeconds(x.pid)]));
+}
+
+/** CPU seconds spent between two `backendsCpu` snapshots (a backend new since `before` counts from 0). */
+export function cpuSince(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number {
+  let s = 0;
+  for (const [pid, c] of after) s += c - (before.get(pid) ?? 0);
+  return s;
 }

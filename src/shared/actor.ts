@@ -12,3 +12,8 @@ export interface Actor {
 export function systemActor(label = 'system'): Actor {
   return { userId: null, apiKeyId: null, label, ip: null, userAgent: null, requestId: null };
 }
+
+/** A signed-in user (or the demo's admin) acting outside a request: no IP, user agent or request id. */
+export function userActor(user: { id: string; email: string }): Actor {
+  return { userId: user.id, apiKeyId: null, label: user.email, ip: null, userAgent: null, requestId: null };
+}

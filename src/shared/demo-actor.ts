@@ -1,4 +1,4 @@
-import type { Actor } from './actor.js';
+import { type Actor, userActor } from './actor.js';
 import type { DemoContext } from './module.js';
 
 /**
@@ -11,15 +11,5 @@ export async function demoAdminActor(ctx: DemoContext): Promise<{ actor: Actor; 
     .select(['id', 'email'])
     .where('id', '=', ctx.adminUserId)
     .executeTakeFirstOrThrow();
-  return {
-    actor: {
-      userId: admin.id,
-      apiKeyId: null,
-      label: admin.email,
-      ip: null,
-      userAgent: null,
-      requestId: null,
-    },
-    email: admin.email,
-  };
+  return { actor: userActor(admin), email: admin.email };
 }

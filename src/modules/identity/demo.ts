@@ -1,4 +1,4 @@
-import type { Actor } from '../../shared/actor.js';
+import { userActor } from '../../shared/actor.js';
 import { randomToken } from '../../shared/crypto.js';
 import type { Role } from '../../shared/db/schema.js';
 import { AppError } from '../../shared/errors.js';
@@ -43,14 +43,7 @@ export async function seedIdentityDemo(ctx: DemoContext): Promise<void> {
   const admin = await findUserById(db, ctx.adminUserId);
   if (!admin) throw new AppError('NOT_FOUND', { reason: 'the demo admin does not exist' });
   const domain = admin.email.slice(admin.email.indexOf('@') + 1);
-  const actor: Actor = {
-    userId: admin.id,
-    apiKeyId: null,
-    label: admin.email,
-    ip: null,
-    userAgent: null,
-    requestId: null,
-  };
+  const actor = userActor(admin);
 
   for (const person of DEMO_TEAM) {
     const member = await addMember(db, actor, ctx.workspaceId, {
