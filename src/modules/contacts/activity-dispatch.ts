@@ -197,26 +197,6 @@ export async function insertActivitiesWithDeliveries(
   );
 }
 
-/**
- * One timeline row AND its delivery job in one plain statement: what insertActivitiesWithDeliveries
- * does for a batch, for the commonest call (recordActivity: one click, one visit, one form). The
- * batch statement's recordset, window and aggregates cost PostgreSQL ~0.25 ms more to plan and run
- * per call than this VALUES insert with its job (measured with pgbench on the 20M-row timeline:
- * 0.46 vs 0.72 ms per statement), a fifth of a recorded click. Same rows, same job, same wake-up.
- */
-export async function insertActivityWithDelivery(trx: Executor, row: ActivityInsertRow): Promise<void> {
-  const part = deliveriesPart(row.type, row.workspace_id, row.occurred_at);
-  if (!part) throw new Error(`insertActivityWithDelivery: nobody subscribes to ${row.type}`);
-  await sql`
-    WITH ins AS (
-      INSERT INTO activities (workspace_id, contact_id, origin_contact_id, type, occurred_at, data, source, ref)
-      VALUES (${row.workspace_id}, ${row.contact_id}, ${row.contact_id}, ${row.type}, ${row.occurred_at},
-              ${row.data}::jsonb, ${row.source}, ${row.ref})
-      RETURNING id
-    ), queued AS (${part.sql('ins')})
-    SELECT ${notifyIfIdleThrottled(DELIVERY.lane, row.occurred_at)} AS notified`.execute(trx);
-}
-
 /** The handlers subscribed to a type, in registration order. */
 function subscribersOf(type: string): string[] {
   const out: string[] = [];
