@@ -15,7 +15,7 @@ import {
   tempDir,
   wallMs,
 } from './lib/common.js';
-import { backendsCpu, cpuSince, createBenchDatabase } from './lib/db.js';
+import { backendsCpu, cpuSince, createBenchDatabase, timeOrderedIdSql } from './lib/db.js';
 import { cpuSeconds } from './lib/procstat.js';
 import type { QueryCounts } from './lib/query-counter.js';
 
@@ -273,7 +273,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       log(`size ${n}: seeding a workspace with ${n} consented contacts`);
       const ws = await createWorkspaceIn(deps.db, actor, { name: `Bench ${n}` });
       await sql`INSERT INTO contacts (id, workspace_id, email, email_normalized, first_name, country, locale)
-        SELECT gen_random_uuid(), ${ws.id}, 'leser' || i || '@kunde' || (i % 40) || '.example',
+        SELECT ${sql.raw(timeOrderedIdSql('i'))}, ${ws.id}, 'leser' || i || '@kunde' || (i % 40) || '.example',
                'leser' || i || '@kunde' || (i % 40) || '.example', 'Anna', CASE WHEN i % 2 = 0 THEN 'DE' ELSE 'AT' END, 'de'
           FROM generate_series(1, ${n}) AS i`.execute(deps.db);
       await sql`INSERT INTO consents (workspace_id, contact_id, purpose, status, requested_at, confirmed_at)

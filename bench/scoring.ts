@@ -27,7 +27,9 @@ const PRELOAD = fileURLToPath(new URL('./lib/query-count-preload.ts', import.met
  * bench fits a shared 2-core machine — pass the full sizes to measure them).
  *
  * (a) events/s applied end to end: two producer loops record --events `mail.clicked` activities
- *     (one transaction each, as the app does) while 2 worker processes run the `contacts.deliver-activities`
+ *     (each `recordActivity` on its own: one statement, the entry and its delivery job, committed
+ *     by itself as the baseline's UPDATE is; `--producer-tx` wraps each in BEGIN … COMMIT, as the
+ *     bench did until session 7 — two more round trips per event for the producer) while 2 worker processes run the `contacts.deliver-activities`
  *     jobs (scoring's activity handler: contributions + rescore + history in one transaction per job);
  *     from the first record until every delivery job is done. Baseline in the same run: the same
  *     number of single-row UPDATEs of contact_scores from two connections.
@@ -43,7 +45,7 @@ const PRELOAD = fileURLToPath(new URL('./lib/query-count-preload.ts', import.met
 
 export const description =
   'scoring: events/s applied to scores through the queue vs single-row UPDATEs; full recompute contacts/s';
-export const usage = `--contacts N (100000)  --activities N (2000000)  --events N (2000)  --keep  --reuse leadwerk_bench_…  --no-recompute (with --reuse: events only)`;
+export const usage = `--contacts N (100000)  --activities N (2000000)  --events N (2000)  --keep  --reuse leadwerk_bench_…  --no-recompute (with --reuse: events only)  --producer-tx (each event in BEGIN … COMMIT)`;
 
 /** An existing bench database (`--reuse`): generation and the initial full rebuild are skipped. */
 function reuseBenchDatabase(name: string) {
@@ -102,6 +104,8 @@ export async function run(args: string[]): Promise<BenchResult> {
     reuse: { type: 'string', default: '' },
     // With --reuse: skip (b), the recompute after a rule change (for measuring the events alone).
     'no-recompute': { type: 'boolean', default: false },
+    // Each event in its own BEGIN … COMMIT (the bench's producer until session 7).
+    'producer-tx': { type: 'boolean', default: false },
   });
   const N = int(String(opts.contacts), 'contacts');
   const M = int(String(opts.activities), 'activities');
@@ -357,15 +361,17 @@ export async function run(args: string[]): Promise<BenchResult> {
       for (;;) {
         const i = next++;
         if (i >= E) return;
-        await db.transaction().execute((trx) =>
-          recordActivity(trx, {
-            workspaceId: ws,
-            contactId: pick(i),
-            type: 'mail.clicked',
-            occurredAt: deps.clock.now(),
-            data: {},
-          }),
-        );
+        const input = {
+          workspaceId: ws,
+          contactId: pick(i),
+          type: 'mail.clicked',
+          occurredAt: deps.clock.now(),
+          data: {},
+        };
+        // One entry of a subscribed type is one statement (recordActivities): atomic without a
+        // transaction around it.
+        if (opts['producer-tx']) await db.transaction().execute((trx) => recordActivity(trx, input));
+        else await recordActivity(db, input);
       }
     };
     await Promise.all([producer(), producer()]);
@@ -477,6 +483,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       events: E,
       dead_jobs: dead.length,
       workers_in_process: false,
+      producer_transactions: opts['producer-tx'],
       date: new Date().toISOString(),
     };
   } finally {

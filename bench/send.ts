@@ -18,7 +18,7 @@ import {
   tempDir,
   wallMs,
 } from './lib/common.js';
-import { createBenchDatabase } from './lib/db.js';
+import { createBenchDatabase, timeOrderedIdSql } from './lib/db.js';
 import { cpuSeconds, rssMb } from './lib/procstat.js';
 
 /*
@@ -242,7 +242,7 @@ async function seed(
   // Contacts across 40 destination domains, most with a first name, some with a company.
   await sql`
     INSERT INTO contacts (id, workspace_id, email, email_normalized, first_name, company_name, locale)
-    SELECT gen_random_uuid(), ${ws.id}, 'leser' || i || '@kunde' || (i % 40) || '.example',
+    SELECT ${sql.raw(timeOrderedIdSql('i'))}, ${ws.id}, 'leser' || i || '@kunde' || (i % 40) || '.example',
            'leser' || i || '@kunde' || (i % 40) || '.example',
            CASE WHEN i % 5 = 0 THEN NULL ELSE (ARRAY['Anna','Jonas','Lea','Lukas','Mia','Paul','Emma','Ben'])[1 + i % 8] END,
            CASE WHEN i % 3 = 0 THEN 'Kunde ' || i || ' GmbH' ELSE NULL END,
