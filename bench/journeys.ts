@@ -15,7 +15,7 @@ import {
   tempDir,
   wallMs,
 } from './lib/common.js';
-import { backendsCpu, cpuSince, createBenchDatabase, timeOrderedIdSql } from './lib/db.js';
+import { backendsCpu, cpuSince, createBenchDatabase, serverSettings, timeOrderedIdSql } from './lib/db.js';
 import { cpuSeconds } from './lib/procstat.js';
 import type { QueryCounts } from './lib/query-counter.js';
 
@@ -41,6 +41,8 @@ export const usage = `Options:
   --workers N        worker processes (default 2)
   --no-mail          the journey without its send-mail step (entry and branch only: the runner's own cost)
   --no-baseline      the journey alone, without the bulk sends around it (ratio null)
+  --random-ids       seed the contacts with gen_random_uuid() ids (until session 7) instead of
+                     time-ordered ones as the app's newId() gives them
   --diagnose         per phase and contact: SQL statements of the workers by kind (a preload counts
                      them), rows written per table (pg_stat_user_tables), commits, CPU ms of the
                      workers and of their PostgreSQL backends (waits 11 s after each phase for the
@@ -86,6 +88,8 @@ export async function run(args: string[]): Promise<BenchResult> {
     // own time grows with N, in a fraction of the run time.
     'no-baseline': { type: 'boolean', default: false },
     diagnose: { type: 'boolean', default: false },
+    // Seed with random ids (gen_random_uuid(), as until session 7) instead of time-ordered ones.
+    'random-ids': { type: 'boolean', default: false },
   });
   const withBaseline = !opts['no-baseline'];
   const diagnose = opts.diagnose;
@@ -273,7 +277,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       log(`size ${n}: seeding a workspace with ${n} consented contacts`);
       const ws = await createWorkspaceIn(deps.db, actor, { name: `Bench ${n}` });
       await sql`INSERT INTO contacts (id, workspace_id, email, email_normalized, first_name, country, locale)
-        SELECT ${sql.raw(timeOrderedIdSql('i'))}, ${ws.id}, 'leser' || i || '@kunde' || (i % 40) || '.example',
+        SELECT ${sql.raw(opts['random-ids'] ? 'gen_random_uuid()' : timeOrderedIdSql('i'))}, ${ws.id}, 'leser' || i || '@kunde' || (i % 40) || '.example',
                'leser' || i || '@kunde' || (i % 40) || '.example', 'Anna', CASE WHEN i % 2 = 0 THEN 'DE' ELSE 'AT' END, 'de'
           FROM generate_series(1, ${n}) AS i`.execute(deps.db);
       await sql`INSERT INTO consents (workspace_id, contact_id, purpose, status, requested_at, confirmed_at)
@@ -465,6 +469,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       baseline: last.bulk_send_contacts_per_s as number,
       ratio: last.ratio as number,
       workers: workerCount,
+      server: await serverSettings(deps.db),
       sizes: rows,
       ...(diagnose ? { diagnostics } : {}),
     };

@@ -15,7 +15,13 @@ import type { Database } from '../src/shared/db/schema.js';
 import { createLogger } from '../src/shared/log.js';
 import { Child } from './lib/child.js';
 import { type BenchResult, int, log, parseOptions, round, sleep, tempDir } from './lib/common.js';
-import { backendsCpu as backendsCpuOf, cpuSince, createBenchDatabase, PG_ADMIN_URL } from './lib/db.js';
+import {
+  backendsCpu as backendsCpuOf,
+  cpuSince,
+  createBenchDatabase,
+  PG_ADMIN_URL,
+  serverSettings,
+} from './lib/db.js';
 import { cpuSeconds, machineBusySeconds } from './lib/procstat.js';
 import { installQueryCounter, type QueryCounts } from './lib/query-counter.js';
 
@@ -484,6 +490,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       dead_jobs: dead.length,
       workers_in_process: false,
       producer_transactions: opts['producer-tx'],
+      server: await serverSettings(db),
       date: new Date().toISOString(),
     };
   } finally {

@@ -91,3 +91,16 @@ export function cpuSince(before: ReadonlyMap<number, number>, after: ReadonlyMap
 export function timeOrderedIdSql(expr: string): string {
   return `(lpad(to_hex((extract(epoch FROM statement_timestamp()) * 1000)::bigint), 12, '0') || '70008' || lpad(to_hex(${expr}), 15, '0'))::uuid`;
 }
+
+/**
+ * The server settings that change what the big-table benches measure (docs/operations.md,
+ * "PostgreSQL settings for large workspaces"), for their JSON line: with autovacuum off, the dead
+ * row versions of every updated message stay until the end of the run.
+ */
+export async function serverSettings(db: Executor): Promise<Record<string, string>> {
+  const r = await sql<{ name: string; value: string }>`
+    SELECT name, current_setting(name) AS value FROM unnest(ARRAY['autovacuum', 'shared_buffers', 'max_wal_size']) AS name`.execute(
+    db,
+  );
+  return Object.fromEntries(r.rows.map((row) => [row.name, row.value]));
+}

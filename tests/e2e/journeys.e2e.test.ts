@@ -169,6 +169,18 @@ describe.skipIf(!chromiumAvailable())('Journey pages', () => {
     );
     await expectAccessible(page, 'the journey page');
 
+    // Who is where: the contact waits at "Wait 3 days", and no one is at the first step.
+    const whoIsWhere = page.getByRole('combobox', { name: 'Step', exact: true });
+    await whoIsWhere.click();
+    await page.getByRole('option', { name: 'Tag new', exact: true }).click();
+    await page.getByText('No one is at this step right now.').waitFor();
+    await whoIsWhere.click();
+    await page.getByRole('option', { name: 'Wait 3 days', exact: true }).click();
+    const atStep = page.getByRole('table', { name: 'Who is at which step' });
+    await atStep.getByRole('link', { name: 'jana@example.org' }).waitFor();
+    await atStep.getByRole('cell', { name: 'Waiting', exact: true }).waitFor();
+    await expectAccessible(page, 'the journey page with who is at a step');
+
     await pickTestContact(page);
     await page.getByRole('button', { name: 'Run test' }).click();
     await page.getByRole('cell', { name: 'Journey completed' }).waitFor();

@@ -231,6 +231,19 @@ describe.each(await availableDbKinds())('journeys on %s', (kind) => {
     });
     expect(waiting.step_id).toBe('wait');
     expect(waiting.wait_until?.toISOString()).toBe('2026-03-04T08:00:00.000Z');
+    // Who is where (the journey page's list per step): the contact waits at "wait", not at "welcome".
+    const atWait = await api('GET', `/api/v1/journeys/${id}/enrollments?stepId=wait`);
+    expect(atWait.status).toBe(200);
+    expect(atWait.body.items).toMatchObject([
+      {
+        contactId,
+        email: 'nina@kunde.example',
+        status: 'waiting',
+        stepId: 'wait',
+        waitUntil: '2026-03-04T08:00:00.000Z',
+      },
+    ]);
+    expect((await api('GET', `/api/v1/journeys/${id}/enrollments?stepId=welcome`)).body.items).toEqual([]);
 
     // The wait is a job scheduled at its end: nothing happens before, the offer right after.
     clock.advance(2 * DAY - 60_000);
@@ -268,6 +281,13 @@ describe.each(await availableDbKinds())('journeys on %s', (kind) => {
     expect(byStep.dl).toMatchObject({ entered: 1, completed: 1 });
     expect(byStep.done).toMatchObject({ entered: 1, completed: 1 });
     expect(stats.body.totals).toMatchObject({ entered: 1, completed: 1, inside: 0 });
+    // A finished contact is at no step any more; the full list still has it.
+    expect(
+      (await api('GET', `/api/v1/journeys/${id}/enrollments?stepId=${done.step_id}`)).body.items,
+    ).toEqual([]);
+    expect((await api('GET', `/api/v1/journeys/${id}/enrollments`)).body.items).toMatchObject([
+      { contactId, status: 'completed' },
+    ]);
     const timeline = await t.deps.db
       .selectFrom('activities')
       .select('type')
@@ -700,5 +720,11 @@ describe.each(await availableDbKinds())('journeys on %s', (kind) => {
       headers: admin.headers({ 'x-workspace-id': newId() }),
     });
     expect([403, 404]).toContain(other.statusCode);
+    const otherList = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/journeys/${someId}/enrollments?stepId=welcome`,
+      headers: admin.headers({ 'x-workspace-id': newId() }),
+    });
+    expect([403, 404]).toContain(otherList.statusCode);
   });
 });

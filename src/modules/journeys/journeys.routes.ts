@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../shared/errors.js';
 import { actorOf, workspaceOf } from '../../shared/http/auth.js';
 import type { AppDeps } from '../../shared/module.js';
-import { findVersion, type JourneyRow, listJourneys } from './journeys.repository.js';
+import { findVersion, type JourneyRow, listJourneys, OPEN_STATUSES } from './journeys.repository.js';
 import {
   activateJourney,
   addContactsToJourney,
@@ -31,7 +31,7 @@ import {
  *   POST   /api/v1/journeys/:id/archive           journeys:write  stop for good, contacts inside exit
  *   POST   /api/v1/journeys/:id/contacts          journeys:write  add contacts by hand / API
  *   GET    /api/v1/journeys/:id/stats             journeys:read   per-step counters and conversion
- *   GET    /api/v1/journeys/:id/enrollments       journeys:read   where each contact is (newest first)
+ *   GET    /api/v1/journeys/:id/enrollments       journeys:read   where each contact is (newest first; ?stepId: who is at that step now)
  *   POST   /api/v1/journeys/:id/simulate          journeys:read   test contact + simulated clock
  */
 
@@ -276,7 +276,11 @@ export function registerJourneyRoutes(app: FastifyInstance, deps: AppDeps): void
         tags: ['journeys'],
         summary: 'Contacts in the journey and where they are',
         params: Id,
-        querystring: Type.Object({ status: Type.Optional(Type.String({ maxLength: 20 })) }),
+        querystring: Type.Object({
+          status: Type.Optional(Type.String({ maxLength: 20 })),
+          /** Who is at this step now (open enrollments, active or waiting; with `status`, that one). */
+          stepId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+        }),
         response: {
           200: Type.Object({
             items: Type.Array(
@@ -317,6 +321,10 @@ export function registerJourneyRoutes(app: FastifyInstance, deps: AppDeps): void
         .where('e.workspace_id', '=', ws)
         .where('e.journey_id', '=', request.params.id);
       if (request.query.status) q = q.where('e.status', '=', request.query.status as 'active');
+      if (request.query.stepId) {
+        q = q.where('e.step_id', '=', request.query.stepId);
+        if (!request.query.status) q = q.where('e.status', 'in', [...OPEN_STATUSES]);
+      }
       const rows = await q.orderBy('e.entered_at', 'desc').limit(200).execute();
       return {
         items: rows.map((e) => ({

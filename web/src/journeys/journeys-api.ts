@@ -116,3 +116,30 @@ export function useSimulation(id: string) {
       ),
   });
 }
+
+/** A contact inside the journey, at a step (`GET /api/v1/journeys/:id/enrollments?stepId=`). */
+export interface StepContact {
+  id: string;
+  contactId: string;
+  email: string;
+  status: string;
+  stepId: string | null;
+  enteredAt: string;
+  waitUntil: string | null;
+}
+
+/** Who is at a step now (the newest 200 first), refreshed with the numbers (live). */
+export function useStepContacts(id: string, stepId: string | null) {
+  const api = useApi();
+  return useQuery({
+    queryKey: useWorkspaceKey('journeys', id, 'at-step', stepId ?? ''),
+    queryFn: async () =>
+      (
+        await api.get<{ items: StepContact[] }>(
+          `/api/v1/journeys/${encodeURIComponent(id)}/enrollments?stepId=${encodeURIComponent(stepId ?? '')}`,
+        )
+      ).items,
+    enabled: stepId !== null,
+    refetchInterval: 5000,
+  });
+}

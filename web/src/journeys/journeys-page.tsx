@@ -5,6 +5,7 @@ import {
   Group,
   NumberInput,
   Paper,
+  Select,
   Stack,
   Table,
   Text,
@@ -28,6 +29,7 @@ import {
   useJourneyStats,
   useJourneys,
   useSimulation,
+  useStepContacts,
 } from './journeys-api.js';
 import { TestContactPicker } from './test-contact-picker.js';
 
@@ -216,6 +218,10 @@ export function JourneyPage() {
           })}
         </Table.Tbody>
       </Table>
+      <StepContacts
+        journeyId={j.id}
+        steps={definition.steps.map((s) => ({ id: s.id, label: stepLabel(s.id) }))}
+      />
       <Paper withBorder p="md">
         <Stack>
           <Title order={2} size="h3">
@@ -316,5 +322,61 @@ export function JourneyPage() {
         </Stack>
       </Paper>
     </Page>
+  );
+}
+
+/** Who is at which step now: pick a step, see its contacts (live, newest first, at most 200). */
+function StepContacts({ journeyId, steps }: { journeyId: string; steps: { id: string; label: string }[] }) {
+  const { t } = useTranslation();
+  const [stepId, setStepId] = useState<string | null>(null);
+  const contacts = useStepContacts(journeyId, stepId);
+  return (
+    <Paper withBorder p="md">
+      <Stack>
+        <Title order={2} size="h3">
+          {t('journeys.atStep.title')}
+        </Title>
+        <Select
+          label={t('journeys.atStep.step')}
+          placeholder={t('journeys.atStep.pick')}
+          value={stepId}
+          onChange={setStepId}
+          data={steps.map((s) => ({ value: s.id, label: s.label }))}
+        />
+        {stepId === null ? null : contacts.isError ? (
+          <ErrorState error={contacts.error} onRetry={() => void contacts.refetch()} />
+        ) : contacts.isPending ? (
+          <Loading />
+        ) : contacts.data.length === 0 ? (
+          <Text c="dimmed">{t('journeys.atStep.none')}</Text>
+        ) : (
+          <Table aria-label={t('journeys.atStep.title')}>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>{t('journeys.atStep.contact')}</Table.Th>
+                <Table.Th>{t('journeys.atStep.status')}</Table.Th>
+                <Table.Th>{t('journeys.atStep.entered')}</Table.Th>
+                <Table.Th>{t('journeys.atStep.waitUntil')}</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {contacts.data.map((c) => (
+                <Table.Tr key={c.id}>
+                  <Table.Td>
+                    <Anchor component={Link} to={`/contacts/${c.contactId}`}>
+                      {c.email}
+                    </Anchor>
+                  </Table.Td>
+                  <Table.Td>{t(`journeys.atStep.statuses.${c.status}`, { defaultValue: c.status })}</Table.Td>
+                  <Table.Td>{new Date(c.enteredAt).toLocaleString()}</Table.Td>
+                  <Table.Td>{c.waitUntil ? new Date(c.waitUntil).toLocaleString() : '–'}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        )}
+        {contacts.data?.length === 200 ? <Text size="xs">{t('journeys.atStep.newest')}</Text> : null}
+      </Stack>
+    </Paper>
   );
 }
