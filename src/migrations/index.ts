@@ -24,6 +24,7 @@ import * as workspaceStaleDays from './2026-11-26-0301-workspace-stale-days.js';
 import * as contactExportTokens from './2026-11-26-0302-contact-export-tokens.js';
 import * as downloadTokenKind from './2026-11-26-0401-download-token-kind.js';
 import * as scoreHistoryDecaying from './2026-11-27-0101-score-history-decaying.js';
+import * as journeyStepContactsOrder from './2026-11-28-0701-journey-step-contacts-order.js';
 
 /**
  * Every migration, in order. A landed migration is frozen (tests/unit/migrations-frozen.test.ts
@@ -55,4 +56,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26-0302-contact-export-tokens': contactExportTokens,
   '2026-11-26-0401-download-token-kind': downloadTokenKind,
   '2026-11-27-0101-score-history-decaying': scoreHistoryDecaying,
+  '2026-11-28-0701-journey-step-contacts-order': journeyStepContactsOrder,
 };
