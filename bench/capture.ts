@@ -154,6 +154,19 @@ export async function run(args: string[]): Promise<BenchResult> {
   const sink = await startSink();
   const children: Child<Target>[] = [];
   const poolsToClose = new Set<pg.Pool>();
+  /** Our server on a database (a PostgreSQL URL, or `pglite`); the variant runs another checkout's src/. */
+  const oursOn = (
+    label: string,
+    dbUrl: string,
+    dir: string,
+    options?: ConstructorParameters<typeof Child>[3],
+  ) =>
+    new Child<Target>(
+      label,
+      'capture-server.ts',
+      ['ours', dbUrl, dir, opts['log-level'], opts.pool, ...(opts['no-mail'] ? [] : [sink.url])],
+      options,
+    );
   try {
     const servers: Array<{ name: string; child: Child<Target>; mail: boolean; dbUrl?: string }> = [
       {
@@ -164,20 +177,10 @@ export async function run(args: string[]): Promise<BenchResult> {
       },
       {
         name: 'ours_pg',
-        child: new Child<Target>(
-          'ours (PostgreSQL)',
-          'capture-server.ts',
-          [
-            'ours',
-            oursDb.url,
-            dirs[0]!.dir,
-            opts['log-level'],
-            opts.pool,
-            ...(opts['no-mail'] ? [] : [sink.url]),
-          ],
-          // BENCH_SERVER_EXEC_ARGV: Node flags for our PostgreSQL server, e.g. a CPU profile.
-          { execArgv: process.env.BENCH_SERVER_EXEC_ARGV?.split(' ').filter(Boolean) ?? [] },
-        ),
+        // BENCH_SERVER_EXEC_ARGV: Node flags for our PostgreSQL server, e.g. a CPU profile.
+        child: oursOn('ours (PostgreSQL)', oursDb.url, dirs[0]!.dir, {
+          execArgv: process.env.BENCH_SERVER_EXEC_ARGV?.split(' ').filter(Boolean) ?? [],
+        }),
         mail: !opts['no-mail'],
         dbUrl: oursDb.url,
       },
@@ -187,19 +190,9 @@ export async function run(args: string[]): Promise<BenchResult> {
       // PostgreSQL, measured in the same rounds: the A/B of a production change.
       servers.push({
         name: 'variant',
-        child: new Child<Target>(
-          'variant (PostgreSQL)',
-          'capture-server.ts',
-          [
-            'ours',
-            variantDb.url,
-            dirs[2]!.dir,
-            opts['log-level'],
-            opts.pool,
-            ...(opts['no-mail'] ? [] : [sink.url]),
-          ],
-          { env: { ...process.env, LW_BENCH_SRC: compare } },
-        ),
+        child: oursOn('variant (PostgreSQL)', variantDb.url, dirs[2]!.dir, {
+          env: { ...process.env, LW_BENCH_SRC: compare },
+        }),
         mail: !opts['no-mail'],
         dbUrl: variantDb.url,
       });
@@ -207,14 +200,7 @@ export async function run(args: string[]): Promise<BenchResult> {
     if (!opts['no-pglite']) {
       servers.push({
         name: 'ours_pglite',
-        child: new Child<Target>('ours (PGlite)', 'capture-server.ts', [
-          'ours',
-          'pglite',
-          dirs[1]!.dir,
-          opts['log-level'],
-          opts.pool,
-          ...(opts['no-mail'] ? [] : [sink.url]),
-        ]),
+        child: oursOn('ours (PGlite)', 'pglite', dirs[1]!.dir),
         mail: !opts['no-mail'],
       });
     }

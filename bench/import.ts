@@ -1,11 +1,12 @@
 import { chmodSync, createReadStream, createWriteStream, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { importJobs, startImport, uploadImport, uuidV7Sql } from '../src/modules/contacts/imports.service.js';
+import { importJobs, startImport, uploadImport } from '../src/modules/contacts/imports.service.js';
 import { contactsModule } from '../src/modules/contacts/index.js';
 import { openDeps } from '../src/server.js';
 import { systemActor } from '../src/shared/actor.js';
 import { loadConfig } from '../src/shared/config.js';
+import { uuidV7Sql } from '../src/shared/ids.js';
 import { JobWorker } from '../src/shared/jobs/index.js';
 import { createLogger } from '../src/shared/log.js';
 import { type BenchResult, int, log, parseOptions, round, sleep, tempDir } from './lib/common.js';

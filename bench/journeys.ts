@@ -15,7 +15,7 @@ import {
   tempDir,
   wallMs,
 } from './lib/common.js';
-import { backendsCpu, cpuSince, createBenchDatabase, serverSettings, timeOrderedIdSql } from './lib/db.js';
+import { backendsCpu, cpuSince, createBenchDatabase, serverSettings } from './lib/db.js';
 import { cpuSeconds } from './lib/procstat.js';
 import type { QueryCounts } from './lib/query-counter.js';
 
@@ -104,7 +104,7 @@ export async function run(args: string[]): Promise<BenchResult> {
   const { loadConfig } = await import('../src/shared/config.js');
   const { createLogger } = await import('../src/shared/log.js');
   const { systemActor } = await import('../src/shared/actor.js');
-  const { newId } = await import('../src/shared/ids.js');
+  const { newId, uuidV7Sql } = await import('../src/shared/ids.js');
   const { createWorkspaceIn } = await import('../src/modules/workspaces/index.js');
   const { startBulkSend } = await import('../src/modules/mail/index.js');
   const { activateJourney, createJourney } = await import('../src/modules/journeys/journeys.service.js');
@@ -277,7 +277,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       log(`size ${n}: seeding a workspace with ${n} consented contacts`);
       const ws = await createWorkspaceIn(deps.db, actor, { name: `Bench ${n}` });
       await sql`INSERT INTO contacts (id, workspace_id, email, email_normalized, first_name, country, locale)
-        SELECT ${sql.raw(opts['random-ids'] ? 'gen_random_uuid()' : timeOrderedIdSql('i'))}, ${ws.id}, 'leser' || i || '@kunde' || (i % 40) || '.example',
+        SELECT ${opts['random-ids'] ? sql`gen_random_uuid()` : uuidV7Sql(new Date(), sql`i`)}, ${ws.id}, 'leser' || i || '@kunde' || (i % 40) || '.example',
                'leser' || i || '@kunde' || (i % 40) || '.example', 'Anna', CASE WHEN i % 2 = 0 THEN 'DE' ELSE 'AT' END, 'de'
           FROM generate_series(1, ${n}) AS i`.execute(deps.db);
       await sql`INSERT INTO consents (workspace_id, contact_id, purpose, status, requested_at, confirmed_at)

@@ -18,7 +18,7 @@ import {
   tempDir,
   wallMs,
 } from './lib/common.js';
-import { createBenchDatabase, timeOrderedIdSql } from './lib/db.js';
+import { createBenchDatabase } from './lib/db.js';
 import { cpuSeconds, rssMb } from './lib/procstat.js';
 
 /*
@@ -236,13 +236,13 @@ async function seed(
 ): Promise<Setup> {
   const { createWorkspaceIn } = await import('../src/modules/workspaces/index.js');
   const { systemActor } = await import('../src/shared/actor.js');
-  const { newId } = await import('../src/shared/ids.js');
+  const { newId, uuidV7Sql } = await import('../src/shared/ids.js');
   const { encryptSecret } = await import('../src/modules/mail/key-encryption.js');
   const ws = await createWorkspaceIn(db, systemActor(), { name: 'Nordlicht Maschinenbau GmbH' });
   // Contacts across 40 destination domains, most with a first name, some with a company.
   await sql`
     INSERT INTO contacts (id, workspace_id, email, email_normalized, first_name, company_name, locale)
-    SELECT ${sql.raw(timeOrderedIdSql('i'))}, ${ws.id}, 'leser' || i || '@kunde' || (i % 40) || '.example',
+    SELECT ${uuidV7Sql(new Date(), sql`i`)}, ${ws.id}, 'leser' || i || '@kunde' || (i % 40) || '.example',
            'leser' || i || '@kunde' || (i % 40) || '.example',
            CASE WHEN i % 5 = 0 THEN NULL ELSE (ARRAY['Anna','Jonas','Lea','Lukas','Mia','Paul','Emma','Ben'])[1 + i % 8] END,
            CASE WHEN i % 3 = 0 THEN 'Kunde ' || i || ' GmbH' ELSE NULL END,

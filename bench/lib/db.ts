@@ -80,19 +80,6 @@ export function cpuSince(before: ReadonlyMap<number, number>, after: ReadonlyMap
 }
 
 /**
- * SQL for a time-ordered id of row `expr` (an integer expression, e.g. generate_series' i), as
- * the app's `newId()` (UUIDv7) gives every row it creates: the statement's millisecond, the version
- * and variant nibbles, then `expr` where v7 has its random bits — so ids ascend with `expr`, and a
- * later statement's ids sort after an earlier one's. Seeding with gen_random_uuid() instead put the
- * contacts' ids in random order against their heap: every page of a segment walk (in id order)
- * then read a thousand heap pages, and every index keyed by contact id took its inserts at random
- * places — a workspace the app built never looks like that.
- */
-export function timeOrderedIdSql(expr: string): string {
-  return `(lpad(to_hex((extract(epoch FROM statement_timestamp()) * 1000)::bigint), 12, '0') || '70008' || lpad(to_hex(${expr}), 15, '0'))::uuid`;
-}
-
-/**
  * The server settings that change what the big-table benches measure (docs/operations.md,
  * "PostgreSQL settings for large workspaces"), for their JSON line: with autovacuum off, the dead
  * row versions of every updated message stay until the end of the run.

@@ -1,13 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import { parse } from 'csv-parse';
-import { type RawBuilder, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { Actor } from '../../shared/actor.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Db, Executor } from '../../shared/db/index.js';
 import type { CustomFieldDefinition, Import } from '../../shared/db/schema.js';
 import { normalizeEmail } from '../../shared/email.js';
 import { AppError } from '../../shared/errors.js';
-import { newId } from '../../shared/ids.js';
+import { newId, uuidV7Sql } from '../../shared/ids.js';
 import { defineJob, type JobDefinition, type JobQueue, PermanentJobError } from '../../shared/jobs/index.js';
 import { recordAudit } from '../audit/index.js';
 import { appendConsentEvent } from '../consent/index.js';
@@ -964,22 +964,6 @@ const UPSERT_SET = {
     tags = ARRAY(SELECT DISTINCT unnest(c.tags || EXCLUDED.tags)),
     field_meta = EXCLUDED.field_meta || c.field_meta, updated_at = EXCLUDED.updated_at`,
 } as const;
-
-/**
- * A UUIDv7 in SQL (what newId() makes in JavaScript; PostgreSQL 15 has no uuidv7()): the chunk's
- * time in milliseconds, then the file's row number as a 32-bit counter (RFC 9562 method 1: 12 bits
- * in rand_a, 20 at the top of rand_b), then 42 random bits. The ids of an import ascend with the
- * row, so every index that ends in the id (primary key, (workspace_id, id), created/updated, the
- * timeline's contact index) is appended to at its right edge instead of at a random leaf: at
- * 1,000,000 contacts those indexes no longer fit the buffer cache, and random leaves cost a read
- * and a write-back each (gen_random_uuid() made the plain INSERT floor ~30 % more expensive).
- */
-export function uuidV7Sql(at: Date, counter: RawBuilder<unknown>): RawBuilder<string> {
-  const ms = at.getTime().toString(16).padStart(12, '0');
-  return sql<string>`(${ms}::text || '7' || lpad(to_hex((${counter} >> 20) & 4095), 3, '0')
-    || lpad(to_hex(x'8000000000000000'::bigint | ((${counter}::bigint & 1048575) << 42)
-      | floor(random() * 4398046511104)::bigint), 16, '0'))::uuid`;
-}
 
 /** Rows per apply chunk: about 20 chunks (progress, cancel points), between 5,000 and 50,000 rows. */
 export function chunkRowsFor(totalRows: number): number {
