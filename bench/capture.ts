@@ -44,6 +44,8 @@ interface Sample {
   rps: number;
   /** CPU microseconds per accepted submission: server process, plus its PostgreSQL backends. */
   cpuUs: number;
+  /** The part of cpuUs spent in the PostgreSQL backends (0 on PGlite, which runs in the server). */
+  dbCpuUs: number;
   p50: number;
   p99: number;
   non2xx: number;
@@ -59,7 +61,7 @@ async function load(
   connections: number,
   seconds: number,
   sentAt?: Map<string, number>,
-): Promise<Omit<Sample, 'cpuUs'> & { ok: number }> {
+): Promise<Omit<Sample, 'cpuUs' | 'dbCpuUs'> & { ok: number }> {
   const prefix = `b${Date.now().toString(36)}`;
   const options = {
     url: target.url,
@@ -220,15 +222,15 @@ export async function run(args: string[]): Promise<BenchResult> {
         .map((s) => [s.name, new pg.Pool({ connectionString: s.dbUrl, max: 1 })] as const),
     );
     const cpuOf = async (server: (typeof servers)[number]) => {
-      let total = cpuSeconds(server.child.pid);
+      let db = 0;
       const pool = pools.get(server.name);
       if (pool) {
         const { rows } = await pool.query<{ pid: number }>(
           'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
         );
-        for (const r of rows) total += cpuSeconds(r.pid);
+        for (const r of rows) db += cpuSeconds(r.pid);
       }
-      return total;
+      return { total: cpuSeconds(server.child.pid) + db, db };
     };
     for (const p of pools.values()) poolsToClose.add(p);
     const samples = new Map<string, Sample[]>(servers.map((s) => [s.name, []]));
@@ -244,7 +246,13 @@ export async function run(args: string[]): Promise<BenchResult> {
         const sentAt = server.mail ? new Map<string, number>() : undefined;
         const cpuBefore = await cpuOf(server);
         const l = await load(targets[i]!, connections, seconds, sentAt);
-        const s: Sample = { ...l, cpuUs: (((await cpuOf(server)) - cpuBefore) * 1e6) / Math.max(1, l.ok) };
+        const cpuAfter = await cpuOf(server);
+        const perOk = (seconds: number) => (seconds * 1e6) / Math.max(1, l.ok);
+        const s: Sample = {
+          ...l,
+          cpuUs: perOk(cpuAfter.total - cpuBefore.total),
+          dbCpuUs: perOk(cpuAfter.db - cpuBefore.db),
+        };
         samples.get(server.name)!.push(s);
         let mailNote = '';
         if (sentAt) {
@@ -265,7 +273,7 @@ export async function run(args: string[]): Promise<BenchResult> {
           mailNote = `  mail p50 ${round(quantile(sorted, 0.5), 0)} ms p99 ${round(quantile(sorted, 0.99), 0)} ms (${counts.arrived}/${counts.sent})`;
         }
         log(
-          `round ${r + 1}/${rounds} ${server.name.padEnd(11)} ${s.rps.toFixed(0).padStart(6)} req/s  p50 ${s.p50} ms  p99 ${s.p99} ms  cpu ${s.cpuUs.toFixed(0)} µs/ok` +
+          `round ${r + 1}/${rounds} ${server.name.padEnd(11)} ${s.rps.toFixed(0).padStart(6)} req/s  p50 ${s.p50} ms  p99 ${s.p99} ms  cpu ${s.cpuUs.toFixed(0)} µs/ok (db ${s.dbCpuUs.toFixed(0)})` +
             `${s.non2xx || s.errors ? `  non2xx ${s.non2xx} errors ${s.errors}` : ''}${mailNote}`,
         );
       }
@@ -299,7 +307,9 @@ export async function run(args: string[]): Promise<BenchResult> {
       baseline_p50_ms: med('bare', 'p50'),
       baseline_p99_ms: med('bare', 'p99'),
       cpu_us_per_submission: round(med('ours_pg', 'cpuUs'), 0),
+      db_cpu_us_per_submission: round(med('ours_pg', 'dbCpuUs'), 0),
       baseline_cpu_us: round(med('bare', 'cpuUs'), 0),
+      baseline_db_cpu_us: round(med('bare', 'dbCpuUs'), 0),
       cpu_ratio: round(med('bare', 'cpuUs') / med('ours_pg', 'cpuUs'), 3),
       non2xx: (samples.get('ours_pg') ?? []).reduce((a, s) => a + s.non2xx + s.errors, 0),
       mail_p50_ms: pgMail.p50,

@@ -61,6 +61,7 @@ export async function openDeps(options: {
     databaseUrl: options.config.databaseUrl,
     dataDir: options.config.dataDir,
     poolSize: options.config.databasePoolSize,
+    preparedStatements: options.config.databasePreparedStatements,
     inMemory: options.inMemory ?? false,
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });

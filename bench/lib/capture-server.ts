@@ -73,6 +73,7 @@ async function ours(): Promise<void> {
       extra: {
         DATABASE_POOL_SIZE: poolSize,
         JOB_POLL_MS: '200',
+        SMTP_POOL_SIZE: process.env.BENCH_SMTP_POOL ?? '5',
         ...(smtpUrl ? { SMTP_URL: smtpUrl } : {}),
       },
     }),

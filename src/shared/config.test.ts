@@ -66,4 +66,10 @@ describe('loadConfig', () => {
     expect(config.publicUrl).toBe('https://leads.example.com');
     expect(config.cookieSecure).toBe(true);
   });
+
+  it('prepares the hottest statements unless DATABASE_PREPARED_STATEMENTS turns it off', () => {
+    expect(loadConfig({ DATA_DIR: tempDir() }).databasePreparedStatements).toBe(true);
+    const off = loadConfig({ DATA_DIR: tempDir(), DATABASE_PREPARED_STATEMENTS: 'false' });
+    expect(off.databasePreparedStatements).toBe(false);
+  });
 });

@@ -14,6 +14,8 @@ export const ConfigSchema = Type.Object({
   dataDir: Type.String({ minLength: 1 }),
   databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   databasePoolSize: Type.Integer({ minimum: 1, maximum: 500 }),
+  /** Named prepared statements for the hottest statements (PostgreSQL); off behind old PgBouncers. */
+  databasePreparedStatements: Type.Boolean(),
   logLevel: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
   ),
@@ -101,6 +103,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     databaseUrl,
     databasePoolSize: int(env.DATABASE_POOL_SIZE, 10),
+    databasePreparedStatements: bool(env.DATABASE_PREPARED_STATEMENTS, true),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     secretKey: '',
     cookieSecure: bool(env.COOKIE_SECURE, publicUrl.startsWith('https://')),

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { sha256 } from '../../shared/crypto.js';
-import type { Executor, Trx } from '../../shared/db/index.js';
+import { type Executor, prepared, type Trx } from '../../shared/db/index.js';
 import { normalizeEmail } from '../../shared/email.js';
 import { AppError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
@@ -454,7 +454,8 @@ async function fastSignup(
   const writes = [...consent.writes('c'), submissionInsertPart(input.submission(c.id), created)];
   const deliveries = act.deliveries('act');
   const lanes = [...new Set([consent.lane, ...act.lanes])];
-  const result = await sql<BucketRow & { created: boolean }>`WITH ${input.limits.ctes},
+  // Prepared on PostgreSQL: planning this statement cost more than running it (src/shared/db/prepared.ts).
+  const result = await prepared(sql<BucketRow & { created: boolean }>`WITH ${input.limits.ctes},
     ${c.ctes(sql<boolean>`${input.limits.withinLimits} AND ${consent.ready}`)},
     ${sql.join(
       writes.map((w, i) => sql`${sql.ref(`w${i}`)} AS (${w})`),
@@ -465,7 +466,7 @@ async function fastSignup(
     UNION ALL SELECT 'wake', concat(${sql.join(
       lanes.map((lane) => notifyIfIdle(lane as Lane, input.now)),
       sql`, `,
-    )}), 0, 0, TRUE WHERE ${created}`.execute(db);
+    )}), 0, 0, TRUE WHERE ${created}`).execute(db);
   const rows = result.rows;
   const counted = input.limits.read(rows.filter((r) => r.kind === 'hit' || r.kind === 'open'));
   return rows.some((r) => r.created) ? { contactId: c.id, counted } : { counted };

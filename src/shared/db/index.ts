@@ -6,8 +6,10 @@ import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import { AppError } from '../errors.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { sendMarkedAsPrepared } from './prepared.js';
 import type { Database } from './schema.js';
 
+export { prepared } from './prepared.js';
 export type { Database } from './schema.js';
 export type Db = Kysely<Database>;
 export type Trx = Transaction<Database>;
@@ -32,6 +34,12 @@ export interface DatabaseOptions {
   inMemory?: boolean;
   /** Embedded only: start from this data-directory dump (PGlite `dumpDataDir`) instead of an empty cluster. */
   loadDataDir?: Blob;
+  /**
+   * PostgreSQL only: send the statements marked with `prepared()` as named prepared statements
+   * (default true). Off for connection poolers that cannot keep them (PgBouncer before 1.21 in
+   * transaction mode).
+   */
+  preparedStatements?: boolean;
 }
 
 const PID_FILE = 'leadwerk.pid';
@@ -68,12 +76,20 @@ function lockDataDir(dir: string): () => void {
   };
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<DatabaseHandle> {
+async function openPostgres(
+  url: string,
+  poolSize: number,
+  preparedStatements: boolean,
+): Promise<DatabaseHandle> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'leadwerk' });
   // A client losing its connection (database restart) must not crash the process: idle clients
   // report to the pool, checked-out ones to their own listener; either way the pool drops them.
   pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    if (preparedStatements)
+      sendMarkedAsPrepared(client as unknown as Parameters<typeof sendMarkedAsPrepared>[0]);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const listeners = new Set<pg.Client>();
   return {
@@ -168,6 +184,7 @@ async function openEmbedded(dataDir: string, inMemory: boolean, loadDataDir?: Bl
 
 /** Opens PostgreSQL when a URL is given, otherwise the embedded database in dataDir. */
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
+  if (options.databaseUrl)
+    return openPostgres(options.databaseUrl, options.poolSize ?? 10, options.preparedStatements ?? true);
   return openEmbedded(options.dataDir, options.inMemory ?? false, options.loadDataDir);
 }
