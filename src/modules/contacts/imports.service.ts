@@ -588,11 +588,10 @@ function mapRow(
   if (data.consent === true && !settings.consent) tags.push('re-permission');
   if (tags.length) data.tags = [...new Set(tags)];
   const meta: Record<string, { at: string; source: string }> = {};
-  for (const key of Object.keys(data))
-    if (PROFILE_TARGETS.includes(key as never))
-      meta[key] = { at: now.toISOString(), source: `import:${importId}` };
-  for (const key of Object.keys(custom))
-    meta[`custom_fields.${key}`] = { at: now.toISOString(), source: `import:${importId}` };
+  const at = now.toISOString();
+  const source = `import:${importId}`;
+  for (const key of Object.keys(data)) if (PROFILE_TARGETS.includes(key as never)) meta[key] = { at, source };
+  for (const key of Object.keys(custom)) meta[`custom_fields.${key}`] = { at, source };
   let quality: { score: number; reasons: unknown[] } | null = null;
   if (normalized && errors.length === 0) {
     quality = computeQuality({
