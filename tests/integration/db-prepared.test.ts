@@ -8,9 +8,10 @@ import { availableDbKinds, createTestDeps, type TestDeps } from '../support/deps
 import { createCaptureTestApp, createPublishedForm, formConfig } from './capture.helpers.js';
 
 /*
- * Statements marked with prepared() run as named prepared statements on PostgreSQL (one parse and
- * plan per connection instead of one per call; src/shared/db/prepared.ts). With one connection in
- * the pool, pg_prepared_statements of that connection shows what was prepared.
+ * Statements marked with prepared() run as named prepared statements (one parse and plan per
+ * connection instead of one per call; src/shared/db/prepared.ts): on PostgreSQL through the pool's
+ * clients, on PGlite through the dialect. With one connection in the pool (PGlite has only one),
+ * pg_prepared_statements of that connection shows what was prepared.
  */
 
 const kinds = await availableDbKinds();
@@ -57,19 +58,39 @@ describe.each(kinds)('prepared statements on %s', (kind) => {
     expect(labels.rows.map((r) => r.label)).toEqual(['first', 'second', 'third']);
   });
 
-  it.runIf(kind === 'postgres')(
-    'prepares a marked statement once per connection, and nothing else',
-    async () => {
-      await insertItem(deps.db, 'again');
-      await sql`SELECT label FROM prep_items WHERE id = ${1}`.execute(deps.db);
-      const statements = await preparedOnConnection(deps.db);
-      expect(statements).toHaveLength(1);
-      expect(statements[0]).toContain('INSERT INTO prep_items');
-      expect(statements[0]).toMatch(/^\/\* lw:prepared \*\//);
-    },
-  );
+  it('reports a failing marked statement with its error code and stays usable', async () => {
+    const insertWithId = (id: unknown) =>
+      prepared(
+        sql<{ id: number }>`INSERT INTO prep_items (id, label) VALUES (${id}::int, 'fixed') RETURNING id`,
+      ).execute(deps.db);
+    await insertWithId(1000);
+    await expect(insertWithId(1000)).rejects.toMatchObject({ code: '23505' });
+    await expect(insertWithId('not a number')).rejects.toMatchObject({ code: '22P02' });
+    const inTrx = deps.db.transaction().execute(async (trx) => {
+      await insertItem(trx, 'in a failed transaction');
+      await prepared(sql`INSERT INTO prep_items (id, label) VALUES (${1000}::int, 'dup')`).execute(trx);
+    });
+    await expect(inTrx).rejects.toMatchObject({ code: '23505' });
+    expect((await insertWithId(1001)).rows[0]?.id).toBe(1001);
+    const left = await sql<{
+      n: string;
+    }>`SELECT count(*)::text AS n FROM prep_items WHERE label = 'in a failed transaction'`.execute(deps.db);
+    expect(left.rows[0]?.n).toBe('0');
+    await sql`DELETE FROM prep_items WHERE id >= 1000`.execute(deps.db);
+  });
 
-  it.runIf(kind === 'postgres')('keeps working when a migration changes the table under it', async () => {
+  it('prepares a marked statement once per connection, and nothing else', async () => {
+    await insertItem(deps.db, 'again');
+    await sql`SELECT label FROM prep_items WHERE id = ${1}`.execute(deps.db);
+    const statements = await preparedOnConnection(deps.db);
+    // The insert of the tests before, the two of the failing test, no other.
+    expect(statements).toHaveLength(3);
+    expect(statements.filter((t) => t.includes("'fixed'"))).toHaveLength(1);
+    expect(statements[0]).toContain('INSERT INTO prep_items');
+    expect(statements[0]).toMatch(/^\/\* lw:prepared \*\//);
+  });
+
+  it('keeps working when a migration changes the table under it', async () => {
     await insertItem(deps.db, 'before');
     await sql`ALTER TABLE prep_items ADD COLUMN note text NOT NULL DEFAULT 'none'`.execute(deps.db);
     await sql`CREATE INDEX prep_items_label ON prep_items (label)`.execute(deps.db);
@@ -104,18 +125,15 @@ describe.each(kinds)('prepared statements on %s', (kind) => {
     expect(await preparedOnConnection(deps.db)).toHaveLength(1);
   });
 
-  it.runIf(kind === 'postgres')(
-    `keeps at most ${MAX_PREPARED_PER_CONNECTION} statements per connection and runs the rest unnamed`,
-    async () => {
-      const extra = 10;
-      for (let i = 0; i < MAX_PREPARED_PER_CONNECTION + extra; i++) {
-        const r = await prepared(sql<{ n: number }>`SELECT ${i}::int + ${sql.lit(i)} AS n`).execute(deps.db);
-        expect(r.rows[0]?.n).toBe(2 * i);
-      }
-      // The insert of the tests before is one of them.
-      expect(await preparedOnConnection(deps.db)).toHaveLength(MAX_PREPARED_PER_CONNECTION);
-    },
-  );
+  it(`keeps at most ${MAX_PREPARED_PER_CONNECTION} statements per connection and runs the rest unnamed`, async () => {
+    const extra = 10;
+    for (let i = 0; i < MAX_PREPARED_PER_CONNECTION + extra; i++) {
+      const r = await prepared(sql<{ n: number }>`SELECT ${i}::int + ${sql.lit(i)} AS n`).execute(deps.db);
+      expect(r.rows[0]?.n).toBe(2 * i);
+    }
+    // The insert of the tests before is one of them.
+    expect(await preparedOnConnection(deps.db)).toHaveLength(MAX_PREPARED_PER_CONNECTION);
+  });
 });
 
 describe.runIf(kinds.includes('postgres'))('prepared statements switched off (postgres)', () => {
@@ -134,10 +152,10 @@ describe.runIf(kinds.includes('postgres'))('prepared statements switched off (po
   });
 });
 
-describe.runIf(kinds.includes('postgres'))('the sign-up runs prepared (postgres)', () => {
+describe.each(kinds)('the sign-up runs prepared (%s)', (kind) => {
   it('a new address is written by the one prepared sign-up statement', async () => {
     const clock = new ManualClock(new Date());
-    const t = await createCaptureTestApp('postgres', clock, {}, { databasePoolSize: 1 });
+    const t = await createCaptureTestApp(kind, clock, {}, { databasePoolSize: 1 });
     try {
       await createPublishedForm(t, { slug: 'prep-news', kind: 'newsletter' });
       const { timeToken } = await formConfig(t, 'prep-news');

@@ -1,4 +1,4 @@
-import type { PGlite } from '@electric-sql/pglite';
+import { type PGlite, parse, protocol, type Results } from '@electric-sql/pglite';
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -12,6 +12,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import { MAX_PREPARED_PER_CONNECTION, preparedName } from './prepared.js';
 
 /*
  * Why our own dialect: the published PGlite dialects pin older PGlite majors in their peer ranges,
@@ -21,11 +22,80 @@ import {
  * to one holder at a time, in FIFO order.
  */
 
+type BackendMessage = Awaited<ReturnType<PGlite['execProtocolStream']>>[number];
+
+/** What a named statement needs on every call: its parameter types and its result's row description. */
+interface PreparedStatement {
+  paramTypes: number[];
+  rowDescription: BackendMessage | undefined;
+}
+
+const { serialize } = protocol;
+const noSync = { syncToFs: false };
+
+/**
+ * Runs a statement marked with `prepared()` (src/shared/db/prepared.ts) as a named statement: parsed
+ * and described once per database, then only bound and executed. PGlite's own `query` parses,
+ * describes and plans every statement on every call (as node-postgres does on PostgreSQL); this
+ * follows its message sequence otherwise, so results, errors and notifications come out the same.
+ */
+async function runPrepared<R>(
+  client: PGlite,
+  statements: Map<string, PreparedStatement>,
+  name: string,
+  text: string,
+  params: readonly unknown[],
+): Promise<Results<R>> {
+  return client.runExclusive(async () => {
+    const messages: BackendMessage[] = [];
+    try {
+      let statement = statements.get(name);
+      if (!statement) {
+        await client.execProtocolStream(serialize.parse({ name, text, types: [] }), noSync);
+        const described = await client.execProtocolStream(serialize.describe({ type: 'S', name }), noSync);
+        const params = described.find((m) => m.name === 'parameterDescription') as
+          | (BackendMessage & { dataTypeIDs: number[] })
+          | undefined;
+        statement = {
+          paramTypes: params?.dataTypeIDs ?? [],
+          rowDescription: described.find((m) => m.name === 'rowDescription'),
+        };
+        statements.set(name, statement);
+      }
+      const types = statement.paramTypes;
+      const values = params.map((value, i) => {
+        if (value === null || value === undefined) return null;
+        const serializer = client.serializers[types[i] ?? 0];
+        return serializer ? serializer(value) : String(value);
+      });
+      await client.execProtocolStream(serialize.bind({ statement: name, values }), noSync);
+      if (statement.rowDescription) messages.push(statement.rowDescription);
+      messages.push(...(await client.execProtocolStream(serialize.execute({}), noSync)));
+    } finally {
+      messages.push(...(await client.execProtocolStream(serialize.sync(), noSync)));
+    }
+    await client.syncToFs();
+    return parse.parseResults(messages, client.parsers)[0] as Results<R>;
+  });
+}
+
 class PGliteConnection implements DatabaseConnection {
+  private readonly statements = new Map<string, PreparedStatement>();
+
   constructor(private readonly client: PGlite) {}
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.client.query<R>(compiledQuery.sql, [...compiledQuery.parameters]);
+    const name = preparedName(compiledQuery.sql);
+    const result =
+      name && (this.statements.has(name) || this.statements.size < MAX_PREPARED_PER_CONNECTION)
+        ? await runPrepared<R>(
+            this.client,
+            this.statements,
+            name,
+            compiledQuery.sql,
+            compiledQuery.parameters,
+          )
+        : await this.client.query<R>(compiledQuery.sql, [...compiledQuery.parameters]);
     const command = (result as { command?: string }).command;
     const mutates =
       command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
