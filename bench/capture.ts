@@ -31,6 +31,13 @@ import { cpuSeconds } from './lib/procstat.js';
  * the request to the SMTP server having the message is measured (p50/p99, and how many arrived).
  */
 
+/**
+ * Node flags every server here runs with: the ones `npm start` gives ours (package.json). A larger
+ * young generation than V8's default 16 MB semi-space: a sign-up allocates enough that scavenges
+ * cost ~15 % of the server's CPU per sign-up with the default (session 8, docs/benchmarks.md).
+ */
+const SERVER_NODE_FLAGS = ['--max-semi-space-size=32'];
+
 export const description =
   'Form submissions/s end to end (PostgreSQL; PGlite extra) vs a bare Fastify INSERT; confirmation mail latency';
 
@@ -169,19 +176,21 @@ export async function run(args: string[]): Promise<BenchResult> {
     label: string,
     dbUrl: string,
     dir: string,
-    options?: ConstructorParameters<typeof Child>[3],
+    options: ConstructorParameters<typeof Child>[3] = {},
   ) =>
     new Child<Target>(
       label,
       'capture-server.ts',
       ['ours', dbUrl, dir, opts['log-level'], opts.pool, ...(opts['no-mail'] ? [] : [sink.url])],
-      options,
+      { ...options, execArgv: [...SERVER_NODE_FLAGS, ...(options.execArgv ?? [])] },
     );
   try {
     const servers: Array<{ name: string; child: Child<Target>; mail: boolean; dbUrl?: string }> = [
       {
         name: 'bare',
-        child: new Child<Target>('bare fastify', 'capture-server.ts', ['bare', baseDb.url, opts.pool]),
+        child: new Child<Target>('bare fastify', 'capture-server.ts', ['bare', baseDb.url, opts.pool], {
+          execArgv: SERVER_NODE_FLAGS,
+        }),
         mail: false,
         dbUrl: baseDb.url,
       },
