@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importJobs, stageImport } from '../../src/modules/contacts/imports.service.js';
 import { contactsModule } from '../../src/modules/contacts/index.js';
 import { addSuppression } from '../../src/modules/suppression/index.js';
 import { JobWorker } from '../../src/shared/jobs/index.js';
@@ -316,6 +317,97 @@ describe.each(kinds)('CSV import and export on %s', (kind) => {
       .where('email_normalized', 'like', 'bulk%@massen-import.de')
       .executeTakeFirstOrThrow();
     expect(Number(n.n)).toBe(12_000);
+  });
+
+  it('applies the chunks in two chains at once: every row once, every new company with its domain, done once', async () => {
+    // 12,000 rows are three chunks; the 40 new business domains appear in every chunk, so both
+    // chains' first chunks create the same companies at the same time.
+    const rows = Array.from({ length: 12_000 }, (_, i) => `p${i}@werk${i % 40}-ketten.de,Person ${i}`);
+    const csv = `email,first_name\n${rows.join('\n')}\n`;
+    await worker.stop(5000);
+    const up = await upload(csv);
+    const start = await call('POST', `/api/v1/imports/${up.import.id}/start`, {
+      mapping: up.suggestedMapping,
+      existing: 'skip',
+      mode: 'all_or_nothing',
+    });
+    expect(start.statusCode, start.body).toBe(200);
+    // Staged here, with no worker running: the apply jobs it plans stay queued to be looked at
+    // (the queued staging job then finds the import staged and does nothing).
+    await stageImport(
+      t.deps.db,
+      t.deps.clock,
+      t.deps.queue,
+      importJobs(() => t.deps.queue, t.deps.clock),
+      up.import.id,
+    );
+    const planned = await t.deps.db
+      .selectFrom('jobs')
+      .select('payload')
+      .where('name', '=', 'contacts.apply-import-chunk')
+      .where('state', '=', 'queued')
+      .execute();
+    const seqs = planned
+      .map((j) => j.payload as { importId: string; seq: number })
+      .filter((p) => p.importId === up.import.id)
+      .map((p) => p.seq)
+      .sort();
+    expect(seqs).toEqual([0, 1]);
+
+    worker = new JobWorker({
+      handle: t.deps.handle,
+      definitions: contactsModule.jobs!(t.deps),
+      clock: t.deps.clock,
+      log: t.deps.log,
+      pollMs: 100,
+    });
+    await worker.start();
+    const done = await until(
+      async () => (await call('GET', `/api/v1/imports/${up.import.id}`)).json().import,
+      (i) => i.status === 'done',
+    );
+    expect(done).toMatchObject({ created: 12_000, appliedRows: 12_000 });
+    const db = t.deps.db;
+    const count = async (q: { executeTakeFirstOrThrow(): Promise<{ n: string | number | bigint }> }) =>
+      Number((await q.executeTakeFirstOrThrow()).n);
+    expect(
+      await count(
+        db
+          .selectFrom('contacts')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('workspace_id', '=', t.workspaceId)
+          .where('email_normalized', 'like', 'p%@werk%-ketten.de'),
+      ),
+    ).toBe(12_000);
+    // Each new domain got exactly one company, every company its domain, every contact its company.
+    const companies = await db
+      .selectFrom('companies as co')
+      .leftJoin('company_domains as cd', 'cd.company_id', 'co.id')
+      .select(['co.id', 'cd.domain'])
+      .where('co.workspace_id', '=', t.workspaceId)
+      .where('co.website', 'like', 'https://werk%-ketten.de')
+      .execute();
+    expect(companies).toHaveLength(40);
+    expect(companies.every((c) => c.domain !== null)).toBe(true);
+    expect(
+      await count(
+        db
+          .selectFrom('contacts')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('workspace_id', '=', t.workspaceId)
+          .where('email_normalized', 'like', 'p%@werk%-ketten.de')
+          .where('company_id', 'is', null),
+      ),
+    ).toBe(0);
+    expect(
+      await count(
+        db
+          .selectFrom('audit_log')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('action', '=', 'imports.finished')
+          .where('target_id', '=', up.import.id),
+      ),
+    ).toBe(1);
   });
 
   it('exports chosen columns with spreadsheet formulas escaped', async () => {

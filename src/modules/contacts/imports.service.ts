@@ -34,15 +34,24 @@ import { computeQuality } from './quality.js';
  *    written to import_rows with its error, if any. A retry starts the step again from scratch.
  *    Duplicates within the file are errors of the later rows. With "all or nothing", any error
  *    ends the import here and nothing is written to contacts.
- * 3. apply (one job per chunk of 5,000 rows, chained): one set-based statement upserts the
+ * 3. apply (one job per chunk of 5,000–50,000 rows, in APPLY_CHAINS chains that run at once:
+ *    chain k applies the chunks k, k + APPLY_CHAINS, …): one set-based statement upserts the
  *    chunk's valid rows into contacts per the existing-contact mode, links companies, writes the
  *    timeline, and marks the chunk applied — all in the job's completeWith transaction, so a
- *    chunk is applied exactly once. Cancel stops between chunks; resume continues with the next.
+ *    chunk is applied exactly once. Chunks never share an address (duplicates are errors), so the
+ *    chains only meet on the import's counters and on new company domains. Cancel stops between
+ *    chunks (it waits for the chunks in flight); resume continues each chain with its next chunk.
  * Suppressed addresses are never imported: they stay out, counted and reported.
  */
 
 export const PART_BYTES = 1_048_576;
 export const CHUNK_ROWS = 5_000;
+/**
+ * Chunks applied at once. The apply is set-based SQL that keeps one database backend busy; a
+ * second chain uses a second core of the database server (on the embedded database, which has one
+ * connection, the chains take turns).
+ */
+export const APPLY_CHAINS = 2;
 const CHUNK_ROWS_MAX = 50_000;
 const STAGE_BATCH = 5_000;
 const MAX_FIELD_CHARS = 100_000;
@@ -826,12 +835,40 @@ async function planApply(
     .set({ status: 'applying', chunk_count: chunks })
     .where('id', '=', importId)
     .execute();
-  await queue.enqueue(
+  for (let seq = 0; seq < Math.min(APPLY_CHAINS, chunks); seq++)
+    await enqueueApply(trx, queue, jobs, workspaceId, importId, seq);
+}
+
+function enqueueApply(
+  trx: Executor,
+  queue: JobQueue,
+  jobs: ImportJobs,
+  workspaceId: string,
+  importId: string,
+  seq: number,
+) {
+  return queue.enqueue(
     trx,
     jobs.apply,
-    { importId, seq: 0 },
-    { workspaceId, idempotencyKey: `apply:${importId}:0` },
+    { importId, seq },
+    { workspaceId, idempotencyKey: `apply:${importId}:${seq}` },
   );
+}
+
+/** The next unapplied chunk of each chain, from `after` on (resume: each chain's first). */
+async function nextChunks(trx: Executor, importId: string, chains: number[], after = -1): Promise<number[]> {
+  const rows = await trx
+    .selectFrom('import_chunks')
+    .select('seq')
+    .where('import_id', '=', importId)
+    .where('applied_at', 'is', null)
+    .where('seq', '>', after)
+    .orderBy('seq')
+    .execute();
+  return chains.flatMap((chain) => {
+    const next = rows.find((r) => r.seq % APPLY_CHAINS === chain);
+    return next ? [next.seq] : [];
+  });
 }
 
 export interface ImportReview {
@@ -1012,11 +1049,16 @@ export async function applyChunk(
       WHERE ${pending} AND r.company_domain IS NOT NULL ${onlyNew}
         AND NOT EXISTS (SELECT 1 FROM company_domains cd WHERE cd.workspace_id = ${ws} AND cd.domain = r.company_domain)
       ORDER BY r.company_domain, r.row_no),
-    co AS (INSERT INTO companies (id, workspace_id, name, website, created_at, updated_at)
-      SELECT ${uuidV7Sql(now, sql`d.row_no`)}, ${ws}, left(coalesce(nullif(d.name, ''), d.domain), 300), 'https://' || d.domain, ${now}, ${now} FROM d
-      RETURNING id, substr(website, 9) AS domain)
-    INSERT INTO company_domains (workspace_id, domain, company_id, created_at) SELECT ${ws}, co.domain, co.id, ${now} FROM co
-    ON CONFLICT DO NOTHING`.execute(trx);
+    -- The domain is claimed first and its company written only for a successful claim: another
+    -- chain or a sign-up creating the same domain at the same time leaves no company without its
+    -- domain (the foreign key is checked at the end of the statement). Claims go in domain order,
+    -- so two chains never wait for each other's domains crosswise.
+    cd AS (INSERT INTO company_domains (workspace_id, domain, company_id, created_at)
+      SELECT ${ws}, d.domain, ${uuidV7Sql(now, sql`d.row_no`)}, ${now} FROM d ORDER BY d.domain
+      ON CONFLICT DO NOTHING RETURNING domain, company_id)
+    INSERT INTO companies (id, workspace_id, name, website, created_at, updated_at)
+    SELECT cd.company_id, ${ws}, left(coalesce(nullif(d.name, ''), d.domain), 300), 'https://' || d.domain, ${now}, ${now}
+    FROM cd JOIN d ON d.domain = cd.domain`.execute(trx);
   const meta = JSON.stringify({ at: now.toISOString(), source });
   const fieldMeta = sql.join(
     META_KEYS.map((k) => sql`${sql.lit(k)}, CASE WHEN r.${sql.ref(k)} IS NOT NULL THEN m.v END`),
@@ -1198,37 +1240,42 @@ export function importJobs(getQueue: () => JobQueue, clock: Clock): ImportJobs {
     schema: Type.Object({ importId: Type.String(), seq: Type.Integer({ minimum: 0 }) }),
     async handler({ importId, seq }, ctx) {
       await ctx.completeWith(async (trx) => {
+        // KEY SHARE: the other chain's counter updates pass, a cancel (FOR UPDATE) waits for us.
         const imp = await trx
           .selectFrom('imports')
           .selectAll()
           .where('id', '=', importId)
-          .forUpdate()
+          .forKeyShare()
           .executeTakeFirst();
         if (!imp) return;
         if (imp.cancel_requested || imp.status !== 'applying') return;
         await applyChunk(trx, clock, imp, seq);
-        const next = await trx
+        const [next] = await nextChunks(trx, importId, [seq % APPLY_CHAINS], seq);
+        if (next !== undefined) {
+          await enqueueApply(trx, getQueue(), jobs, imp.workspace_id, importId, next);
+          return;
+        }
+        // This chain is through. The last chain to finish marks the import done: a chunk of another
+        // chain still in flight has taken the counters' row lock (applyChunk's last statement), so
+        // its commit comes before this check sees the chunks, or after this transaction's.
+        const left = await trx
           .selectFrom('import_chunks')
           .select('seq')
           .where('import_id', '=', importId)
           .where('applied_at', 'is', null)
-          .orderBy('seq')
           .limit(1)
           .executeTakeFirst();
-        if (next) {
-          await getQueue().enqueue(
-            trx,
-            jobs.apply,
-            { importId, seq: next.seq },
-            { workspaceId: imp.workspace_id, idempotencyKey: `apply:${importId}:${next.seq}` },
-          );
-          return;
-        }
+        if (left) return;
+        // NO KEY UPDATE, not UPDATE: it does not wait for another chain's KEY SHARE (which would
+        // deadlock with that chain's counter update); two chains that both get here take turns,
+        // and the second finds the import done.
         const done = await trx
           .selectFrom('imports')
           .selectAll()
           .where('id', '=', importId)
+          .forNoKeyUpdate()
           .executeTakeFirstOrThrow();
+        if (done.status !== 'applying') return;
         await trx
           .updateTable('imports')
           .set({ status: 'done', finished_at: clock.now(), updated_at: clock.now() })
@@ -1302,7 +1349,7 @@ export async function cancelImport(
   });
 }
 
-/** Continues a cancelled import with its next unapplied chunk (or re-stages it if it never got that far). */
+/** Continues a cancelled import with each chain's next unapplied chunk (or re-stages it if it never got that far). */
 export async function resumeImport(
   db: Db,
   clock: Clock,
@@ -1322,14 +1369,11 @@ export async function resumeImport(
       .executeTakeFirst();
     if (!imp) throw new AppError('NOT_FOUND');
     if (imp.status !== 'cancelled') throw new AppError('IMPORT_STATE_INVALID', { status: imp.status });
-    const next = await trx
-      .selectFrom('import_chunks')
-      .select('seq')
-      .where('import_id', '=', id)
-      .where('applied_at', 'is', null)
-      .orderBy('seq')
-      .limit(1)
-      .executeTakeFirst();
+    const next = await nextChunks(
+      trx,
+      id,
+      Array.from({ length: APPLY_CHAINS }, (_, chain) => chain),
+    );
     const chunks = await trx
       .selectFrom('import_chunks')
       .select('seq')
@@ -1343,18 +1387,13 @@ export async function resumeImport(
         .where('id', '=', id)
         .execute();
       await queue.enqueue(trx, jobs.stage, { importId: id }, { workspaceId, idempotencyKey: `stage:${id}` });
-    } else if (next) {
+    } else if (next.length > 0) {
       await trx
         .updateTable('imports')
         .set({ status: 'applying', cancel_requested: false, updated_at: clock.now() })
         .where('id', '=', id)
         .execute();
-      await queue.enqueue(
-        trx,
-        jobs.apply,
-        { importId: id, seq: next.seq },
-        { workspaceId, idempotencyKey: `apply:${id}:${next.seq}` },
-      );
+      for (const seq of next) await enqueueApply(trx, queue, jobs, workspaceId, id, seq);
     } else {
       await trx
         .updateTable('imports')
