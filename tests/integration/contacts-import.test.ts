@@ -69,17 +69,23 @@ describe.each(kinds)('CSV import and export on %s', (kind) => {
       .where('email_normalized', '=', email)
       .executeTakeFirst();
 
-  beforeAll(async () => {
-    t = await createTestApp(kind);
-    admin = await t.login();
-    worker = new JobWorker({
+  /** A worker for the contacts module's jobs (staging and applying imports), started. */
+  async function startWorker(): Promise<JobWorker> {
+    const w = new JobWorker({
       handle: t.deps.handle,
       definitions: contactsModule.jobs!(t.deps),
       clock: t.deps.clock,
       log: t.deps.log,
       pollMs: 100,
     });
-    await worker.start();
+    await w.start();
+    return w;
+  }
+
+  beforeAll(async () => {
+    t = await createTestApp(kind);
+    admin = await t.login();
+    worker = await startWorker();
     await call('POST', '/api/v1/custom-fields/contact', { key: 'budget', label: 'Budget', type: 'number' });
     const res = await call('POST', '/api/v1/contacts', {
       email: 'existing@firma.de',
@@ -283,14 +289,7 @@ describe.each(kinds)('CSV import and export on %s', (kind) => {
       mode: 'valid_rows',
     });
     // Only staging runs: a worker that stops after the first applied chunk.
-    worker = new JobWorker({
-      handle: t.deps.handle,
-      definitions: contactsModule.jobs!(t.deps),
-      clock: t.deps.clock,
-      log: t.deps.log,
-      pollMs: 100,
-    });
-    await worker.start();
+    worker = await startWorker();
     await until(
       async () => (await call('GET', `/api/v1/imports/${up.import.id}`)).json().import,
       (i) => i.appliedRows > 0 || i.status === 'done',
@@ -354,14 +353,7 @@ describe.each(kinds)('CSV import and export on %s', (kind) => {
       .sort();
     expect(seqs).toEqual([0, 1]);
 
-    worker = new JobWorker({
-      handle: t.deps.handle,
-      definitions: contactsModule.jobs!(t.deps),
-      clock: t.deps.clock,
-      log: t.deps.log,
-      pollMs: 100,
-    });
-    await worker.start();
+    worker = await startWorker();
     const done = await until(
       async () => (await call('GET', `/api/v1/imports/${up.import.id}`)).json().import,
       (i) => i.status === 'done',
