@@ -454,7 +454,7 @@ async function fastSignup(
   const writes = [...consent.writes('c'), submissionInsertPart(input.submission(c.id), created)];
   const deliveries = act.deliveries('act');
   const lanes = [...new Set([consent.lane, ...act.lanes])];
-  // Prepared on PostgreSQL: planning this statement cost more than running it (src/shared/db/prepared.ts).
+  // Prepared: planning this statement cost more than running it (src/shared/db/prepared.ts).
   const result = await prepared(sql<BucketRow & { created: boolean }>`WITH ${input.limits.ctes},
     ${c.ctes(sql<boolean>`${input.limits.withinLimits} AND ${consent.ready}`)},
     ${sql.join(

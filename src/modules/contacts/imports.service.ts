@@ -1255,9 +1255,9 @@ export function importJobs(getQueue: () => JobQueue, clock: Clock): ImportJobs {
           await enqueueApply(trx, getQueue(), jobs, imp.workspace_id, importId, next);
           return;
         }
-        // This chain is through. The last chain to finish marks the import done: a chunk of another
-        // chain still in flight has taken the counters' row lock (applyChunk's last statement), so
-        // its commit comes before this check sees the chunks, or after this transaction's.
+        // This chain is through. The chain whose check comes last marks the import done: applyChunk
+        // ends with the counters' update, which waits for the other chain's chunk if that one
+        // updated them first — so of two chunks in flight, the later check sees both applied.
         const left = await trx
           .selectFrom('import_chunks')
           .select('seq')

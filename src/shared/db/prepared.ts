@@ -10,7 +10,8 @@ import { type RawBuilder, sql } from 'kysely';
  * measured with `npm run bench -- capture`: 1.7 ms of database CPU per sign-up unprepared, 0.6 ms
  * prepared. A statement wrapped in `prepared(…)` carries a marker comment; the PostgreSQL pool
  * (see `openPostgres`) sends such a text as a named statement, named after a hash of the text, so
- * each connection parses it once and PostgreSQL may reuse its plan.
+ * each connection parses it once and PostgreSQL may reuse its plan. The embedded database does the
+ * same through our PGlite dialect (`runPrepared` in pglite-dialect.ts).
  *
  * Only for statements that
  * - name their result columns (no `SELECT *`, no `RETURNING *`): a prepared statement whose result
@@ -20,12 +21,13 @@ import { type RawBuilder, sql } from 'kysely';
  *   statement kept by every connection;
  * - have plans that do not depend on the values (writes by key): after five calls PostgreSQL may
  *   switch to one generic plan for all values.
- * On the embedded database (PGlite) the marker is an ordinary comment.
+ * With DATABASE_PREPARED_STATEMENTS=false (PostgreSQL behind an old PgBouncer) the marker is an
+ * ordinary comment.
  */
 
 const MARKER = '/* lw:prepared */ ';
 
-/** Marks a statement to run as a named prepared statement on PostgreSQL (see above for when). */
+/** Marks a statement to run as a named prepared statement (see above for when). */
 export function prepared<T>(statement: RawBuilder<T>): RawBuilder<T> {
   return sql<T>`${sql.raw(MARKER)}${statement}`;
 }
