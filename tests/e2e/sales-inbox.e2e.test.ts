@@ -156,6 +156,8 @@ describe.skipIf(!chromiumAvailable())('Sales inbox', () => {
     await page.getByRole('tab', { name: 'Reports' }).click();
     await page.getByRole('heading', { level: 1, name: 'Sales reports' }).waitFor();
     const row = page.getByRole('row', { name: /No budget/ });
+    // The heading shows before the report has loaded: wait for the row, as for the stage table below.
+    await row.waitFor();
     expect((await row.getByRole('cell').allTextContents()).map((c) => c.trim())).toEqual([
       'No budget',
       '1',
