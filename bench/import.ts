@@ -60,8 +60,14 @@ async function writeCsv(path: string, rows: number): Promise<void> {
 }
 
 export async function run(args: string[]): Promise<BenchResult> {
-  const opts = parseOptions(args, { rows: { type: 'string', default: '1000000' } });
+  const opts = parseOptions(args, {
+    rows: { type: 'string', default: '1000000' },
+    prefill: { type: 'string', default: '0' },
+  });
   const rows = int(opts.rows, 'rows');
+  // --prefill N: the workspace already holds N other contacts (written before the clock starts),
+  // e.g. a small list imported into a large workspace.
+  const prefill = int(opts.prefill, 'prefill', 0);
   const database = await createBenchDatabase();
   const dir = tempDir('import');
   const file = join(dir.dir, 'contacts.csv');
@@ -91,6 +97,16 @@ export async function run(args: string[]): Promise<BenchResult> {
 
     const ws = '00000000-0000-4000-8000-00000000b001';
     await sql`INSERT INTO workspaces (id, name, slug) VALUES (${ws}, 'Bench', 'bench')`.execute(deps.db);
+    if (prefill > 0) {
+      await sql`INSERT INTO contacts (id, workspace_id, email, email_normalized, email_match_key, first_name, last_name,
+          lifecycle_stage, created_at, updated_at)
+        SELECT ${uuidV7Sql(new Date(), sql`i`)}, ${ws}, 'existing' || i || '@firma' || (i % 20000) || '.de',
+          'existing' || i || '@firma' || (i % 20000) || '.de', 'existing' || i || '@firma' || (i % 20000) || '.de',
+          'Vorname', 'Nachname' || (i % 5000), 'subscriber', now(), now()
+        FROM generate_series(1, ${prefill}) i`.execute(deps.db);
+      await sql`VACUUM ANALYZE contacts`.execute(deps.db);
+      log(`prefilled ${prefill} contacts`);
+    }
     const jobs = importJobs(() => deps.queue, deps.clock);
     const worker = new JobWorker({
       handle: deps.handle,
@@ -198,6 +214,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       status,
       contacts: count,
       rows,
+      prefill,
       file_mb: round(size / 1e6, 0),
       peak_rss_mb: round(peakRss / 1e6, 0),
       rss_before_mb: round(rssBefore / 1e6, 0),
