@@ -1,13 +1,13 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyConsentLedger } from '../../src/modules/consent/index.js';
-import { ManualClock } from '../../src/shared/clock.js';
 import { availableDbKinds } from '../support/deps.js';
 import {
   type CaptureTestApp,
   createCaptureTestApp,
   createPublishedForm,
   formConfig,
+  limitAlignedClock,
 } from './capture.helpers.js';
 
 /*
@@ -19,7 +19,7 @@ import {
 describe.each(await availableDbKinds())('capture fast path (%s)', (kind) => {
   let t: CaptureTestApp;
   let general: CaptureTestApp;
-  const clock = new ManualClock(new Date());
+  const clock = limitAlignedClock();
   const slug = 'fast-news';
   const tokens = new Map<CaptureTestApp, string>();
 

@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/shared/clock.js';
+import type { ManualClock } from '../../src/shared/clock.js';
 import { availableDbKinds } from '../support/deps.js';
 import {
   type CaptureTestApp,
   createCaptureTestApp,
   createPublishedForm,
   formConfig,
+  limitAlignedClock,
 } from './capture.helpers.js';
 
 /*
@@ -93,7 +94,7 @@ describe.each(await availableDbKinds())('capture submit fuzz (%s)', (kind) => {
   let slug: string;
 
   beforeAll(async () => {
-    clock = new ManualClock(new Date());
+    clock = limitAlignedClock();
     t = await createCaptureTestApp(kind, clock);
     slug = (await createPublishedForm(t, { slug: 'fuzz', kind: 'newsletter' })).slug;
   });

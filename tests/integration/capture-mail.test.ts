@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectJobs } from '../../src/server.js';
-import { ManualClock } from '../../src/shared/clock.js';
 import { JobWorker } from '../../src/shared/jobs/index.js';
 import { availableDbKinds } from '../support/deps.js';
 import { decodeMail, SmtpSink } from '../support/smtp-sink.js';
@@ -9,6 +8,7 @@ import {
   createCaptureTestApp,
   createPublishedForm,
   formConfig,
+  limitAlignedClock,
   publishableDefinition,
 } from './capture.helpers.js';
 
@@ -32,7 +32,7 @@ describe.each(await availableDbKinds())('capture → consent → mail (%s)', (ki
   let t: CaptureTestApp;
   let worker: JobWorker;
   const sink = new SmtpSink();
-  const clock = new ManualClock(new Date());
+  const clock = limitAlignedClock();
 
   beforeAll(async () => {
     await sink.start();

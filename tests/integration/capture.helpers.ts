@@ -3,7 +3,7 @@ import { buildApp } from '../../src/app.js';
 import { type CaptureOptions, createCaptureModule } from '../../src/modules/capture/index.js';
 import { ensureInitialAdmin } from '../../src/modules/identity/index.js';
 import { MODULES } from '../../src/modules.js';
-import type { Clock } from '../../src/shared/clock.js';
+import { type Clock, ManualClock } from '../../src/shared/clock.js';
 import type { Config } from '../../src/shared/config.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type Caller, sessionCookie } from '../support/app.js';
 import { createTestDeps, type DbKind, type TestDeps } from '../support/deps.js';
@@ -22,6 +22,16 @@ export const TEST_CAPTURE: Partial<CaptureOptions> = {
     breakerMinutes: 60,
   },
 };
+
+/**
+ * A test clock one second into the coming hour. Limits count in fixed windows aligned to the epoch
+ * (10 min, 1 h, 1 day), so a test that starts here never sees a window open in its middle and a
+ * fresh counter let a submission through (starting 28–32 s before a 10-minute boundary made the
+ * per-IP test fail).
+ */
+export function limitAlignedClock(): ManualClock {
+  return new ManualClock(new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 1000));
+}
 
 export interface CaptureTestApp {
   app: FastifyInstance;

@@ -3,13 +3,14 @@ import { deriveKey as sha } from 'altcha-lib/algorithms/sha';
 import { afterEach, describe, expect, it } from 'vitest';
 import { captureModule, createProfileToken } from '../../src/modules/capture/index.js';
 import { addSuppression } from '../../src/modules/suppression/index.js';
-import { ManualClock } from '../../src/shared/clock.js';
+import type { ManualClock } from '../../src/shared/clock.js';
 import { availableDbKinds } from '../support/deps.js';
 import {
   type CaptureTestApp,
   createCaptureTestApp,
   createPublishedForm,
   formConfig,
+  limitAlignedClock,
   publishableDefinition,
 } from './capture.helpers.js';
 
@@ -22,7 +23,7 @@ describe.each(await availableDbKinds())('capture (%s)', (kind) => {
   });
 
   async function setup(options: Parameters<typeof createCaptureTestApp>[2] = {}) {
-    clock = new ManualClock(new Date());
+    clock = limitAlignedClock();
     t = await createCaptureTestApp(kind, clock, options);
   }
 
