@@ -28,9 +28,10 @@ export const MODULES: LeadwerkModule[] = [
   captureModule,
   createMailModule({ getSendPermission, recordActivities }),
   // Activity handlers run in this order within one delivery job (docs/contracts.md): event
-  // registrations from forms are first come, first served, so they go before journeys' wake-ups.
+  // registrations from forms are first come, first served, so they go before journeys' wake-ups;
+  // journeys read the scores of the same entries, so scoring goes before them.
   eventsModule,
-  createJourneysModule({ handOffToSales: salesModule.handOffToSales }),
   scoringModule,
+  createJourneysModule({ handOffToSales: salesModule.handOffToSales }),
   salesModule,
 ];

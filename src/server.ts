@@ -89,7 +89,10 @@ export async function openDeps(options: {
   return deps;
 }
 
-/** Every module's activity handlers; names must be unique. */
+/**
+ * Every module's activity handlers, in registration order; names must be unique, and a handler
+ * that runs `after` others must come after them (the delivery runs handlers in this order).
+ */
 export function collectActivityHandlers(
   deps: AppDeps,
   modules: LeadwerkModule[] = MODULES,
@@ -98,6 +101,9 @@ export function collectActivityHandlers(
   const names = new Set<string>();
   for (const h of handlers) {
     if (names.has(h.name)) throw new Error(`activity handler ${h.name} is registered twice`);
+    for (const before of h.after ?? [])
+      if (!names.has(before))
+        throw new Error(`activity handler ${h.name} runs after ${before}, which is not registered before it`);
     names.add(h.name);
   }
   return handlers;

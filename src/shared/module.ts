@@ -44,6 +44,13 @@ export interface ActivityHandler {
   types: readonly string[];
   handle(deps: AppDeps, input: { workspaceId: string; activities: ActivityRow[] }): Promise<void>;
   /**
+   * Handlers whose effects this one reads (e.g. journeys' score triggers read the scores that
+   * `scoring.update-scores` writes for the same entries): they must be registered earlier, and
+   * within a delivery this handler runs only after they have handled the entries — when one of
+   * them fails, this one waits for its retry and runs after it, in the same retry job.
+   */
+  after?: readonly string[];
+  /**
    * Optional cheap filter run by the delivery before `handle`: the entries this handler would act
    * on (a subset of `activities`, e.g. none when no active journey listens). When it returns none,
    * `handle` is not called. It must never drop an entry `handle` would act on; at most one cheap

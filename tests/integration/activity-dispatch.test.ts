@@ -8,7 +8,7 @@ import {
 } from '../../src/modules/contacts/index.js';
 import { ensureInitialAdmin } from '../../src/modules/identity/index.js';
 import { MODULES } from '../../src/modules.js';
-import { collectJobs } from '../../src/server.js';
+import { collectActivityHandlers, collectJobs } from '../../src/server.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { JobWorker } from '../../src/shared/jobs/index.js';
 import type { ActivityHandler, LeadwerkModule } from '../../src/shared/module.js';
@@ -70,8 +70,32 @@ describe.each(kinds)('activity handlers on %s', (kind) => {
         // A cheap filter that keeps nothing: the handler is never called.
         select: () => [],
       },
+      // A handler that reads what another writes for the same entries (as journeys read scores).
+      handler('test.prerequisite', ['dep.happened'], (ids) => {
+        const fresh = ids.filter((id) => !failedOnce.has(id));
+        for (const id of fresh) failedOnce.add(id);
+        return fresh.length > 0;
+      }),
+      {
+        ...handler('test.dependent', ['dep.happened']),
+        after: ['test.prerequisite'],
+        async handle(handlerDeps, input) {
+          // What it saw of the prerequisite's effects when it was called.
+          const ids = input.activities.map((a) => String(a.id));
+          const seen = await handlerDeps.db
+            .selectFrom(sql<{ handler: string; activity_id: string }>`handler_effects`.as('e'))
+            .select('activity_id')
+            .where('handler', '=', 'test.prerequisite')
+            .where('activity_id', 'in', ids)
+            .execute();
+          dependentSaw.push(...seen.map((r) => r.activity_id));
+          await handler('test.dependent', []).handle(handlerDeps, input);
+        },
+      },
     ],
   };
+  /** The entries whose prerequisite effect test.dependent found when it ran. */
+  const dependentSaw: string[] = [];
 
   beforeAll(async () => {
     deps = await createTestDeps(kind, { clock: systemClock });
@@ -93,6 +117,7 @@ describe.each(kinds)('activity handlers on %s', (kind) => {
     await sql`TRUNCATE handler_effects`.execute(deps.db);
     calls.clear();
     failedOnce.clear();
+    dependentSaw.length = 0;
     failAlways = false;
   });
   afterAll(async () => deps?.cleanup());
@@ -171,6 +196,52 @@ describe.each(kinds)('activity handlers on %s', (kind) => {
     expect(calls.get('test.flaky')).toEqual([[aid], [aid]]);
     // test.choosy's filter kept nothing: it was never called.
     expect(calls.get('test.choosy')).toBeUndefined();
+  });
+
+  it('runs a handler after the one it depends on, also when that one failed and is retried', async () => {
+    // Scoring before journeys: a dependent handler never reads the state before its prerequisite
+    // handled the same entries, whatever fails.
+    await record('dep.happened');
+    await record('test.happened');
+    await startWorker();
+    await until('both dependent handlers took effect', async () => {
+      const r = await sql<{ n: string }>`SELECT count(*) AS n FROM handler_effects
+        WHERE handler IN ('test.prerequisite', 'test.dependent')`.execute(deps.db);
+      return Number(r.rows[0]!.n) === 2 && (await deliveryJobs()).length === 0;
+    });
+    const [dep] = await deps.db
+      .selectFrom('activities')
+      .select('id')
+      .where('workspace_id', '=', workspaceId)
+      .where('type', '=', 'dep.happened')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .execute();
+    const aid = String(dep!.id);
+    // The prerequisite failed once; the dependent was not called with it, but once, after its retry.
+    expect(calls.get('test.prerequisite')).toEqual([[aid], [aid]]);
+    expect(calls.get('test.dependent')).toEqual([[aid]]);
+    expect(dependentSaw).toEqual([aid]);
+    // The other entry's handlers do not wait for an unrelated failure (test.flaky retries alone).
+    expect(calls.get('test.steady')).toHaveLength(1);
+    expect((await deps.db.selectFrom('jobs').select('id').where('state', '=', 'dead').execute()).length).toBe(
+      0,
+    );
+  });
+
+  it('refuses handlers registered before a handler they run after', () => {
+    const wrongOrder: LeadwerkModule = {
+      name: 'test-order',
+      activityHandlers: () => [
+        { ...handler('test.reader', ['x.y']), after: ['test.writer'] },
+        handler('test.writer', ['x.y']),
+      ],
+    };
+    expect(() => collectActivityHandlers(deps, [wrongOrder])).toThrow(
+      'activity handler test.reader runs after test.writer, which is not registered before it',
+    );
+    // The product's own order passes.
+    expect(() => collectActivityHandlers(deps, MODULES)).not.toThrow();
   });
 
   it('a job whose only handlers all fail is retried as a whole', async () => {

@@ -18,7 +18,9 @@ import type { ActivityHandler, AppDeps } from '../../shared/module.js';
  * The job runs the handlers in registration order; a handler's optional `select` drops entries it
  * would ignore (no call at all when none is left). Retries stay per handler: when some handlers
  * succeed and others fail, the job completes together with a new job for the failed ones only, so
- * a handler that succeeded never runs twice; when none succeeded, the job itself is retried.
+ * a handler that succeeded never runs twice; when none succeeded, the job itself is retried. A
+ * handler that runs `after` another (it reads what that one writes) is not called while that one
+ * has failed for the delivery: it goes into the retry job with it and runs after it there.
  *
  * Which handler subscribes to which type is known per process: server.ts registers the handlers of
  * MODULES when it opens the dependencies and again when it builds the worker's jobs. A registry is
@@ -235,6 +237,14 @@ interface Delivery {
   activityIds: string[];
 }
 
+/** A handler of a delivery that did not handle its entries: it threw, or it waits for one that did. */
+interface Failed {
+  delivery: Delivery;
+  name: string;
+  error: unknown;
+  waiting?: true;
+}
+
 type DeliveryPayloadT = { handlers?: string[]; handler?: string; workspaceId: string; activityIds: string[] };
 
 function deliveryOf(payload: DeliveryPayloadT): Delivery {
@@ -285,15 +295,20 @@ function mergeDeliveries(payloads: readonly DeliveryPayloadT[]): Delivery[] {
 export function activityDeliveryJob(deps: AppDeps, handlers: readonly ActivityHandler[]): JobDefinition {
   const byName = new Map(handlers.map((h) => [h.name, h]));
 
-  /** Runs the deliveries; returns the handlers that failed (per delivery) and how many succeeded. */
+  /**
+   * Runs the deliveries; returns the handlers that failed or wait for one that failed (per
+   * delivery; `waiting`: it runs `after` a failed one and was not called) and how many succeeded.
+   */
   async function deliver(
     db: Executor,
     log: JobContext['log'],
     deliveries: readonly Delivery[],
-  ): Promise<{ failed: { delivery: Delivery; name: string; error: unknown }[]; succeeded: number }> {
-    const failed: { delivery: Delivery; name: string; error: unknown }[] = [];
+  ): Promise<{ failed: Failed[]; succeeded: number }> {
+    const failed: Failed[] = [];
     let succeeded = 0;
     for (const delivery of deliveries) {
+      /** Handlers of this delivery that have not handled its entries (failed or waiting). */
+      const notDone = new Set<string>();
       const { workspaceId, activityIds } = delivery;
       const activities = await db
         .selectFrom('activities')
@@ -310,6 +325,11 @@ export function activityDeliveryJob(deps: AppDeps, handlers: readonly ActivityHa
           log.warn({ event: 'activities.handler-missing', handler: name }, 'no such activity handler');
           continue;
         }
+        if (handler.after?.some((n) => notDone.has(n))) {
+          notDone.add(name);
+          failed.push({ delivery, name, error: undefined, waiting: true });
+          continue;
+        }
         try {
           let rows = activities.filter((a) => matches(handler.types, a.type));
           if (rows.length > 0 && handler.select)
@@ -318,6 +338,7 @@ export function activityDeliveryJob(deps: AppDeps, handlers: readonly ActivityHa
           await handler.handle(deps, { workspaceId, activities: rows });
           succeeded++;
         } catch (error) {
+          notDone.add(name);
           failed.push({ delivery, name, error });
         }
       }
@@ -335,13 +356,15 @@ export function activityDeliveryJob(deps: AppDeps, handlers: readonly ActivityHa
   ): Promise<void> {
     const { failed, succeeded } = out;
     if (failed.length === 0) return;
-    if (succeeded === 0) throw failed[0]!.error;
+    if (succeeded === 0) throw failed.find((f) => !f.waiting)!.error;
     const retries = new Map<Delivery, string[]>();
     for (const f of failed) {
-      ctx.log.warn(
-        { event: 'activities.handler-failed', handler: f.name, err: f.error },
-        'activity handler failed; retried in its own job',
-      );
+      if (!f.waiting)
+        ctx.log.warn(
+          { event: 'activities.handler-failed', handler: f.name, err: f.error },
+          'activity handler failed; retried in its own job',
+        );
+      // In registration order: a waiting handler runs after the failed one it waits for.
       retries.set(f.delivery, [...(retries.get(f.delivery) ?? []), f.name]);
     }
     await ctx.completeWith(async (trx) => {

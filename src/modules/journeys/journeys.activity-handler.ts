@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { ActivityHandler, ActivityRow, AppDeps } from '../../shared/module.js';
+import { UPDATE_SCORES_HANDLER } from '../scoring/index.js';
 import type { JourneyDefinition, Trigger } from './definition.js';
 import { enrollContacts, wakeEnrollments } from './journey-runner.js';
 import { findVersion, listOpenEnrollmentsOfContacts, OPEN_STATUSES } from './journeys.repository.js';
@@ -147,6 +148,9 @@ export function journeyActivityHandlers(): ActivityHandler[] {
     {
       name: 'journeys.react-to-activities',
       types: JOURNEY_ACTIVITY_TYPES,
+      // Score and segment triggers are checked against the scores these entries lead to, and
+      // steps may branch on them: scoring applies the same entries first.
+      after: [UPDATE_SCORES_HANDLER],
       select: (deps, input) => selectActivities(deps, input.workspaceId, input.activities),
       handle: (deps, input) => handleActivities(deps, input.workspaceId, input.activities),
     },

@@ -16,8 +16,9 @@ import { findJourney, findVersion, OPEN_STATUSES } from './journeys.repository.j
  * - `segment-entered` after activation and `score-crossed`: whenever something happens to a
  *   contact (a timeline entry the journeys handler receives: profile edits, imports, form
  *   submissions, consent, scoring, events …), the contacts of that batch — and only those — are
- *   checked against the trigger (`journeys.check-entry`, a few seconds later, so that the scoring
- *   module has applied the same entries to the scores first). Membership changes only when
+ *   checked against the trigger (`journeys.check-entry`, enqueued by the journeys handler, which
+ *   runs `after` scoring's: the scores of those entries are written when the check is enqueued).
+ *   Membership changes only when
  *   something happens to the contact or its data, so nothing sweeps all contacts; the activation
  *   itself still walks the segment once (`journeys.enroll-segment`).
  * - `date-field` ("7 days before custom.event_date, at 09:00"): a date is not an event, so an
@@ -60,8 +61,12 @@ export const DATE_TRIGGERS_JOB = defineJob({
   },
 });
 
-/** Delay before a membership or score check (the scoring handler applies the same entries first). */
-export const CHECK_DELAY_MS = 5_000;
+/**
+ * Checks were once enqueued this long after their entries, in the hope that scoring had applied
+ * them by then (under load or after a failed scoring attempt it had not, and a crossing was
+ * missed). Now the journeys handler runs after scoring's; the constant only dates old checks.
+ */
+const LEGACY_CHECK_DELAY_MS = 5_000;
 
 /**
  * How far back a score check looks for the "before" of a batch at most: a timeline entry stamped
@@ -98,7 +103,7 @@ export async function scheduleEntryChecks(
   if (contactIds.length === 0) return;
   const newest = activities.reduce((a, b) => (BigInt(a.id) > BigInt(b.id) ? a : b));
   await enqueueChecks(trx, deps, workspaceId, journeys, contactIds, batchStarts(own, deps.clock.now()), {
-    delayMs: CHECK_DELAY_MS,
+    delayMs: 0,
     key: `a${newest.id}`,
   });
 }
@@ -251,8 +256,8 @@ export async function checkEntry(
   const meeting = await selectionMembersAmong(ctx.db, deps.clock, workspaceId, selection, candidates);
   let matching = candidates.filter((id) => meeting.has(id));
   if (def.trigger.type === 'score-crossed' && matching.length > 0) {
-    // A check enqueued without `since` (before it existed) was scheduled CHECK_DELAY_MS ago.
-    const fallback = new Date(deps.clock.now().getTime() - CHECK_DELAY_MS);
+    // A check enqueued without `since` (before it existed) was scheduled LEGACY_CHECK_DELAY_MS ago.
+    const fallback = new Date(deps.clock.now().getTime() - LEGACY_CHECK_DELAY_MS);
     const since = new Map(
       matching.map((id) => {
         const at = payload.since?.[id];

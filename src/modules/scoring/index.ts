@@ -35,6 +35,12 @@ export const SCORED_ACTIVITY_TYPES = [
   'tracking.page-viewed',
 ] as const;
 
+/**
+ * The activity handler that applies timeline entries to the scores. Handlers that read scores for
+ * the same entries (journeys' score and segment triggers) run `after` it.
+ */
+export const UPDATE_SCORES_HANDLER = 'scoring.update-scores';
+
 // Segments may filter on fit, engagement and temperature (contacts reads them through this source).
 registerScoreSource(loadScoreSource);
 
@@ -58,7 +64,7 @@ export const scoringModule: LeadwerkModule = {
   seedDemo: (ctx) => seedScoringDemo(ctx, recomputeJobFor(ctx.deps)),
   activityHandlers: () => [
     {
-      name: 'scoring.update-scores',
+      name: UPDATE_SCORES_HANDLER,
       types: [
         ...SCORED_ACTIVITY_TYPES,
         'contacts.created',
