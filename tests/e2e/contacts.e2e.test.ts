@@ -499,7 +499,13 @@ describe.skipIf(!chromiumAvailable())('Contact pages', () => {
     ];
     for (const [path, heading] of pages) {
       await openPage(page, `${server.url}${path}`, heading);
-      await page.getByRole('status').filter({ hasText: 'Wird geladen' }).waitFor({ state: 'detached' });
+      // Some pages load two parts at once (two spinners): wait until none is left, whichever goes
+      // first (`first()` is detached only when no spinner matches any more).
+      await page
+        .getByRole('status')
+        .filter({ hasText: 'Wird geladen' })
+        .first()
+        .waitFor({ state: 'detached' });
       await expectAccessible(page, `${path} (German)`);
     }
     await openPage(page, `${server.url}/app/contacts/segments/new`, 'Neues Segment');
