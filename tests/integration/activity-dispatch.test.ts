@@ -144,6 +144,19 @@ describe.each(kinds)('activity handlers on %s', (kind) => {
       .where('name', '=', 'contacts.deliver-activities')
       .execute();
 
+  /** The id of the newest entry of this type. */
+  async function newestActivityId(type: string): Promise<string> {
+    const row = await deps.db
+      .selectFrom('activities')
+      .select('id')
+      .where('workspace_id', '=', workspaceId)
+      .where('type', '=', type)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    return String(row.id);
+  }
+
   const record = (type: string) =>
     deps.db
       .transaction()
@@ -182,15 +195,7 @@ describe.each(kinds)('activity handlers on %s', (kind) => {
       const r = await sql<{ n: string }>`SELECT count(*) AS n FROM handler_effects`.execute(deps.db);
       return Number(r.rows[0]!.n) === 2 && (await deliveryJobs()).length === 0;
     });
-    const [activity] = await deps.db
-      .selectFrom('activities')
-      .select('id')
-      .where('workspace_id', '=', workspaceId)
-      .where('type', '=', 'test.happened')
-      .orderBy('id', 'desc')
-      .limit(1)
-      .execute();
-    const aid = String(activity!.id);
+    const aid = await newestActivityId('test.happened');
     // test.steady (A) ran once; test.flaky (B) failed once and then succeeded in its retry job.
     expect(calls.get('test.steady')).toEqual([[aid]]);
     expect(calls.get('test.flaky')).toEqual([[aid], [aid]]);
@@ -209,15 +214,7 @@ describe.each(kinds)('activity handlers on %s', (kind) => {
         WHERE handler IN ('test.prerequisite', 'test.dependent')`.execute(deps.db);
       return Number(r.rows[0]!.n) === 2 && (await deliveryJobs()).length === 0;
     });
-    const [dep] = await deps.db
-      .selectFrom('activities')
-      .select('id')
-      .where('workspace_id', '=', workspaceId)
-      .where('type', '=', 'dep.happened')
-      .orderBy('id', 'desc')
-      .limit(1)
-      .execute();
-    const aid = String(dep!.id);
+    const aid = await newestActivityId('dep.happened');
     // The prerequisite failed once; the dependent was not called with it, but once, after its retry.
     expect(calls.get('test.prerequisite')).toEqual([[aid], [aid]]);
     expect(calls.get('test.dependent')).toEqual([[aid]]);

@@ -18,9 +18,8 @@ import { findJourney, findVersion, OPEN_STATUSES } from './journeys.repository.j
  *   submissions, consent, scoring, events …), the contacts of that batch — and only those — are
  *   checked against the trigger (`journeys.check-entry`, enqueued by the journeys handler, which
  *   runs `after` scoring's: the scores of those entries are written when the check is enqueued).
- *   Membership changes only when
- *   something happens to the contact or its data, so nothing sweeps all contacts; the activation
- *   itself still walks the segment once (`journeys.enroll-segment`).
+ *   Membership changes only when something happens to the contact or its data, so nothing sweeps
+ *   all contacts; the activation itself still walks the segment once (`journeys.enroll-segment`).
  * - `date-field` ("7 days before custom.event_date, at 09:00"): a date is not an event, so an
  *   hourly job asks, per active journey with this trigger, for the contacts whose date is due
  *   today and whose local entry time has come — one query per journey and hour that returns only
