@@ -14,7 +14,7 @@ import { createBenchDatabase } from './lib/db.js';
 import { cpuSeconds } from './lib/procstat.js';
 
 /*
- * CSV import on PostgreSQL, end to end: upload into the database, staging (csv-parse, mapping,
+ * CSV import on PostgreSQL, end to end: upload into the database, staging (CSV reader, mapping,
  * validation), and the chunked apply into contacts with companies and timeline entries. Baseline:
  * server-side COPY of the same file into a bare 15-column text table in the same database (the
  * physical limit). Peak RSS of this process is sampled to show that memory stays flat. index_floor:

@@ -467,13 +467,51 @@ Umbruch",Fritz,x,,`);
       company_domain: null,
       error: null,
     });
-    // Unreadable records keep their place: row 7,001 of the file (line 8,002: a quoted cell spans two
-    // lines in every seventh row) and the next one, which its stray quote spoils too.
+    // An unreadable record keeps its place: row 7,001 of the file (line 8,002: a quoted cell spans
+    // two lines in every seventh row). Its broken quote costs that line only: the next row is read.
     const unreadable = staged.filter((r) => String(r.error).startsWith('unreadable row'));
-    expect(unreadable.map((r) => r.row_no)).toEqual([7_001, 7_002]);
-    expect(unreadable[0]!.error).toMatch(/near line 8002/);
+    expect(unreadable.map((r) => r.row_no)).toEqual([7_001]);
+    expect(unreadable[0]!.error).toMatch(
+      /at line 8002: a quoted cell ends, and the delimiter does not follow but "x"/,
+    );
+    expect(staged[7_001]).toMatchObject({
+      email_normalized: 't7000@thread-faden.de',
+      first_name: 'Anna "Q" \\ {x}',
+    });
     expect(staged[7_002]).toMatchObject({ email_normalized: 't7001@thread-faden.de', first_name: 'Jürgen' });
     await call('POST', `/api/v1/imports/${up.import.id}/cancel`);
+  });
+
+  it('loses no line to a stray quote: the line with it is reported, every other row is imported', async () => {
+    const csv = [
+      'email,first_name,city',
+      'sq1@quote.de,"Anna,Berlin', // opened here, closed two lines down: the lines between are rows
+      'sq2@quote.de,Bert,Köln',
+      'sq3@quote.de,Carl",Hamburg',
+      'sq4@quote.de,"Dora "Die" Dicke",München', // a quoted cell that goes on after its quote
+      'sq5@quote.de,"Gerd',
+      'Zweite Zeile",Essen', // a cell that really spans two lines
+      'sq6@quote.de,Fritz,Ulm',
+      'sq7@quote.de,Eva,"Bonn', // never closed
+      'sq8@quote.de,Hans,Trier',
+      '',
+    ].join('\n');
+    const imp = await runImport(csv, { mode: 'valid_rows' });
+    expect(imp).toMatchObject({ status: 'done', totalRows: 8, errorRows: 3, created: 5 });
+    for (const email of ['sq2@quote.de', 'sq3@quote.de', 'sq6@quote.de', 'sq8@quote.de'])
+      expect(await contact(email), email).toBeDefined();
+    expect((await contact('sq5@quote.de'))!.first_name).toBe('Gerd\nZweite Zeile');
+    expect((await contact('sq8@quote.de'))!.city).toBe('Trier');
+    for (const email of ['sq1@quote.de', 'sq4@quote.de', 'sq7@quote.de'])
+      expect(await contact(email)).toBeUndefined();
+    const report = (await call('GET', `/api/v1/imports/${imp.id}/report.csv`)).body;
+    expect(report).toMatch(
+      /^1,,\w+,"?unreadable row at line 2: a quote opened in this line is closed only in a later line/m,
+    );
+    expect(report).toMatch(
+      /^4,,\w+,"?unreadable row at line 5: a quoted cell ends, and the delimiter does not follow but/m,
+    );
+    expect(report).toMatch(/^7,,\w+,"?unreadable row at line 9: a quote opened in this line is not closed/m);
   });
 
   it('exports chosen columns with spreadsheet formulas escaped', async () => {

@@ -1,6 +1,6 @@
 /*
  * CSV helpers: writing cells that spreadsheets cannot execute, and guessing how an uploaded file
- * is written (encoding, delimiter). Parsing itself is csv-parse's job (imports.service.ts).
+ * is written (encoding, delimiter). Reading records is csv-reader.ts's job.
  */
 
 const FORMULA_START = /^[=+\-@\t\r]/;

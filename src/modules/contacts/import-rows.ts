@@ -2,6 +2,7 @@ import type { CustomFieldDefinition } from '../../shared/db/schema.js';
 import { normalizeEmail } from '../../shared/email.js';
 import { suppressionHash } from '../suppression/index.js';
 import { LIFECYCLE_STAGES } from './contacts.service.js';
+import type { CsvItem } from './csv-reader.js';
 import { coerceCustomValue } from './custom-fields.js';
 import {
   companyNameFromDomain,
@@ -265,8 +266,21 @@ function mapRow(
   };
 }
 
-/** An item of a staging batch: a parsed record, or a record the CSV parser could not read. */
-export type StageItem = string[] | { unreadable: string };
+/** An item of a staging batch: a record of the file, or a line the CSV reader could not read. */
+export type StageItem = CsvItem;
+
+/**
+ * Whether a line found inside a quoted cell reads like a row of the file: it has the delimiter and
+ * an address where the e-mail column is. The CSV reader then takes the cell for a stray quote
+ * (csv-reader.ts) and reads those lines as rows.
+ */
+export function looksLikeRow(emailColumn: number): (cells: string[]) => boolean {
+  return (cells) => {
+    if (cells.length < 2 || cells.length <= emailColumn) return false;
+    const email = cells[emailColumn]!.trim().replace(/^"|"$/g, '');
+    return email.includes('@') && emailSyntaxProblem(email) === undefined;
+  };
+}
 
 /** What mapping needs to know about the import. */
 export interface StageContext {
@@ -345,10 +359,10 @@ export function prepareStage(ctx: StageContext): (firstRowNo: number, items: Sta
   const defs = new Map(ctx.defs.map((d) => [d.key, d]));
   return (firstRowNo, items) => {
     const rows = items.map((item, i) =>
-      Array.isArray(item)
+      'cells' in item
         ? mapRow(
             firstRowNo + i,
-            item,
+            item.cells,
             ctx.header,
             ctx.columns,
             defs,
@@ -357,7 +371,7 @@ export function prepareStage(ctx: StageContext): (firstRowNo: number, items: Sta
             ctx.settings,
             ctx.now,
           )
-        : emptyRow(firstRowNo + i, item.unreadable),
+        : emptyRow(firstRowNo + i, `unreadable row at line ${item.line}: ${item.unreadable}`),
     );
     return {
       rows: rows.length,

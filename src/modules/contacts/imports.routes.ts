@@ -120,6 +120,12 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
           tags,
           summary:
             'Upload a CSV file (raw body, text/csv); answers with the guessed encoding, delimiter, header, preview and mapping',
+          description:
+            'CSV as spreadsheets write it (RFC 4180): a cell in double quotes may hold the delimiter, line breaks and doubled ' +
+            'quotes; a quote inside an unquoted cell is kept as a character; empty lines and rows of empty cells are skipped. ' +
+            'A line whose quotes are broken (a quoted cell followed by anything but the delimiter, a quote never closed, or a ' +
+            'quote closed only lines later with rows in between) is reported in the row report as "unreadable row at line N", ' +
+            'and reading goes on at the next line: no other row is lost to it.',
           querystring: Type.Object({
             fileName: Type.Optional(Type.String({ maxLength: 300 })),
             preset: Type.Optional(Type.Union([Type.Literal('hubspot'), Type.Literal('mautic')])),

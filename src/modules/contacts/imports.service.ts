@@ -1,5 +1,4 @@
 import { Type } from '@sinclair/typebox';
-import { parse } from 'csv-parse';
 import { sql } from 'kysely';
 import type { Actor } from '../../shared/actor.js';
 import type { Clock } from '../../shared/clock.js';
@@ -12,9 +11,11 @@ import { recordAudit } from '../audit/index.js';
 import { appendConsentEvent } from '../consent/index.js';
 import { enqueueActivityDeliveries } from './activity-dispatch.js';
 import { csvLine, guessDelimiter, guessEncoding } from './csv.js';
+import { CsvReader } from './csv-reader.js';
 import { listCustomFields } from './custom-fields.js';
 import {
   type ImportSettingsT,
+  looksLikeRow,
   PROFILE_TARGETS,
   prepareStage,
   STAGED_COLUMNS,
@@ -27,7 +28,7 @@ import { isXlsxFileName, xlsxToCsv } from './import-xlsx.js';
  * CSV import in three steps, each crash-safe:
  * 1. upload: the file goes into the database in 1 MB parts (any worker process can read it);
  *    its encoding, delimiter, header and first rows are guessed for the mapping screen.
- * 2. stage (one job): the file is streamed through csv-parse; each row is mapped, validated and
+ * 2. stage (one job): the file is streamed through CsvReader; each row is mapped, validated and
  *    written to import_rows with its error, if any. A retry starts the step again from scratch.
  *    Duplicates within the file are errors of the later rows. With "all or nothing", any error
  *    ends the import here and nothing is written to contacts.
@@ -250,7 +251,7 @@ export async function uploadImport(
   const encoding = guessEncoding(sample!);
   const text = new TextDecoder(encoding).decode(sample!).replace(/^\uFEFF/, '');
   const delimiter = guessDelimiter(text);
-  const rows = await parseSample(text, delimiter);
+  const rows = parseSample(text, delimiter);
   const header = (rows[0] ?? []).map((h) => h.trim());
   if (header.length === 0 || header.every((h) => h === ''))
     throw new AppError('IMPORT_FILE_INVALID', { reason: 'no header row' });
@@ -279,19 +280,16 @@ export async function uploadImport(
   return (await findImport(db, workspaceId, id))!;
 }
 
-async function parseSample(text: string, delimiter: string): Promise<string[][]> {
-  // The sample may end inside a row: parse whole lines only, forgive everything.
+/** The header and first rows of the file's first part, for the mapping screen. */
+function parseSample(text: string, delimiter: string): string[][] {
+  // The sample may end inside a row: read whole lines only; lines that cannot be read are left out.
   const cut = text.lastIndexOf('\n') > 0 ? text.slice(0, text.lastIndexOf('\n')) : text;
+  const reader = new CsvReader({ delimiter, maxRecordChars: cut.length + 1 });
   const rows: string[][] = [];
-  const parser = parse({
-    delimiter,
-    relax_column_count: true,
-    relax_quotes: true,
-    skip_records_with_error: true,
-    to: 7,
-  });
-  parser.end(cut);
-  for await (const r of parser) rows.push(r as string[]);
+  for (const item of [...reader.push(cut), ...reader.end()]) {
+    if ('cells' in item) rows.push(item.cells);
+    if (rows.length === 7) break;
+  }
   return rows;
 }
 
@@ -426,29 +424,15 @@ export async function stageImport(
     .filter(([column, target]) => target !== 'ignore' && headerIndex.has(column))
     .map(([column, target]) => ({ index: headerIndex.get(column)!, target }));
   const defs = await listCustomFields(db, imp.workspace_id, 'contact');
-  const parser = parse({
+  const email = columns.find((c) => c.target === 'email');
+  const reader = new CsvReader({
     delimiter: imp.delimiter,
-    relax_column_count: true,
-    skip_records_with_error: true,
     // Large enough to read a 10 MB cell and report it as a row error (MAX_FIELD_CHARS) with the right row number.
-    max_record_size: 32 * 1_048_576,
-    from_line: 2,
+    maxRecordChars: 32 * 1_048_576,
+    skipRecords: 1,
+    columns: header.length,
+    ...(email ? { looksLikeRecord: looksLikeRow(email.index) } : {}),
   });
-  // An unreadable record keeps its place in the row numbering: the parser runs ahead of this loop
-  // (a whole 1 MB part at a time), so each skip remembers how many good records came before it.
-  const skipped: { line: number; message: string; before: number }[] = [];
-  parser.on('skip', (err: Error & { lines?: number }) =>
-    skipped.push({ line: err.lines ?? 0, message: err.message, before: parser.info.records }),
-  );
-  const feed = (async () => {
-    try {
-      for await (const text of fileText(db, importId, imp.encoding))
-        if (!parser.write(text)) await new Promise((r) => parser.once('drain', r));
-      parser.end();
-    } catch (err) {
-      parser.destroy(err as Error);
-    }
-  })();
   const stage = prepareStage({
     header,
     columns,
@@ -479,26 +463,16 @@ export async function stageImport(
     })();
     inflight.catch(() => {}); // awaited below; this only keeps it from counting as unhandled meanwhile
   };
-  const unreadable = (s: { line: number; message: string }) => ({
-    unreadable: `unreadable row near line ${s.line}: ${s.message}`,
-  });
   try {
-    let good = 0;
-    for await (const record of parser) {
-      while (skipped.length && skipped[0]!.before <= good) {
-        items.push(unreadable(skipped.shift()!));
+    const take = async (records: StageItem[]) => {
+      for (const item of records) {
+        items.push(item);
         rowNo++;
+        if (items.length >= STAGE_BATCH) await dispatch();
       }
-      items.push(record as string[]);
-      rowNo++;
-      good++;
-      if (items.length >= STAGE_BATCH) await dispatch();
-    }
-    await feed;
-    for (const s of skipped) {
-      items.push(unreadable(s));
-      rowNo++;
-    }
+    };
+    for await (const text of fileText(db, importId, imp.encoding)) await take(reader.push(text));
+    await take(reader.end());
     await dispatch();
     await inflight;
   } catch (err) {
