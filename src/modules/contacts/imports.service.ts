@@ -44,6 +44,7 @@ import { isXlsxFileName, xlsxToCsv } from './import-xlsx.js';
 
 export const PART_BYTES = 1_048_576;
 export const CHUNK_ROWS = 5_000;
+const READ_PIECE = 65_536;
 /**
  * Chunks applied at once. The apply is set-based SQL that keeps one database backend busy; a
  * second chain uses a second core of the database server (on the embedded database, which has one
@@ -471,7 +472,11 @@ export async function stageImport(
         if (items.length >= STAGE_BATCH) await dispatch();
       }
     };
-    for await (const text of fileText(db, importId, imp.encoding)) await take(reader.push(text));
+    // A 1 MB part in pieces: the records of one push stay few, so memory stays where it was with a
+    // streaming parser (pushing whole parts: +150 MB peak RSS at 1M rows).
+    for await (const text of fileText(db, importId, imp.encoding))
+      for (let i = 0; i < text.length; i += READ_PIECE)
+        await take(reader.push(text.slice(i, i + READ_PIECE)));
     await take(reader.end());
     await dispatch();
     await inflight;
