@@ -109,6 +109,30 @@ describe('CsvReader', () => {
     expect(read('"a\nb",c\nd,e\n', { skipRecords: 1 })).toEqual([{ line: 3, cells: ['d', 'e'] }]);
   });
 
+  it('loses no line of any text: each line with content is in exactly one record or reported', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', '@', ',', '"', '""', '\n', '\r\n', '\r'), maxLength: 60 });
+    fc.assert(
+      fc.property(text, fc.array(fc.nat(), { maxLength: 4 }), fc.boolean(), (input, cutAt, probe) => {
+        const items = read(
+          input,
+          { maxRecordChars: 12, columns: 2, ...(probe ? { looksLikeRecord: (c) => c.length === 2 } : {}) },
+          cutAt.map((c) => (input.length ? c % input.length : 0)),
+        );
+        const lines = input.split(/\r\n|\n|\r/);
+        const covered = new Map<number, number>();
+        for (const item of items) {
+          const span = 'cells' in item ? item.cells.join('').split(/\r\n|\n|\r/).length : 1;
+          for (let l = item.line; l < item.line + span; l++) covered.set(l, (covered.get(l) ?? 0) + 1);
+        }
+        lines.forEach((content, i) => {
+          if (/[a@]/.test(content)) expect(covered.get(i + 1), `line ${i + 1} of ${JSON.stringify(input)}`).toBe(1);
+        });
+        expect(Math.max(0, ...covered.values())).toBeLessThanOrEqual(1);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('reads what a CSV writer wrote, cut into pieces anywhere, with any delimiter', () => {
     const cell = fc.string({ unit: fc.constantFrom('a', 'ä', ' ', ',', ';', '"', '\n', '\r\n', 'x') });
     fc.assert(
