@@ -514,6 +514,27 @@ Umbruch",Fritz,x,,`);
     expect(report).toMatch(/^7,,\w+,"?unreadable row at line 9: a quote opened in this line is not closed/m);
   });
 
+  it('refuses a delimiter that CSV reserves (a quote, a line break) with a validation error', async () => {
+    const up = await upload('email;name\na@delim.de;A\n');
+    for (const delimiter of ['"', '\n', '\r', ';;']) {
+      const res = await call('POST', `/api/v1/imports/${up.import.id}/start`, {
+        mapping: up.suggestedMapping,
+        existing: 'skip',
+        mode: 'valid_rows',
+        delimiter,
+      });
+      expect(res.statusCode, delimiter).toBe(400);
+      expect(res.json().error.code).toBe('VALIDATION_FAILED');
+    }
+    const ok = await call('POST', `/api/v1/imports/${up.import.id}/start`, {
+      mapping: up.suggestedMapping,
+      existing: 'skip',
+      mode: 'valid_rows',
+      delimiter: ';',
+    });
+    expect(ok.statusCode, ok.body).toBe(200);
+  });
+
   it('exports chosen columns with spreadsheet formulas escaped', async () => {
     await call('POST', '/api/v1/contacts', {
       email: 'formula@firma.de',

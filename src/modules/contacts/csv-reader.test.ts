@@ -110,7 +110,10 @@ describe('CsvReader', () => {
   });
 
   it('loses no line of any text: each line with content is in exactly one record or reported', () => {
-    const text = fc.string({ unit: fc.constantFrom('a', '@', ',', '"', '""', '\n', '\r\n', '\r'), maxLength: 60 });
+    const text = fc.string({
+      unit: fc.constantFrom('a', '@', ',', '"', '""', '\n', '\r\n', '\r'),
+      maxLength: 60,
+    });
     fc.assert(
       fc.property(text, fc.array(fc.nat(), { maxLength: 4 }), fc.boolean(), (input, cutAt, probe) => {
         const items = read(
@@ -125,7 +128,8 @@ describe('CsvReader', () => {
           for (let l = item.line; l < item.line + span; l++) covered.set(l, (covered.get(l) ?? 0) + 1);
         }
         lines.forEach((content, i) => {
-          if (/[a@]/.test(content)) expect(covered.get(i + 1), `line ${i + 1} of ${JSON.stringify(input)}`).toBe(1);
+          if (/[a@]/.test(content))
+            expect(covered.get(i + 1), `line ${i + 1} of ${JSON.stringify(input)}`).toBe(1);
         });
         expect(Math.max(0, ...covered.values())).toBeLessThanOrEqual(1);
       }),

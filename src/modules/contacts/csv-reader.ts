@@ -61,7 +61,8 @@ export class CsvReader {
   private readonly delimiter: number;
 
   constructor(private readonly options: CsvReaderOptions) {
-    if (options.delimiter.length !== 1) throw new Error('the delimiter must be one character');
+    if (options.delimiter.length !== 1 || '"\r\n'.includes(options.delimiter))
+      throw new Error('the delimiter must be one character other than a quote or a line break');
     this.delimiter = options.delimiter.charCodeAt(0);
     this.skip = options.skipRecords ?? 0;
   }

@@ -169,7 +169,8 @@ export const ImportSettings = Type.Object({
   encoding: Type.Optional(
     Type.Union([Type.Literal('utf-8'), Type.Literal('windows-1252'), Type.Literal('iso-8859-1')]),
   ),
-  delimiter: Type.Optional(Type.String({ minLength: 1, maxLength: 1 })),
+  /** One character; not a quote or a line break, which CSV reserves. */
+  delimiter: Type.Optional(Type.String({ minLength: 1, maxLength: 1, pattern: '^[^"\\r\\n]$' })),
   tags: Type.Optional(Type.Array(Type.String({ maxLength: 60 }), { maxItems: 20 })),
   /**
    * Consent only with a legal basis and proof; rows whose consent column says yes get a confirmed
