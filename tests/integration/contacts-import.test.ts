@@ -208,6 +208,26 @@ describe.each(kinds)('CSV import and export on %s', (kind) => {
     expect(report.body).toMatch(/appears earlier in the file/);
     expect(report.body).toMatch(/budget: not a number/);
     expect(report.body).toMatch(/first_name: longer than 100000 characters/);
+    // In German for a German user (the admin UI sends its language), in English for everyone else.
+    const german = { headers: admin.headers({ 'accept-language': 'de-DE,de;q=0.9,en;q=0.8' }) };
+    const reportDe = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/imports/${failed.id}/report.csv`,
+      ...german,
+    });
+    expect(reportDe.body.split('\r\n')[0]).toBe('Zeile,E-Mail,Ergebnis,Fehler');
+    expect(reportDe.body).toMatch(/,Fehler,"?hat 5 Spalten, die Kopfzeile hat 3/);
+    expect(reportDe.body).toMatch(/budget: keine Zahl/);
+    expect(reportDe.body).toMatch(/dieselbe E-Mail-Adresse steht weiter oben in der Datei \(Zeile 1\)/);
+    expect(reportDe.body).toMatch(/first_name: länger als 100000 Zeichen/);
+    const failedDe = await t.app.inject({ method: 'GET', url: `/api/v1/imports/${failed.id}`, ...german });
+    expect(failedDe.json().import.failure).toMatch(/^\d+ Zeilen haben Fehler; nichts wurde importiert$/);
+    const reportEn = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/imports/${failed.id}/report.csv?lang=en`,
+      ...german,
+    });
+    expect(reportEn.body).toMatch(/has 5 columns, the header has 3/);
 
     const partial = await runImport(csv, { mode: 'valid_rows' });
     expect(partial).toMatchObject({ status: 'done', created: 2 });

@@ -98,7 +98,7 @@ describe.each(kinds)('import report download links on %s', (kind) => {
 
   it('streams the whole report as an attachment, once', async () => {
     const url = await issue();
-    expect(url).toMatch(/^\/api\/v1\/imports\/report\?token=[A-Za-z0-9_-]{40,}$/);
+    expect(url).toMatch(/^\/api\/v1\/imports\/report\?token=[A-Za-z0-9_-]{40,}&lang=en$/);
     const res = await navigate(admin, url);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['content-type']).toContain('text/csv');
@@ -242,5 +242,20 @@ describe.each(kinds)('import report download links on %s', (kind) => {
       .where('user_id', '=', user.id)
       .execute();
     expect(code(await navigate(colleague, url))).toEqual([403, 'FORBIDDEN']);
+  });
+
+  it("downloads the report in the admin UI's language, whatever the browser asks for", async () => {
+    const res = await call(
+      admin,
+      'POST',
+      `/api/v1/imports/${importId}/report-tokens`,
+      {},
+      { 'accept-language': 'de-DE' },
+    );
+    const url = res.json().url as string;
+    expect(url).toMatch(/&lang=de$/);
+    const lines = csvLines((await navigate(admin, url, { 'accept-language': 'en-US' })).body);
+    expect(lines[0]).toBe('Zeile,E-Mail,Ergebnis,Fehler');
+    expect(lines[1]).toMatch(/^1,not-an-address,Fehler,E-Mail-Adresse: /);
   });
 });

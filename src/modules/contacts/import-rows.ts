@@ -11,6 +11,7 @@ import {
   emailSyntaxProblem,
   isFreemailDomain,
 } from './email-rules.js';
+import { IMPORT_MESSAGES } from './import-messages.js';
 import { computeQuality } from './quality.js';
 
 /*
@@ -139,6 +140,9 @@ function emptyRow(rowNo: number, error: string): StagedRow {
   };
 }
 
+/** A row error about one column's value. */
+const field = (column: string, problem: string) => IMPORT_MESSAGES.field.format({ column, problem });
+
 const TRUE = new Set(['1', 'true', 'yes', 'ja', 'y', 'j', 'x', 'opt-in', 'optin', 'subscribed', 'confirmed']);
 
 function mapRow(
@@ -154,14 +158,14 @@ function mapRow(
 ): StagedRow {
   const errors: string[] = [];
   if (record.length !== header.length)
-    errors.push(`has ${record.length} columns, the header has ${header.length}`);
+    errors.push(IMPORT_MESSAGES.columns.format({ count: record.length, header: header.length }));
   const data: Record<string, unknown> = {};
   const custom: Record<string, unknown> = {};
   let email: string | null = null;
   for (const { index, target } of columns) {
     const raw = (record[index] ?? '').trim();
     if (raw.length > MAX_FIELD_CHARS) {
-      errors.push(`${header[index]}: longer than ${MAX_FIELD_CHARS} characters`);
+      errors.push(field(header[index]!, `longer than ${MAX_FIELD_CHARS} characters`));
       continue;
     }
     if (raw === '') continue;
@@ -172,12 +176,12 @@ function mapRow(
         const v = coerceCustomValue(def, raw);
         if (v !== null) custom[def.key] = v;
       } catch (err) {
-        errors.push(`${header[index]}: ${(err as Error).message}`);
+        errors.push(field(header[index]!, `${(err as Error).message}`));
       }
     } else if (target === 'country') {
       const c = COUNTRIES[raw.toLowerCase()] ?? raw.toUpperCase();
       if (/^[A-Z]{2}$/.test(c)) data.country = c;
-      else errors.push(`${header[index]}: not a country code`);
+      else errors.push(field(header[index]!, `not a country code`));
     } else if (target === 'locale') {
       const l = raw.slice(0, 2).toLowerCase();
       if (l === 'de' || l === 'en') data.locale = l;
@@ -185,7 +189,7 @@ function mapRow(
       const key = raw.toLowerCase().replace(/[\s_-]/g, '');
       const s = (LIFECYCLE_STAGES as readonly string[]).includes(key) ? key : STAGE_ALIASES[key];
       if (s) data.lifecycle_stage = s;
-      else errors.push(`${header[index]}: unknown lifecycle stage "${raw.slice(0, 50)}"`);
+      else errors.push(field(header[index]!, `unknown lifecycle stage "${raw.slice(0, 50)}"`));
     } else if (target === 'tags') {
       data.tags = raw
         .split(/[;,|]/)
@@ -199,22 +203,22 @@ function mapRow(
           ? raw.replace(/^(\d{1,2})\.(\d{1,2})\.(\d{4})/, '$3-$2-$1')
           : raw,
       );
-      if (Number.isNaN(d.getTime())) errors.push(`${header[index]}: not a date`);
+      if (Number.isNaN(d.getTime())) errors.push(field(header[index]!, `not a date`));
       else data.consent_date = d.toISOString();
     } else {
       const max = target === 'phone' ? 50 : target === 'company_name' ? 300 : 200;
-      if (raw.length > max) errors.push(`${header[index]}: longer than ${max} characters`);
+      if (raw.length > max) errors.push(field(header[index]!, `longer than ${max} characters`));
       else if (data[target] === undefined) data[target] = raw;
     }
   }
   let normalized: string | null = null;
   let hash: string | null = null;
   let companyDomain: string | null = null;
-  if (!email) errors.push('no e-mail address');
+  if (!email) errors.push(IMPORT_MESSAGES.noEmail.en);
   else {
     const problem = emailSyntaxProblem(email);
     normalized = normalizeEmail(email) ?? null;
-    if (problem || !normalized) errors.push(`e-mail address: ${problem ?? 'invalid'}`);
+    if (problem || !normalized) errors.push(IMPORT_MESSAGES.email.format({ problem: problem ?? 'invalid' }));
     else {
       hash = suppressionHash(workspaceId, email);
       const domain = domainOf(normalized);
@@ -371,7 +375,10 @@ export function prepareStage(ctx: StageContext): (firstRowNo: number, items: Sta
             ctx.settings,
             ctx.now,
           )
-        : emptyRow(firstRowNo + i, `unreadable row at line ${item.line}: ${item.unreadable}`),
+        : emptyRow(
+            firstRowNo + i,
+            IMPORT_MESSAGES.unreadable.format({ line: item.line, reason: item.unreadable }),
+          ),
     );
     return {
       rows: rows.length,

@@ -1,15 +1,16 @@
 import { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../../shared/actor.js';
 import type { Import } from '../../shared/db/schema.js';
-import { AppError } from '../../shared/errors.js';
+import { AppError, type Locale, localeFromHeader } from '../../shared/errors.js';
 import { actorOf, authOf, workspaceOf } from '../../shared/http/auth.js';
 import type { AppDeps } from '../../shared/module.js';
 import { recordAudit } from '../audit/index.js';
 import { listCustomFields } from './custom-fields.js';
 import { createDownloadToken, redeemDownloadToken } from './export.service.js';
+import { localizeImportText } from './import-messages.js';
 import {
   cancelImport,
   confirmImport,
@@ -71,7 +72,13 @@ const ImportBody = Type.Object({
   ]),
 });
 
-const toImportBody = (i: Import) => ({
+/** The locale of the import's texts (failure, row errors) for this request: `lang`, else Accept-Language. */
+const localeOf = (request: FastifyRequest): Locale => {
+  const lang = (request.query as { lang?: unknown } | undefined)?.lang;
+  return lang === 'de' || lang === 'en' ? lang : localeFromHeader(request.headers['accept-language']);
+};
+
+const toImportBody = (i: Import, locale: Locale) => ({
   id: i.id,
   fileName: i.file_name,
   fileSize: Number(i.file_size),
@@ -90,11 +97,19 @@ const toImportBody = (i: Import) => ({
   suppressed: i.suppressed_count,
   consents: i.consent_count,
   chunks: i.chunk_count,
-  failure: i.failure,
+  failure: i.failure === null ? null : localizeImportText(i.failure, locale),
   createdAt: i.created_at.toISOString(),
   finishedAt: i.finished_at ? i.finished_at.toISOString() : null,
-  review: (i.review as unknown as ImportReview | null) ?? null,
+  review: localizeReview((i.review as unknown as ImportReview | null) ?? null, locale),
 });
+
+function localizeReview(review: ImportReview | null, locale: Locale): ImportReview | null {
+  if (!review || locale === 'en') return review;
+  return {
+    ...review,
+    errors: review.errors.map((e) => ({ ...e, error: localizeImportText(e.error, locale) })),
+  };
+}
 
 export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: ImportJobs): void {
   const tags = ['imports'];
@@ -151,7 +166,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
         );
         const defs = await listCustomFields(deps.db, ws, 'contact');
         return reply.code(201).send({
-          import: toImportBody(imp),
+          import: toImportBody(imp, localeOf(request)),
           suggestedMapping: suggestMapping(imp.header, defs, request.query.preset),
         });
       },
@@ -179,7 +194,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
           .orderBy('created_at', 'desc')
           .limit(50)
           .execute()
-      ).map(toImportBody),
+      ).map((i) => toImportBody(i, localeOf(request))),
     }),
   );
 
@@ -210,7 +225,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
     async (request) => {
       const imp = await findImport(deps.db, workspaceOf(request), request.params.id);
       if (!imp) throw new AppError('NOT_FOUND');
-      return { import: toImportBody(imp) };
+      return { import: toImportBody(imp, localeOf(request)) };
     },
   );
 
@@ -238,6 +253,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
           request.params.id,
           request.body as ImportSettingsT,
         ),
+        localeOf(request),
       ),
     }),
   );
@@ -274,6 +290,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
           request.params.id,
           request.body,
         ),
+        localeOf(request),
       ),
     }),
   );
@@ -292,6 +309,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
     async (request) => ({
       import: toImportBody(
         await cancelImport(deps.db, deps.clock, actorOf(request), workspaceOf(request), request.params.id),
+        localeOf(request),
       ),
     }),
   );
@@ -318,12 +336,19 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
           workspaceOf(request),
           request.params.id,
         ),
+        localeOf(request),
       ),
     }),
   );
 
   /** The report names rows of the file (addresses): a whole download is audited like an export. */
-  const sendReport = async (reply: FastifyReply, imp: Import, actor: Actor, limit?: number) => {
+  const sendReport = async (
+    reply: FastifyReply,
+    imp: Import,
+    actor: Actor,
+    locale: Locale,
+    limit?: number,
+  ) => {
     if (limit === undefined)
       await recordAudit(deps.db, actor, {
         workspaceId: imp.workspace_id,
@@ -334,7 +359,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="import-${imp.id}-report.csv"`)
       .header('cache-control', 'no-store')
-      .send(Readable.from(importReport(deps.db, imp.id, limit)));
+      .send(Readable.from(importReport(deps.db, imp.id, limit, locale)));
   };
 
   r.get(
@@ -343,15 +368,19 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
       config: { permission: 'contacts:read' },
       schema: {
         tags,
-        summary: 'Per-row error report (CSV); `limit` keeps only the first rows (the admin UI shows 20)',
+        summary:
+          "Per-row error report (CSV) in the request's language (`lang`, else Accept-Language); `limit` keeps only the first rows (the admin UI shows 20)",
         params: idParams,
-        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }),
+        querystring: Type.Object({
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          lang: Type.Optional(Type.Union([Type.Literal('de'), Type.Literal('en')])),
+        }),
       },
     },
     async (request, reply) => {
       const imp = await findImport(deps.db, workspaceOf(request), request.params.id);
       if (!imp) throw new AppError('NOT_FOUND');
-      return sendReport(reply, imp, actorOf(request), request.query.limit);
+      return sendReport(reply, imp, actorOf(request), localeOf(request), request.query.limit);
     },
   );
 
@@ -382,7 +411,8 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
         targetId: imp.id,
       });
       return reply.code(201).send({
-        url: `/api/v1/imports/report?token=${encodeURIComponent(token)}`,
+        // The browser's own Accept-Language may differ from the admin UI's language.
+        url: `/api/v1/imports/report?token=${encodeURIComponent(token)}&lang=${localeOf(request)}`,
         expiresAt: expiresAt.toISOString(),
       });
     },
@@ -398,7 +428,10 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
         tags,
         summary:
           'Download the error report prepared by POST /imports/:id/report-tokens (once, by the same user)',
-        querystring: Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) }),
+        querystring: Type.Object({
+          token: Type.String({ minLength: 1, maxLength: 200 }),
+          lang: Type.Optional(Type.Union([Type.Literal('de'), Type.Literal('en')])),
+        }),
       },
     },
     async (request, reply) => {
@@ -413,7 +446,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: AppDeps, jobs: 
       });
       const imp = got.targetId ? await findImport(deps.db, got.workspaceId, got.targetId) : undefined;
       if (!imp) throw new AppError('NOT_FOUND');
-      return sendReport(reply, imp, actorOf(request));
+      return sendReport(reply, imp, actorOf(request), localeOf(request));
     },
   );
 }

@@ -4,7 +4,7 @@ import type { Actor } from '../../shared/actor.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Db, Executor } from '../../shared/db/index.js';
 import type { CustomFieldDefinition, Import } from '../../shared/db/schema.js';
-import { AppError } from '../../shared/errors.js';
+import { AppError, type Locale } from '../../shared/errors.js';
 import { newId, uuidV7Sql } from '../../shared/ids.js';
 import { defineJob, type JobDefinition, type JobQueue, PermanentJobError } from '../../shared/jobs/index.js';
 import { recordAudit } from '../audit/index.js';
@@ -13,6 +13,7 @@ import { enqueueActivityDeliveries } from './activity-dispatch.js';
 import { csvLine, guessDelimiter, guessEncoding } from './csv.js';
 import { CsvReader } from './csv-reader.js';
 import { listCustomFields } from './custom-fields.js';
+import { IMPORT_MESSAGES, localizeImportText, REPORT_WORDS } from './import-messages.js';
 import {
   type ImportSettingsT,
   looksLikeRow,
@@ -44,6 +45,7 @@ import { isXlsxFileName, xlsxToCsv } from './import-xlsx.js';
 
 export const PART_BYTES = 1_048_576;
 export const CHUNK_ROWS = 5_000;
+const [DUPLICATE_BEFORE, DUPLICATE_AFTER] = IMPORT_MESSAGES.duplicate.en.split('{row}') as [string, string];
 const READ_PIECE = 65_536;
 /**
  * Chunks applied at once. The apply is set-based SQL that keeps one database backend busy; a
@@ -376,7 +378,7 @@ async function* fileText(db: Db, importId: string, encoding: string): AsyncGener
       text = decoder.decode(part.data, { stream: true });
     } catch {
       throw new AppError('IMPORT_FILE_INVALID', {
-        reason: 'the file is not valid UTF-8; choose the encoding windows-1252 (Excel) and start again',
+        reason: IMPORT_MESSAGES.notUtf8.en,
       });
     }
     yield seq === 0 ? text.replace(/^\uFEFF/, '') : text;
@@ -501,7 +503,7 @@ export async function stageImport(
   await db.transaction().execute(async (trx) => {
     // The same address twice in one file: the first row counts, later ones are reported.
     await sql`
-      UPDATE import_rows r SET error = 'the same e-mail address appears earlier in the file (row ' || f.first || ')', email_normalized = NULL
+      UPDATE import_rows r SET error = ${DUPLICATE_BEFORE} || f.first || ${DUPLICATE_AFTER}, email_normalized = NULL
       FROM (SELECT email_normalized, min(row_no) AS first FROM import_rows WHERE import_id = ${importId} AND email_normalized IS NOT NULL GROUP BY 1 HAVING count(*) > 1) f
       WHERE r.import_id = ${importId} AND r.email_normalized = f.email_normalized AND r.row_no > f.first`.execute(
       trx,
@@ -533,7 +535,10 @@ export async function stageImport(
           ...base,
           status: 'failed',
           finished_at: clock.now(),
-          failure: rowNo === 0 ? 'the file has no rows' : `${errors} rows have errors; nothing was imported`,
+          failure:
+            rowNo === 0
+              ? IMPORT_MESSAGES.noRows.en
+              : IMPORT_MESSAGES.rowsHaveErrors.format({ count: errors }),
         })
         .where('id', '=', importId)
         .execute();
@@ -1155,8 +1160,14 @@ export async function resumeImport(
 }
 
 /** The per-row report: every row with an error or not imported, as CSV lines (spreadsheet-safe). */
-export async function* importReport(db: Db, importId: string, limit?: number): AsyncGenerator<string> {
-  yield csvLine(['row', 'email', 'outcome', 'error']);
+export async function* importReport(
+  db: Db,
+  importId: string,
+  limit?: number,
+  locale: Locale = 'en',
+): AsyncGenerator<string> {
+  const words = REPORT_WORDS[locale];
+  yield csvLine(words.header);
   let after = 0;
   let left = limit ?? Number.POSITIVE_INFINITY;
   while (left > 0) {
@@ -1174,9 +1185,11 @@ export async function* importReport(db: Db, importId: string, limit?: number): A
       yield csvLine([
         r.row_no,
         r.email,
-        r.error ? 'error' : r.outcome,
-        r.error ??
-          (r.outcome === 'suppressed' ? 'address is on the suppression list' : 'contact exists (mode: skip)'),
+        r.error ? words.error : r.outcome === 'suppressed' ? words.suppressed : words.skipped,
+        localizeImportText(
+          r.error ?? (r.outcome === 'suppressed' ? IMPORT_MESSAGES.suppressed.en : IMPORT_MESSAGES.exists.en),
+          locale,
+        ),
       ]);
     after = rows[rows.length - 1]!.row_no;
     left -= rows.length;

@@ -25,6 +25,8 @@ export function useLocale(): { locale: Locale; setLocale: (next: Locale) => Prom
     async (next: Locale) => {
       saveLocale(next);
       await i18n.changeLanguage(next);
+      // Some texts come from the server in the request's language (import errors, error messages).
+      void queryClient.invalidateQueries();
       const session = queryClient.getQueryData<Session | null>(SESSION_KEY);
       if (!session || session.user.locale === next) return;
       try {
