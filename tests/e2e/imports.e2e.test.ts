@@ -151,16 +151,31 @@ describe.skipIf(!chromiumAvailable())('Import wizard', () => {
     await page.getByRole('menuitem', { name: 'Deutsch' }).click();
     await page.getByRole('heading', { level: 1, name: 'Kontakte importieren' }).waitFor();
     await page.getByRole('menu').waitFor({ state: 'detached' });
-    await upload('messe.csv', 'E-Mail;Vorname\nzwei@beispiel.de;Zwei\n', 'Hochladen');
+    await upload('messe.csv', 'E-Mail;Vorname\nzwei@beispiel.de;Zwei\nfalsch;Falsch\n', 'Hochladen');
     await page.getByRole('heading', { level: 2, name: 'Spaltenzuordnung' }).waitFor();
     await expectAccessible(page, 'the column mapping (German)');
     await page.getByRole('button', { name: 'Zeilen prüfen' }).click();
     const review = page.getByTestId('import-review');
     await review.waitFor({ timeout: 60_000 });
     expect(await review.textContent()).toMatch(/Würden angelegt\s*1/);
+    // The server's row errors in the UI's language.
+    await review
+      .getByRole('table', { name: 'Erste fehlerhafte Zeilen' })
+      .getByText('E-Mail-Adresse: keine E-Mail-Adresse')
+      .waitFor();
     await expectAccessible(page, 'the dry run (German)');
+    await review.getByRole('radio', { name: 'Die gültigen Zeilen importieren' }).check();
     await page.getByRole('button', { name: 'Jetzt importieren' }).click();
     await poll(() => page.getByTestId('import-status').textContent()).toBe('Import abgeschlossen.');
+    const report = page.getByRole('table', { name: 'Fehlerhafte oder übersprungene Zeilen' });
+    await report.getByText('E-Mail-Adresse: keine E-Mail-Adresse').waitFor();
     await expectAccessible(page, 'the import result (German)');
+    // Switching the language fetches the server's texts again, in the new language.
+    await page.getByRole('button', { name: /^(Language|Sprache):/ }).click();
+    await page.getByRole('menuitem', { name: 'English' }).click();
+    await page
+      .getByRole('table', { name: 'Rows with errors or skipped' })
+      .getByText('e-mail address: not an e-mail address')
+      .waitFor();
   });
 });

@@ -176,12 +176,12 @@ function mapRow(
         const v = coerceCustomValue(def, raw);
         if (v !== null) custom[def.key] = v;
       } catch (err) {
-        errors.push(field(header[index]!, `${(err as Error).message}`));
+        errors.push(field(header[index]!, (err as Error).message));
       }
     } else if (target === 'country') {
       const c = COUNTRIES[raw.toLowerCase()] ?? raw.toUpperCase();
       if (/^[A-Z]{2}$/.test(c)) data.country = c;
-      else errors.push(field(header[index]!, `not a country code`));
+      else errors.push(field(header[index]!, 'not a country code'));
     } else if (target === 'locale') {
       const l = raw.slice(0, 2).toLowerCase();
       if (l === 'de' || l === 'en') data.locale = l;
@@ -203,7 +203,7 @@ function mapRow(
           ? raw.replace(/^(\d{1,2})\.(\d{1,2})\.(\d{4})/, '$3-$2-$1')
           : raw,
       );
-      if (Number.isNaN(d.getTime())) errors.push(field(header[index]!, `not a date`));
+      if (Number.isNaN(d.getTime())) errors.push(field(header[index]!, 'not a date'));
       else data.consent_date = d.toISOString();
     } else {
       const max = target === 'phone' ? 50 : target === 'company_name' ? 300 : 200;

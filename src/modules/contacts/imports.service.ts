@@ -46,7 +46,6 @@ import { isXlsxFileName, xlsxToCsv } from './import-xlsx.js';
 export const PART_BYTES = 1_048_576;
 export const CHUNK_ROWS = 5_000;
 const [DUPLICATE_BEFORE, DUPLICATE_AFTER] = IMPORT_MESSAGES.duplicate.en.split('{row}') as [string, string];
-const READ_PIECE = 65_536;
 /**
  * Chunks applied at once. The apply is set-based SQL that keeps one database backend busy; a
  * second chain uses a second core of the database server (on the embedded database, which has one
@@ -475,11 +474,7 @@ export async function stageImport(
         if (items.length >= STAGE_BATCH) await dispatch();
       }
     };
-    // A 1 MB part in pieces: the records of one push stay few, so memory stays where it was with a
-    // streaming parser (pushing whole parts: +150 MB peak RSS at 1M rows).
-    for await (const text of fileText(db, importId, imp.encoding))
-      for (let i = 0; i < text.length; i += READ_PIECE)
-        await take(reader.push(text.slice(i, i + READ_PIECE)));
+    for await (const text of fileText(db, importId, imp.encoding)) await take(reader.push(text));
     await take(reader.end());
     await dispatch();
     await inflight;
